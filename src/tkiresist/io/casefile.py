@@ -1,0 +1,239 @@
+"""Case files: YAML or JSON, versioned, read with line numbers and written atomically.
+
+Reading happens in three stages, kept apart:
+
+1. syntax: YAML (a superset of JSON) is composed into nodes that remember their line, so every
+   later problem can be reported as ``file:line: field: message``;
+2. shorthand expansion (:func:`_expand`): where people write ``alteration: "EML4::ALK"`` or
+   ``agents: [osimertinib]``, the nomenclature layer turns the text into structured values and
+   drug names into their generic ids. A string that does not parse is a located problem;
+3. the model: pydantic checks types and shapes, then :func:`consistency_problems` checks
+   contradictions across events, then :func:`tkiresist.validation.reference_problems` checks
+   genes and drugs against reference data.
+
+All problems of all stages are collected and raised together as one
+:class:`~tkiresist.errors.CaseValidationError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tkiresist.errors import CaseValidationError, Location, ParseError, Problem
+from tkiresist.model.case import DEFER_CONSISTENCY, Case, consistency_problems
+
+PathKey = tuple[str | int, ...]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that keeps dates as strings (the model parses partial dates itself)."""
+
+
+# Keep timestamps as text: "2023-05" and "2023-05-14" are both TimePoints for the model.
+_LineLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _positions(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[(*path, k)] = key.start_mark.line + 1
+            _positions(value, (*path, k), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _positions(item, (*path, i), out)
+
+
+def _line_for(positions: dict[PathKey, int], data: Any, loc: PathKey) -> tuple[int | None, str]:
+    """Follow a pydantic ``loc`` through the data, skipping union tags; return line and path."""
+    here: PathKey = ()
+    node = data
+    parts: list[str] = []
+    for seg in loc:
+        if isinstance(node, dict) and seg in node:
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        else:
+            continue  # a union/discriminator tag or a synthetic segment
+        here = (*here, seg)
+        parts.append(f"[{seg}]" if isinstance(seg, int) else f".{seg}")
+    line = None
+    probe = here
+    while probe and line is None:
+        line = positions.get(probe)
+        probe = probe[:-1]
+    return line or positions.get(()), "".join(parts).lstrip(".")
+
+
+def _parse_path(field: str) -> PathKey:
+    out: list[str | int] = []
+    for part in field.replace("]", "").replace("[", ".").split("."):
+        if part:
+            out.append(int(part) if part.isdigit() else part)
+    return tuple(out)
+
+
+def _walk_findings(data: Any) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(events, list):
+        return
+    for i, ev in enumerate(events):
+        if isinstance(ev, dict) and isinstance(ev.get("findings"), list):
+            for j, f in enumerate(ev["findings"]):
+                if isinstance(f, dict):
+                    yield ("events", i, "findings", j), f
+
+
+def _expand(data: Any, problems: list[tuple[PathKey, str]]) -> None:
+    """Turn shorthand strings into structured values, in place (on our own parsed copy)."""
+    from tkiresist.nomenclature import alterations as alt_parser
+    from tkiresist.nomenclature import drugs
+
+    for path, finding in _walk_findings(data):
+        text = finding.get("alteration")
+        if isinstance(text, str):
+            try:
+                value = alt_parser.parse_alteration(text)
+                finding["alteration"] = value.model_dump(mode="json", exclude_none=True)
+            except ParseError as exc:
+                problems.append(((*path, "alteration"), exc.message))
+    events = data.get("events") if isinstance(data, dict) else None
+    for i, ev in enumerate(events if isinstance(events, list) else []):
+        if not isinstance(ev, dict) or not isinstance(ev.get("agents"), list):
+            continue
+        for j, agent in enumerate(ev["agents"]):
+            entry = {"drug": agent} if isinstance(agent, str) else agent
+            if isinstance(entry, dict) and isinstance(entry.get("drug"), str):
+                try:
+                    entry["drug"] = drugs.lookup(entry["drug"]).generic
+                except ParseError as exc:
+                    problems.append((("events", i, "agents", j, "drug"), exc.message))
+            ev["agents"][j] = entry
+
+
+def parse_case_text(text: str, filename: str = "<string>") -> Case:
+    """Parse and validate a case from YAML or JSON text; raise CaseValidationError."""
+    if not text.strip():
+        raise CaseValidationError(
+            [Problem("empty file: expected a case (YAML or JSON mapping)", Location(filename))]
+        )
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CaseValidationError(
+            [
+                Problem(
+                    f"malformed YAML: {problem}",
+                    Location(
+                        filename,
+                        mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None,
+                    ),
+                )
+            ]
+        ) from None
+    if not isinstance(data, dict) or node is None:
+        raise CaseValidationError(
+            [
+                Problem(
+                    f"expected a mapping of case fields, got {type(data).__name__}",
+                    Location(filename, 1),
+                )
+            ]
+        )
+    positions: dict[PathKey, int] = {}
+    _positions(node, (), positions)
+
+    def located(loc: PathKey, msg: str) -> Problem:
+        line, field = _line_for(positions, data, loc)
+        return Problem(msg, Location(filename, line, None, field or None))
+
+    raw: list[tuple[PathKey, str]] = []
+    _expand(data, raw)
+    problems = [located(loc, msg) for loc, msg in raw]
+    if problems:
+        raise CaseValidationError(problems)
+    try:
+        case = Case.model_validate(data, context={DEFER_CONSISTENCY: True})
+    except ValidationError as exc:
+        raise CaseValidationError(
+            [located(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        ) from None
+    from tkiresist.validation import reference_problems
+
+    found = consistency_problems(case) + reference_problems(case)
+    if found:
+        raise CaseValidationError(
+            [located(_parse_path(p.location.field or ""), p.message) for p in found]
+        )
+    return case
+
+
+def _message(err: Any) -> str:
+    msg = str(err.get("msg", "invalid"))
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field (not in the case format; see docs/case-format.md)"
+    if kind == "missing":
+        return "required field is missing"
+    msg = msg.removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        msg += f" (got {err.get('input')!r})"
+    return msg
+
+
+def read_case(path: str | os.PathLike[str]) -> Case:
+    """Read and validate a case file (YAML or JSON)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseValidationError([Problem("no such file", Location(str(p)))]) from None
+    except UnicodeDecodeError as exc:
+        raise CaseValidationError(
+            [Problem(f"not UTF-8 text (byte {exc.start})", Location(str(p)))]
+        ) from None
+    return parse_case_text(text, str(p))
+
+
+def case_to_data(case: Case) -> dict[str, Any]:
+    """The case as plain data, in the file format (defaults left out)."""
+    return case.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+        "schema_version": case.schema_version
+    }
+
+
+def write_case(case: Case, path: str | os.PathLike[str]) -> None:
+    """Write ``case`` atomically: a temporary file in the same folder, then a rename."""
+    p = Path(path)
+    data = case_to_data(case)
+    if p.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
