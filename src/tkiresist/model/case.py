@@ -123,6 +123,18 @@ def _loc(path: str) -> Location:
     return Location(field=path)
 
 
+def _time_path(case: Case, key: str | None) -> str:
+    """The field path of the time that ``key`` (``id``, ``id.stop`` or ``id.end``) names."""
+    if key is None:
+        return "events"
+    event_id, _, part = key.partition(".")
+    for i, e in enumerate(case.events):
+        if e.id == event_id:
+            field = part or ("start" if isinstance(e, TherapyLine) else "time")
+            return f"events[{i}].{field}"
+    return "events"
+
+
 def consistency_problems(case: Case) -> list[Problem]:
     """Every cross-event contradiction in ``case``, each with its field path."""
     problems: list[Problem] = []
@@ -149,7 +161,7 @@ def consistency_problems(case: Case) -> list[Problem]:
     try:
         months = resolve_months(case.events)
     except TimelineError as exc:
-        problems.append(Problem(str(exc), _loc("events")))
+        problems.append(Problem(str(exc), _loc(_time_path(case, exc.key))))
         return problems
     by_id = {e.id: e for e in case.events}
     for conflict in case.conflicts:

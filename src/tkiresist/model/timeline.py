@@ -184,7 +184,11 @@ def event_time(event: AnyEvent) -> TimePoint | None:
 
 
 class TimelineError(ValueError):
-    """Raised inside model validation; turned into a located problem by the case validator."""
+    """A time that cannot be resolved; ``key`` is the event id (or ``id.stop``) it belongs to."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
@@ -207,6 +211,7 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
             points[f"{e.id}.end"] = e.end
     out: dict[str, float] = {}
     visiting: set[str] = set()
+    current: list[str] = []
 
     def months(key: str) -> float:
         if key in out:
@@ -219,10 +224,13 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
             out[key] = 0.0
             return 0.0
         if key not in points:
-            raise TimelineError(f"unknown anchor {key!r}: not 'diagnosis' nor an event id")
+            raise TimelineError(
+                f"unknown anchor {key!r}: not 'diagnosis' nor an event id", current[-1]
+            )
         if key in visiting:
-            raise TimelineError(f"times refer to each other in a cycle through {key!r}")
+            raise TimelineError(f"times refer to each other in a cycle through {key!r}", key)
         visiting.add(key)
+        current.append(key)
         tp = points[key]
         if tp.date is not None:
             if diagnosis is None or diagnosis.id == key:
@@ -230,13 +238,16 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
             else:
                 anchor = points.get(diagnosis.id)
                 if anchor is None or anchor.date is None:
-                    raise TimelineError("the diagnosis needs a date when other events have dates")
+                    raise TimelineError(
+                    "the diagnosis needs a date when other events have dates", key
+                )
                 delta = tp.date.midpoint() - anchor.date.midpoint()
                 value = delta.days / DAYS_PER_MONTH
         else:
             assert tp.after is not None and tp.days is not None
             value = months(tp.after) + tp.days / DAYS_PER_MONTH
         visiting.discard(key)
+        current.pop()
         out[key] = value
         return value
 

@@ -1,0 +1,5 @@
+"""``python -m tkiresist`` runs the CLI."""
+
+from tkiresist.cli import main
+
+main()

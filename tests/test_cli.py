@@ -1,0 +1,59 @@
+"""The CLI, driven in-process (exit codes and messages) and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from tkiresist import __version__
+from tkiresist.cli import app
+
+from .conftest import DATA, SEED_CASE
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"tkiresist {__version__}"
+
+
+def test_validate_seed_case() -> None:
+    result = runner.invoke(app, ["validate", str(SEED_CASE)])
+    assert result.exit_code == 0, result.output
+    assert "ok (cheung2025-case1" in result.output
+
+
+def test_validate_reports_one_line_per_problem_and_exit_2() -> None:
+    bad = DATA / "invalid" / "unknown_drug.yaml"
+    result = runner.invoke(app, ["validate", str(SEED_CASE), str(bad)])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines == [f"{bad}:22: events[3].agents[0].drug: " + lines[0].split(".drug: ", 1)[1]]
+    assert "unknown drug 'osimertinob'" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_schema_is_json_schema_of_the_case() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Case"
+    assert "events" in schema["properties"]
+    assert schema["additionalProperties"] is False
+
+
+def test_console_script_runs_as_a_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tkiresist", "validate", str(DATA / "invalid" / "empty.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("empty file: expected a case (YAML or JSON mapping)")
+    assert "Traceback" not in proc.stderr
