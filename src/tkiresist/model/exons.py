@@ -4,31 +4,41 @@ Exon membership is decided from codon positions on the canonical protein, never 
 text a source wrote. A codon split across an exon junction belongs to the exon that holds
 its first base; the ranges below follow that rule.
 
-EGFR (NM_005228.5 / NP_005219.2; kinase domain exons 18-21). Exon 19 spans codons 729-761
-and exon 20 spans codons 762-823: these are the boundaries used by the exon-20 insertion
-literature, which counts "exon 20 insertions" from A763 to C775 inside the C-helix and the
-loop following it (Vyse S, Huang PH. Targeting EGFR exon 20 insertion mutations in non-small
-cell lung cancer. Signal Transduct Target Ther. 2019;4:5. doi:10.1038/s41392-019-0038-9),
-and by reviews that give exon 19 as codons 729-761 (Kobayashi Y, Mitsudomi T. Not all
-epidermal growth factor receptor mutations in lung cancer are created equal. Cancer Sci.
-2016;107:1179-86. doi:10.1111/cas.12996). Exon 18 is 688-728 and exon 21 is 824-875 on the
-same transcript.
+EGFR (NM_005228 / NP_005219; kinase domain exons 18-21): exon 18 is codons 688-728, exon 19
+is 729-761, exon 20 is 762-823 and exon 21 is 824-875. These boundaries fall between codons
+(exon 20 starts at c.2284, the first base of codon 762; exon 21 is c.2470-c.2625, codons
+824-875), so the rule above changes nothing here. Source: the exon/amino-acid table of the
+MSK-IMPACT clinical report (EGFR NM_005228: exon 18 (688-728), exon 19 (729-761), exon 20
+(762-823), exon 21 (824-875)) in rhshah/IMPACT-Pipeline,
+support-scripts/dmp_create_coverage_files_and_clinical_reports.pl (commit 1e9265d); the
+c. positions agree with HGVS names used in public variant pipelines and hgvs test cases
+(NM_005228: c.2284-5_2290dup spanning intron 19/exon 20; exon 21 as c.2470-5_2625+5).
 
-MET exon 14 (NM_000245; codons 963-1010 hold the juxtamembrane region whose skipping removes
-Y1003) and ERBB2 exon 20 (codons 770-831 on NP_004439) are listed for the categories that
-need them.
+ERBB2 (NM_004448): exon 19 is codons 737-769 and exon 20 is 770-831, from the same
+MSK-IMPACT table. Exon 20 holds the ERBB2 exon 20 insertions (e.g. A775_G776insYVMA).
+
+MET (NM_000245): exon 14 is c.2888-c.3028 (public variant pipelines annotate NM_000245.2
+c.2888-41_2888-2del as intron 13 and c.3028_3028+16del as exon14_intron14). Codon 963
+(c.2887-c.2889) starts in exon 13, so by the first-base rule exon 14 holds codons
+964-1010: the juxtamembrane stretch whose skipping removes Y1003.
+
+Not used as sources for these numbers: Vyse & Huang, Signal Transduct Target Ther
+2019;4:5 (doi:10.1038/s41392-019-0038-9) is a real review of EGFR exon 20 insertions, but
+its text giving codon ranges was not verified; Kobayashi & Mitsudomi, Cancer Sci
+2016;107:1179-86 (doi:10.1111/cas.12996) could not be checked at all (uncertain).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
 EXON_CODONS: Final = MappingProxyType(
     {
         "EGFR": MappingProxyType({18: (688, 728), 19: (729, 761), 20: (762, 823), 21: (824, 875)}),
-        "ERBB2": MappingProxyType({19: (724, 769), 20: (770, 831)}),
-        "MET": MappingProxyType({14: (963, 1010)}),
+        "ERBB2": MappingProxyType({19: (737, 769), 20: (770, 831)}),
+        "MET": MappingProxyType({14: (964, 1010)}),
     }
 )
 
@@ -47,7 +57,7 @@ def exon_of(gene: str, codon: int) -> int | None:
 def exons_spanned(gene: str, start: int, end: int) -> frozenset[int]:
     """Every mapped exon that a codon range touches (unmapped positions are skipped)."""
     found = {exon_of(gene, c) for c in (start, end)}
-    table = EXON_CODONS.get(gene, {})
+    table: Mapping[int, tuple[int, int]] = EXON_CODONS.get(gene, {})
     for exon, (lo, hi) in table.items():
         if start <= hi and end >= lo:
             found.add(exon)
