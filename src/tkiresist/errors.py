@@ -137,13 +137,34 @@ class UnknownGeneError(ParseError):
 
 
 class UnknownDrugError(ParseError):
+    """A drug name the curated dictionary does not know.
+
+    ``within`` and ``position`` say where the name sits when it came from a longer text (a
+    regimen such as ``osimertinib + foo``); ``suggestions`` are close known names, offered in
+    the message only, never substituted.
+    """
+
     code = "unknown_drug"
 
-    def __init__(self, name: str, location: Location | None = None) -> None:
-        super().__init__("drug name", name, None, "a drug in the curated dictionary", location)
-        self.message = (
-            f"unknown drug {name!r}: not a generic, brand or code name in the curated dictionary"
-        )
+    def __init__(
+        self,
+        name: str,
+        location: Location | None = None,
+        *,
+        within: str | None = None,
+        position: int | None = None,
+        suggestions: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__("drug name", name, position, "a drug in the curated dictionary", location)
+        self.within = within
+        self.suggestions = suggestions
+        msg = f"unknown drug {name!r}"
+        if within is not None and position is not None:
+            msg += f" at position {position} in {within!r}"
+        msg += ": not a generic, brand or code name in the curated dictionary"
+        if suggestions:
+            msg += "; close known names: " + ", ".join(suggestions)
+        self.message = msg
 
 
 class CaseValidationError(TkiResistError):
