@@ -1,0 +1,1 @@
+"""Evidence synthesis: pooled statistics over registry cases and the claims audit."""
