@@ -109,3 +109,89 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+
+
+@app.command()
+def interpret(
+    case_file: Annotated[Path, typer.Argument(help="A case file (YAML or JSON).")],
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text (default) or json")
+    ] = "text",
+    at: Annotated[
+        str | None, typer.Option("--at", help="decision point: an event id (default: latest PD)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")
+    ] = None,
+) -> None:
+    """Interpret a case at its latest progression: what changed, why, and what now."""
+    if output_format not in ("text", "json"):
+        fail(f"--format: expected 'text' or 'json', got {output_format!r}")
+
+    def run() -> str:
+        from tkiresist.interpret.engine import interpret as run_engine
+        from tkiresist.io.casefile import read_case
+        from tkiresist.knowledge.loader import load_knowledge_base
+
+        case = read_case(case_file)
+        result = run_engine(case, load_knowledge_base(), at=at)
+        if output_format == "json":
+            return result.model_dump_json(indent=2, by_alias=True) + "\n"
+        from tkiresist.report.text import render_text
+
+        return render_text(result)
+
+    text = guarded(run)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+kb_app = typer.Typer(help="The cited knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("lint")
+def kb_lint(
+    path: Annotated[
+        Path | None, typer.Argument(help="a knowledge-base folder (default: the packaged one)")
+    ] = None,
+) -> None:
+    """Check the knowledge base: schema, genes, drugs, citations, duplicates, contradictions."""
+    from tkiresist.knowledge.lint import lint
+    from tkiresist.knowledge.loader import load_knowledge_base
+
+    kb = guarded(lambda: load_knowledge_base(path))
+    problems = lint(kb)
+    for p in problems:
+        typer.echo(" ".join(str(p).split()), err=True)
+    typer.echo(f"{kb.stamp}: {len(kb.statements)} statements, {len(problems)} problems")
+    if problems:
+        raise typer.Exit(EXIT_NO)
+
+
+@kb_app.command("show")
+def kb_show(
+    query: Annotated[str, typer.Argument(help="id, category, gene, drug or words of a title")],
+) -> None:
+    """Print the statements matching QUERY, with their levels and citations."""
+    from tkiresist.knowledge.loader import load_knowledge_base
+    from tkiresist.knowledge.query import search
+
+    kb = guarded(lambda: load_knowledge_base())
+    found = search(kb, query)
+    typer.echo(f"# {kb.stamp}")
+    for st in found:
+        typer.echo(f"{st.id}  [level {st.evidence_level.value}, tier {st.amp_tier.value}]")
+        typer.echo(f"  {st.title}")
+        typer.echo(f"  match: {', '.join(st.match.any_of) or '(fallback)'}")
+        for reg in st.regimens:
+            drugs = " + ".join(f"{d.drug} ({d.role.value})" for d in reg.drugs)
+            typer.echo(f"  {reg.effect.value}: {drugs}")
+        for c in st.citations:
+            ref = f"doi:{c.doi}" if c.doi else f"PMID {c.pmid}"
+            typer.echo(f"  - {c.short()}, {ref}")
+    if not found:
+        typer.echo(f"no statement matches {query!r}", err=True)
+        raise typer.Exit(EXIT_NO)

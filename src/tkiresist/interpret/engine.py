@@ -1,0 +1,81 @@
+"""The interpretation engine: a pure function from a case and knowledge to an Interpretation.
+
+No I/O happens here: the caller loads the case and the knowledge base (once) and passes them
+in, with an optional lookup of pooled registry evidence per regimen.
+
+Steps (numbered as in issue #3):
+
+1. decision point (:func:`tkiresist.interpret.serial.decision_point`);
+2. serial comparison (:func:`tkiresist.interpret.serial.serial_comparison`);
+3. mechanisms (:mod:`tkiresist.interpret.mechanisms`);
+4. options (:mod:`tkiresist.interpret.options`);
+5. tests still needed (:mod:`tkiresist.interpret.recommended_tests`);
+6. trace: every statement considered, and why it fired or not.
+"""
+
+from __future__ import annotations
+
+from tkiresist.interpret import mechanisms as mech
+from tkiresist.interpret.options import PooledLookup, rank
+from tkiresist.interpret.recommended_tests import recommend
+from tkiresist.interpret.serial import decision_point, serial_comparison
+from tkiresist.knowledge.loader import KnowledgeBase
+from tkiresist.model.case import Case
+from tkiresist.model.interpretation import Interpretation, KnowledgeBaseStamp
+
+PRESENT = ("acquired", "persistent", "not_assessable")
+
+
+def interpret(
+    case: Case,
+    kb: KnowledgeBase,
+    at: str | None = None,
+    pooled: PooledLookup | None = None,
+) -> Interpretation:
+    """Interpret ``case`` at ``at`` (an event id) or at its latest progression."""
+    point = decision_point(case, at)
+    statuses, warnings = serial_comparison(case, point)
+    ctx = mech.case_context(point, case.diagnosis.oncotree_code, statuses)
+    fired, trace = mech.evaluate(kb, ctx)
+    mechanisms = mech.mechanisms(fired)
+    options, avoid = rank(fired, ctx, pooled)
+
+    matched: set[str] = set()
+    for f in fired:
+        matched.update(s.name for s in f.alterations)
+    driver = set(ctx.driver_names)
+    reconciled = {
+        s.name
+        for s in statuses
+        if any("orthogonal tests agree" in n for n in s.notes) and s.alteration.kind == "expression"
+    }
+    statuses = [
+        s.model_copy(update={"kb_match": s.name in matched or s.name in driver})
+        for s in statuses
+    ]
+    unmatched = tuple(
+        s.name
+        for s in statuses
+        if s.status in PRESENT
+        and s.name not in matched
+        and s.name not in driver
+        and s.name not in reconciled
+    )
+    if point.therapy is None:
+        warnings.append("no therapy line in effect at the decision point: context-free answer")
+    if not options:
+        warnings.append("no option in the knowledge base for this context")
+    tests = recommend(case, point, statuses, mechanisms)
+    return Interpretation(
+        case_id=case.id,
+        decision_point=point,
+        alterations=tuple(statuses),
+        mechanisms=tuple(mechanisms),
+        options=tuple(options),
+        avoid=tuple(avoid),
+        recommended_tests=tuple(tests),
+        unmatched=unmatched,
+        warnings=tuple(dict.fromkeys(warnings)),
+        trace=tuple(trace),
+        knowledge_base=KnowledgeBaseStamp(**kb.meta()),
+    )

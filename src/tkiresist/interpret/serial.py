@@ -1,0 +1,420 @@
+"""Step 1 and 2 of the engine: the decision point, and each alteration's status over time.
+
+Decision point
+    By default the latest progression (a response assessment with category PD). The therapy
+    line in effect is the one the assessment names, else the line that had started before the
+    decision point and had not stopped before it (the latest such).
+
+Serial comparison
+    Tests up to the decision point are split into *earlier* (before the line in effect began,
+    or, with no line, before the latest testing time) and *current* (during the line, up to
+    the decision point). An alteration is identified by a key that ignores how it was written
+    (``EGFR exon 19 deletion`` and ``EGFR p.E746_A750del`` are the same driver; ``ALK fusion``
+    not detected covers any ALK fusion). Then:
+
+    * acquired: detected now; not detected earlier by an assay that covered it;
+    * persistent: detected earlier and now;
+    * lost: detected earlier; covered now and not detected;
+    * not_assessable: detected now but no earlier test could have seen it, or detected earlier
+      and no current test covered it;
+    * not_detected: never detected (explicit negatives such as "T790M negative").
+
+    A covering NGS test that does not list an alteration counts as an implicit negative (a test
+    reports what it detected); explicit negatives are kept as such. Orthogonal tests of one
+    biomarker (ALK fusion by NGS, ALK by IHC) are reconciled: agreement is noted, disagreement
+    is a warning. Findings are kept per specimen; current biopsies that disagree are flagged as
+    heterogeneous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tkiresist.errors import InterpretationError
+from tkiresist.model.alterations import (
+    CopyNumber,
+    Expression,
+    Fusion,
+    Histology,
+    SequenceVariant,
+)
+from tkiresist.model.assays import Assay
+from tkiresist.model.case import Case
+from tkiresist.model.categories import categorize
+from tkiresist.model.findings import Finding
+from tkiresist.model.interpretation import (
+    AlterationState,
+    AlterationStatus,
+    DecisionPoint,
+    TestEvidence,
+    TherapyContext,
+)
+from tkiresist.model.timeline import (
+    AnyEvent,
+    Diagnosis,
+    MolecularTest,
+    Radiotherapy,
+    ResponseAssessment,
+    Specimen,
+    Surgery,
+    TherapyLine,
+)
+
+AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
+EPS = 1e-6
+# Category ids that identify a driver or resistance alteration whatever its exact spelling.
+_IDENTITY_CATEGORIES = (
+    "egfr_ex19del",
+    "egfr_l858r",
+    "egfr_ex20ins",
+    "egfr_t790m",
+    "egfr_c797x",
+    "met_ex14_skipping",
+)
+
+
+def alteration_key(alt: AnyAlteration) -> str:
+    """Identity of an alteration across tests, independent of how it was written."""
+    if isinstance(alt, SequenceVariant):
+        cats = categorize(alt)
+        for cat in _IDENTITY_CATEGORIES:
+            if cat in cats:
+                return f"cat:{cat}"
+        return f"sv:{alt.name}"
+    if isinstance(alt, Fusion):
+        return f"fusion:{alt.three_prime}:{alt.five_prime or '*'}"
+    if isinstance(alt, CopyNumber):
+        direction = "up" if alt.change in ("amplification", "gain") else "down"
+        return f"cn:{alt.gene}:{direction}"
+    if isinstance(alt, Expression):
+        return f"expr:{alt.marker}"
+    return f"hist:{alt.histology}"
+
+
+def _covers_key(finding_alt: AnyAlteration, key: str) -> bool:
+    """Does a (negative) finding speak about the alteration with ``key``?"""
+    own = alteration_key(finding_alt)
+    if own == key:
+        return True
+    # "ALK fusion" (partner unknown) not detected covers every ALK fusion.
+    if isinstance(finding_alt, Fusion) and finding_alt.five_prime is None:
+        return key.startswith(f"fusion:{finding_alt.three_prime}:")
+    return False
+
+
+# ------------------------------------------------------------------------------------------
+# Decision point
+
+
+def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) -> TherapyContext:
+    from tkiresist.nomenclature import drugs
+
+    classes: list[str] = []
+    generations: list[int] = []
+    for agent in line.agents:
+        drug = drugs.lookup(agent.drug)
+        for c in drug.classes:
+            if c.value not in classes:
+                classes.append(c.value)
+        if drug.generation is not None and drug.generation not in generations:
+            generations.append(drug.generation)
+    return TherapyContext(
+        event_id=line.id,
+        drugs=tuple(a.drug for a in line.agents),
+        drug_classes=tuple(classes),
+        generations=tuple(generations),
+        start_month=months[line.id],
+        line=line.line,
+    )
+
+
+def _line_in_effect(
+    case: Case, month: float, months: dict[str, float], named: str | None
+) -> TherapyLine | None:
+    lines = [e for e in case.events if isinstance(e, TherapyLine)]
+    if named is not None:
+        for line in lines:
+            if line.id == named:
+                return line
+    running = [
+        line
+        for line in lines
+        if months[line.id] < month - EPS
+        and (f"{line.id}.stop" not in months or months[f"{line.id}.stop"] >= month - EPS)
+    ]
+    if not running:
+        started = [line for line in lines if months[line.id] <= month + EPS]
+        running = started[-1:] if started else []
+    return max(running, key=lambda ln: months[ln.id]) if running else None
+
+
+def _cns_disease(case: Case, month: float, months: dict[str, float]) -> bool:
+    for e in case.events:
+        if months.get(e.id, 0.0) > month + EPS:
+            continue
+        if isinstance(e, Diagnosis) and e.cns_involvement:
+            return True
+        kind = getattr(e, "site_kind", None) if not isinstance(e, ResponseAssessment) else None
+        if isinstance(e, ResponseAssessment):
+            kind = e.site
+        if kind == "cns" and isinstance(e, ResponseAssessment | Surgery | Radiotherapy | Specimen):
+            return True
+    return False
+
+
+def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
+    """The decision point: ``at`` (an event id) or the latest progression."""
+    months = case.months()
+    if at is not None:
+        try:
+            event: AnyEvent = case.event(at)
+        except KeyError:
+            raise InterpretationError(f"no event {at!r} in case {case.id!r}") from None
+    else:
+        progressions = [
+            e for e in case.events if isinstance(e, ResponseAssessment) and e.is_progression
+        ]
+        if not progressions:
+            raise InterpretationError(
+                f"no decision point: case {case.id!r} has no progression (a response "
+                "assessment with category PD); name an event with --at"
+            )
+        event = max(progressions, key=lambda e: (months[e.id], case.events.index(e)))
+    month = months[event.id]
+    named = event.therapy if isinstance(event, ResponseAssessment) else None
+    line = _line_in_effect(case, month, months, named)
+    if isinstance(event, ResponseAssessment):
+        what = f"{event.category} ({event.site})"
+        cns_now = event.site == "cns"
+    else:
+        what = event.type
+        cns_now = getattr(event, "site_kind", None) == "cns"
+    return DecisionPoint(
+        event_id=event.id,
+        month=round(month, 3),
+        description=f"{what} at month {month:.1f}",
+        therapy=_therapy_context(case, line, months) if line is not None else None,
+        cns_disease=_cns_disease(case, month, months),
+        cns_progression=cns_now,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Serial comparison
+
+
+@dataclass(frozen=True, slots=True)
+class _Obs:
+    test: MolecularTest
+    assay: Assay | None
+    specimen: Specimen | None
+    month: float
+    finding: Finding | None  # None: implicit negative (covered, not listed)
+    current: bool
+
+
+def _result(finding: Finding | None) -> str:
+    if finding is None:
+        return "not_detected_implicit"
+    alt = finding.alteration
+    if isinstance(alt, Expression) and alt.result == "negative":
+        return "not_detected"
+    return finding.status
+
+
+def _evidence(o: _Obs) -> TestEvidence:
+    f = o.finding
+    return TestEvidence(
+        test=o.test.id,
+        specimen=o.test.specimen,
+        specimen_kind=o.specimen.kind if o.specimen else "other",
+        assay=o.test.assay,
+        month=round(o.month, 3),
+        phase="current" if o.current else "earlier",
+        result=_result(f),  # type: ignore[arg-type]
+        vaf=f.vaf if f else None,
+        reads=(f.alt_reads or f.split_reads) if f else None,
+        name_as_reported=f.alteration.name if f else "(not listed)",
+    )
+
+
+def _implicit_scope(assay: Assay | None) -> bool:
+    """Whether a test's silence about a covered alteration counts as a negative."""
+    return assay is not None and assay.method == "ngs"
+
+
+def serial_comparison(
+    case: Case, point: DecisionPoint
+) -> tuple[list[AlterationStatus], list[str]]:
+    """Each alteration's status at ``point``, and warnings (contradictions, discordance)."""
+    months = case.months()
+    horizon = point.month + EPS
+    tests = [
+        e for e in case.events if isinstance(e, MolecularTest) and months[e.id] <= horizon
+    ]
+    if not tests:
+        return [], ["no molecular test up to the decision point"]
+    if point.therapy is not None:
+        split = point.therapy.start_month + EPS
+        if not any(months[t.id] > split for t in tests):
+            split = max(months[t.id] for t in tests) - EPS
+    else:
+        split = max(months[t.id] for t in tests) - EPS
+    by_id = {e.id: e for e in case.events}
+    warnings: list[str] = []
+
+    # every alteration mentioned by any test, by key, with a representative value
+    keys: dict[str, AnyAlteration] = {}
+    best: dict[str, tuple[bool, int]] = {}
+    for t in tests:
+        for f in t.findings:
+            k = alteration_key(f.alteration)
+            score = (_result(f) == "detected", _specificity(f.alteration))
+            if k not in best or score > best[k]:
+                best[k] = score
+                keys[k] = f.alteration
+    # partner-unknown negatives that stand for a specific detected fusion are not separate rows
+    for k in list(keys):
+        if k.endswith(":*") and any(o.startswith(k[:-1]) and o != k for o in keys):
+            del keys[k]
+
+    statuses: list[AlterationStatus] = []
+    for key, alt in keys.items():
+        obs: list[_Obs] = []
+        for t in tests:
+            assay = case.assay(t.assay)
+            spec = by_id.get(t.specimen)
+            specimen = spec if isinstance(spec, Specimen) else None
+            current = months[t.id] > split
+            relevant = [f for f in t.findings if _covers_key(f.alteration, key)]
+            if relevant:
+                results = {_result(f) for f in relevant}
+                if "detected" in results and "not_detected" in results:
+                    warnings.append(
+                        f"contradictory findings: test {t.id!r} reports {alt.name} both "
+                        "detected and not detected"
+                    )
+                obs.extend(
+                    _Obs(t, assay, specimen, months[t.id], f, current) for f in relevant
+                )
+            elif _implicit_scope(assay) and assay is not None and assay.covers(alt):
+                obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
+        statuses.append(_status(key, alt, obs, warnings))
+    _reconcile_orthogonal(statuses, warnings)
+    order = {"acquired": 0, "persistent": 1, "lost": 2, "not_assessable": 3, "not_detected": 4}
+    statuses.sort(key=lambda s: (order[s.status], s.name))
+    return statuses, warnings
+
+
+def _specificity(alt: AnyAlteration) -> int:
+    if isinstance(alt, SequenceVariant):
+        return 2 if alt.protein is not None else 1
+    if isinstance(alt, Fusion):
+        return (alt.five_prime is not None) + (alt.five_prime_exon is not None)
+    return 1
+
+
+def _status(
+    key: str, alt: AnyAlteration, obs: Sequence[_Obs], warnings: list[str]
+) -> AlterationStatus:
+    def pos(o: _Obs) -> bool:
+        return _result(o.finding) == "detected"
+
+    def neg(o: _Obs) -> bool:
+        return _result(o.finding) in ("not_detected", "not_detected_implicit")
+
+    earlier = [o for o in obs if not o.current]
+    current = [o for o in obs if o.current]
+    now_pos = [o for o in current if pos(o)]
+    now_neg = [o for o in current if neg(o)]
+    before_pos = [o for o in earlier if pos(o)]
+    before_neg = [o for o in earlier if neg(o)]
+    notes: list[str] = []
+    state: AlterationState
+    if now_pos:
+        if before_pos:
+            state = "persistent"
+        elif before_neg:
+            state = "acquired"
+        else:
+            state = "not_assessable"
+            notes.append("no earlier test covered it: acquired or pre-existing cannot be told")
+    elif before_pos:
+        if now_neg:
+            state = "lost"
+        else:
+            state = "not_assessable"
+            notes.append("detected earlier; no current test covered it")
+    else:
+        state = "not_detected"
+    heterogeneous = False
+    if now_pos and now_neg:
+        pos_specs = {o.test.specimen for o in now_pos}
+        neg_specs = {o.test.specimen for o in now_neg} - pos_specs
+        if neg_specs:
+            heterogeneous = True
+            notes.append(
+                "current specimens disagree: detected in "
+                + ", ".join(sorted(pos_specs))
+                + "; not detected in "
+                + ", ".join(sorted(neg_specs))
+            )
+            warnings.append(f"spatial heterogeneity for {alt.name}: " + notes[-1])
+    if any(o.finding is None for o in obs):
+        notes.append("a covering NGS test that did not list it is counted as not detected")
+    cats = tuple(sorted(categorize(alt)))
+    genes = alt.genes
+    return AlterationStatus(
+        name=display_name(alt),
+        gene=genes[0] if len(genes) == 1 else None,
+        genes=genes,
+        category=cats,
+        status=state,
+        alteration=alt,
+        evidence=tuple(_evidence(o) for o in obs),
+        heterogeneous=heterogeneous,
+        notes=tuple(notes),
+    )
+
+
+def display_name(alt: AnyAlteration) -> str:
+    """The normalised display form: ``EML4::ALK``, ``EGFR p.E746_A750del``, ``EGFR exon 19
+    deletion``, ``MET amplification``, ``ALK IHC positive``."""
+    if isinstance(alt, Expression):
+        return f"{alt.marker} IHC {alt.result}" if not alt.clone else alt.name
+    return alt.name
+
+
+def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str]) -> None:
+    """ALK (and other) fusion by NGS against the same marker by IHC: agree or disagree."""
+    by_gene_fusion = {
+        s.alteration.three_prime: s
+        for s in statuses
+        if isinstance(s.alteration, Fusion) and s.status in ("acquired", "persistent",
+                                                              "not_assessable")
+    }
+    for i, s in enumerate(statuses):
+        alt = s.alteration
+        if not isinstance(alt, Expression):
+            continue
+        fusion = by_gene_fusion.get(alt.marker)
+        if fusion is None:
+            continue
+        ihc_current_pos = any(
+            e.phase == "current" and e.name_as_reported.endswith("positive")
+            and e.result == "detected"
+            for e in s.evidence
+        )
+        ihc_current_neg = any(
+            e.phase == "current" and e.result == "not_detected" for e in s.evidence
+        )
+        j = statuses.index(fusion)
+        if ihc_current_pos:
+            note = f"{fusion.name} confirmed by {alt.marker} IHC (orthogonal tests agree)"
+            statuses[j] = fusion.model_copy(update={"notes": (*fusion.notes, note)})
+            statuses[i] = s.model_copy(update={"notes": (*s.notes, note)})
+        elif ihc_current_neg:
+            note = f"{fusion.name} by sequencing but {alt.marker} IHC negative: discordant"
+            warnings.append(note)
+            statuses[j] = fusion.model_copy(update={"notes": (*fusion.notes, note)})

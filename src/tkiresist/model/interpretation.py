@@ -1,0 +1,183 @@
+"""The interpretation of one case at one decision point, as immutable values.
+
+Its JSON form (``Interpretation.model_dump(mode="json")``) is a contract other tools depend on:
+fields may be added, but these stay: ``decision_point`` (``event_id``, ``therapy``),
+``alterations`` (``name``, ``gene``/``genes``, ``category``, ``status``, ``evidence``),
+``mechanisms`` (``id``, ``label``, ``class``, ``alterations``, ``statements``), ``options``
+(``rank``, ``drugs``, ``rationale``, ``evidence_level``, ``cns_active``, ``citations``),
+``recommended_tests`` (``kind``, ``reason``), ``knowledge_base`` (``version``, ``date``) and
+``disclaimer``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from tkiresist import DISCLAIMER
+from tkiresist.model.alterations import Alteration
+from tkiresist.model.base import Value
+
+AlterationState = Literal["acquired", "persistent", "lost", "not_assessable", "not_detected"]
+
+
+class TherapyContext(Value):
+    event_id: str
+    drugs: tuple[str, ...]
+    drug_classes: tuple[str, ...]
+    generations: tuple[int, ...] = ()
+    start_month: float
+    line: int | None = None
+
+
+class DecisionPoint(Value):
+    event_id: str
+    month: float = Field(description="months from diagnosis")
+    description: str
+    therapy: TherapyContext | None
+    cns_disease: bool = Field(description="the timeline shows CNS disease up to this point")
+    cns_progression: bool = Field(description="this progression involves the CNS")
+
+
+class TestEvidence(Value):
+    """One test's word on one alteration."""
+
+    test: str
+    specimen: str
+    specimen_kind: str
+    assay: str
+    month: float
+    phase: Literal["earlier", "current"]
+    result: Literal["detected", "not_detected", "not_detected_implicit", "equivocal"]
+    vaf: float | None = None
+    reads: int | None = None
+    name_as_reported: str
+
+
+class AlterationStatus(Value):
+    name: str
+    gene: str | None
+    genes: tuple[str, ...]
+    category: tuple[str, ...]
+    status: AlterationState
+    alteration: Alteration
+    evidence: tuple[TestEvidence, ...]
+    heterogeneous: bool = Field(
+        default=False, description="biopsies at progression disagree (spatial heterogeneity)"
+    )
+    notes: tuple[str, ...] = ()
+    kb_match: bool = Field(default=False, description="a knowledge-base statement matched it")
+
+
+class CitationOut(Value):
+    id: str
+    doi: str | None = None
+    pmid: str | None = None
+    first_author: str
+    year: int
+    journal: str | None = None
+    trial: str | None = None
+    url: str
+
+
+class Mechanism(Value):
+    id: str
+    label: str
+    class_: Literal["on_target", "off_target", "histologic"] = Field(alias="class")
+    alterations: tuple[str, ...]
+    statements: tuple[str, ...]
+    explanation: str
+    acquired: bool = Field(description="every alteration behind it was shown to be acquired")
+    evidence_level: str
+    citations: tuple[CitationOut, ...] = ()
+
+    model_config = Value.model_config | {"populate_by_name": True, "serialize_by_alias": True}
+
+
+class PooledEvidence(Value):
+    """Pooled registry evidence for a regimen class, e.g. ORR 6/9 with its exact CI."""
+
+    label: str
+    numerator: int
+    denominator: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str = "Clopper-Pearson exact 95% CI"
+    source: str
+
+    def __str__(self) -> str:
+        if self.value is None or self.ci_low is None or self.ci_high is None:
+            return f"{self.label}: {self.numerator}/{self.denominator}"
+        return (
+            f"{self.label}: {self.numerator}/{self.denominator} = {100 * self.value:.1f}%, "
+            f"exact 95% CI {100 * self.ci_low:.1f}–{100 * self.ci_high:.1f}%"
+        )
+
+
+class Option(Value):
+    rank: int = Field(ge=1)
+    drugs: tuple[str, ...] = Field(description="lower-case generic names, in order")
+    roles: tuple[str, ...]
+    label: str
+    rationale: str
+    evidence_level: str
+    amp_tier: str
+    cns_active: bool
+    citations: tuple[CitationOut, ...]
+    statements: tuple[str, ...]
+    mechanisms: tuple[str, ...]
+    pooled: PooledEvidence | None = None
+    uncertain: bool = False
+    score: float = Field(description="the ranking score, for the trace")
+
+
+class Avoid(Value):
+    """A regimen the knowledge base says the tumour is resistant to, in this context."""
+
+    drugs: tuple[str, ...]
+    reason: str
+    statements: tuple[str, ...]
+
+
+class RecommendedTest(Value):
+    kind: Literal[
+        "orthogonal_confirmation",
+        "rebiopsy_histology",
+        "cis_trans_phasing",
+        "repeat_testing",
+        "rebiopsy",
+    ]
+    reason: str
+    status: Literal["needed", "done"] = "needed"
+    alterations: tuple[str, ...] = ()
+
+
+class TraceEntry(Value):
+    statement: str
+    fired: bool
+    reason: str
+    findings: tuple[str, ...] = ()
+
+
+class KnowledgeBaseStamp(Value):
+    version: str
+    date: str
+
+
+class Interpretation(Value):
+    case_id: str
+    decision_point: DecisionPoint
+    alterations: tuple[AlterationStatus, ...]
+    mechanisms: tuple[Mechanism, ...]
+    options: tuple[Option, ...]
+    avoid: tuple[Avoid, ...] = ()
+    recommended_tests: tuple[RecommendedTest, ...]
+    unmatched: tuple[str, ...] = Field(
+        default=(), description="alterations with no knowledge-base match (never dropped)"
+    )
+    warnings: tuple[str, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+    knowledge_base: KnowledgeBaseStamp
+    disclaimer: str = DISCLAIMER
