@@ -705,19 +705,19 @@ def _curve_quantile(
         xs.append(t)
         fs.append(f)
     defined = sorted(((f, i) for i, f in enumerate(fs) if f is not None), key=lambda pair: pair[0])
-    keys = [f + tol for f, _ in defined]
 
-    def first_at_least(target: float) -> int | None:
-        pos = bisect.bisect_left(keys, target)
+    def first_at_least(keys: list[float]) -> int | None:
+        """Index (into xs) of the point with the smallest key ≥ p, keys ascending with F."""
+        pos = bisect.bisect_left(keys, p)
         return defined[pos][1] if pos < len(defined) else None
 
-    first = first_at_least(p)
+    first = first_at_least([f + tol for f, _ in defined])
     if first is None:
         return None
     last_f = fs[-1]
     if last_f is not None and abs(p - last_f) < tol:
         return (xs[first] + x_last) / 2.0
-    second = first_at_least(p + 2.0 * tol)
+    second = first_at_least([f - tol for f, _ in defined])
     if second is None:
         return None
     return (xs[first] + xs[second]) / 2.0
