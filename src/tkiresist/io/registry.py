@@ -1,0 +1,97 @@
+"""The registry of file readers, and :func:`read_file`, the one entry point.
+
+Readers are tried in :data:`READERS` order (most specific header first). Each returns None for
+"not mine" or raises FormatError for "mine but invalid" (see :mod:`tkiresist.io.base`). When no
+reader claims a file, the error lists every format tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from tkiresist.errors import FormatError, Location
+from tkiresist.io import cna, fusions, ihc, maf, vcf
+from tkiresist.io.base import GenomeBuild, Reader, ReadResult, head
+
+READERS: tuple[Reader, ...] = (
+    vcf.READER,
+    *fusions.READERS[:3],  # Arriba, STAR-Fusion, FusionCatcher: fixed first header cells
+    cna.READERS[0],  # CNVkit
+    fusions.READERS[3],  # cBioPortal SV
+    fusions.READERS[4],  # OncoKB fusion (before MAF: it has Hugo_Symbol too)
+    fusions.READERS[5],  # OncoKB SV
+    cna.READERS[1],  # DISCRETE_LONG
+    cna.READERS[2],  # OncoKB individual CNA
+    maf.READER,
+    cna.READERS[3],  # cBioPortal discrete matrix
+    cna.READERS[4],  # GISTIC
+    ihc.READER,
+    cna.READERS[5],  # plain gene/call
+)
+
+BY_NAME: Mapping[str, Reader] = MappingProxyType({r.name: r for r in READERS})
+
+
+def formats() -> tuple[str, ...]:
+    """The format names, in the order they are tried."""
+    return tuple(r.name for r in READERS)
+
+
+def detect_format(path: Path | str) -> Reader | None:
+    """The first reader whose ``sniff`` claims the file, or None."""
+    path = Path(path)
+    lines = head(path)
+    return next((r for r in READERS if r.sniff(path, lines)), None)
+
+
+def read_file(
+    path: Path | str,
+    format: str | None = None,
+    *,
+    expected_build: GenomeBuild | None = None,
+) -> ReadResult:
+    """Read ``path`` with the named reader, or with the first reader that claims it.
+
+    ``expected_build`` (the build of the case or of files read before) makes a file of the
+    other build an error instead of a silent mix.
+    """
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise FormatError("no such file", Location(file=file))
+    if format is not None:
+        reader = BY_NAME.get(format)
+        if reader is None:
+            raise FormatError(
+                f"unknown format {format!r}: expected one of {', '.join(formats())}",
+                Location(file=file),
+            )
+        result = reader.read(path)
+    else:
+        lines = head(path)
+        if not any(line.strip() for line in lines):
+            raise FormatError("empty file: nothing to read", Location(file=file, line=1))
+        found: ReadResult | None = None
+        for reader in READERS:
+            found = reader.try_read(path, lines)
+            if found is not None:
+                break
+        if found is None:
+            raise FormatError(
+                "no reader recognises this file; formats tried: " + ", ".join(formats()),
+                Location(file=file, line=1),
+            )
+        result = found
+    if (
+        expected_build is not None
+        and result.genome_build is not None
+        and result.genome_build != expected_build
+    ):
+        raise FormatError(
+            f"genome build mismatch: the file is {result.genome_build}, expected "
+            f"{expected_build}; lift it over first",
+            Location(file=file),
+        )
+    return result
