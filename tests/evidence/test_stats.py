@@ -438,19 +438,32 @@ def test_quartiles_of_one_to_ten_by_hand(quantile_type: int, q1: float, q3: floa
     values=st.lists(
         st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=40
     ),
-    numerator=st.integers(min_value=0, max_value=1024),
+    p=st.integers(min_value=0, max_value=10).flatmap(
+        lambda m: st.integers(min_value=0, max_value=2**m).map(lambda k: k / 2**m)
+    ),
     quantile_type=st.integers(min_value=1, max_value=9),
 )
 def test_sample_quantile_agrees_with_numpy(
-    values: list[float], numerator: int, quantile_type: int
+    values: list[float], p: float, quantile_type: int
 ) -> None:
-    """p = numerator/1024 is a binary fraction, so n·p is exact and no definition depends on
-    rounding (R's and numpy's treatments of n·p near an integer differ otherwise)."""
-    p = numerator / 1024
+    """p = k/2ᵐ is a binary fraction, so n·p is exact and no definition depends on rounding
+    (R's and numpy's treatments of n·p near an integer differ otherwise); small m makes n·p
+    a whole number often, where types 1–3 differ."""
     ours = sample_quantile(values, p, quantile_type)  # type: ignore[arg-type]
     theirs = float(np.quantile(np.array(values), p, method=NUMPY_METHOD[quantile_type]))
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-6)
     assert min(values) <= ours <= max(values)
+
+
+@pytest.mark.parametrize(
+    ("quantile_type", "q1", "q3"), [(1, 2.0, 6.0), (2, 2.5, 6.5), (3, 2.0, 6.0)]
+)
+def test_discontinuous_quartiles_when_np_is_whole(quantile_type: int, q1: float, q3: float) -> None:
+    """x = 1…8: np = 2 and 6 are whole numbers (g = 0). Type 1 takes x₍₂₎ = 2 and x₍₆₎ = 6;
+    type 2 averages x₍₂₎, x₍₃₎ → 2.5 and x₍₆₎, x₍₇₎ → 6.5; type 3 has np − ½ = 1.5 and 5.5
+    (g > 0) → x₍₂₎ = 2 and x₍₆₎ = 6."""
+    d = describe(list(range(1, 9)), quantile_type=quantile_type)  # type: ignore[arg-type]
+    assert (d.q1, d.q3) == (q1, q3)
 
 
 def test_describe_counts_missing_and_summarises() -> None:
