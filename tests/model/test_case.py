@@ -62,7 +62,7 @@ def test_values_are_immutable_and_strict(seed: Case) -> None:
 
 def test_direct_construction_checks_consistency(seed: Case) -> None:
     data = seed.model_dump()
-    data["events"].append(dict(data["events"][1], id="dx"))  # a second event with id 'dx'
+    data["events"] = [*data["events"], dict(data["events"][1], id="dx")]  # a second event with id 'dx'
     with pytest.raises(ValidationError, match="duplicate event id 'dx'"):
         Case.model_validate(data)
     assert consistency_problems(seed) == []

@@ -214,9 +214,7 @@ def read_case(path: str | os.PathLike[str]) -> Case:
 
 def case_to_data(case: Case) -> dict[str, Any]:
     """The case as plain data, in the file format (defaults left out)."""
-    return case.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
-        "schema_version": case.schema_version
-    }
+    return case.model_dump(mode="json", exclude_none=True)
 
 
 def write_case(case: Case, path: str | os.PathLike[str]) -> None:
