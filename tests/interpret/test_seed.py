@@ -28,7 +28,9 @@ def _status(result: Interpretation, name: str) -> str:
     raise AssertionError(f"{name} not in {[a.name for a in result.alterations]}")
 
 
-def test_decision_point_is_the_last_brain_progression_on_osimertinib(result: Interpretation) -> None:
+def test_decision_point_is_the_last_brain_progression_on_osimertinib(
+    result: Interpretation,
+) -> None:
     dp = result.decision_point
     assert dp.event_id == "pd-brain-3"
     assert dp.therapy is not None

@@ -43,8 +43,9 @@ def test_seed_progression_test_holds_the_acquired_fusion(seed: Case) -> None:
     alts = {f.alteration.name: f.status for f in ngs.findings}
     assert alts["EML4::ALK"] == "detected"
     assert alts["EGFR p.T790M"] == "not_detected"
-    assert any(isinstance(f.alteration, SequenceVariant) and f.alteration.exon == 19
-               for f in ngs.findings)
+    assert any(
+        isinstance(f.alteration, SequenceVariant) and f.alteration.exon == 19 for f in ngs.findings
+    )
     baseline = seed.event("ngs-baseline")
     assert isinstance(baseline, MolecularTest)
     negatives = [f.alteration for f in baseline.findings if f.status == "not_detected"]
@@ -62,7 +63,10 @@ def test_values_are_immutable_and_strict(seed: Case) -> None:
 
 def test_direct_construction_checks_consistency(seed: Case) -> None:
     data = seed.model_dump()
-    data["events"] = [*data["events"], dict(data["events"][1], id="dx")]  # a second event with id 'dx'
+    data["events"] = [
+        *data["events"],
+        dict(data["events"][1], id="dx"),
+    ]  # a second event with id 'dx'
     with pytest.raises(ValidationError, match="duplicate event id 'dx'"):
         Case.model_validate(data)
     assert consistency_problems(seed) == []

@@ -17,7 +17,11 @@ from tkiresist.model.timeline import (
 
 @pytest.mark.parametrize(
     ("text", "iso", "precision"),
-    [("2023-05-14", "2023-05-14", "day"), ("2023-05", "2023-05", "month"), ("2023", "2023", "year")],
+    [
+        ("2023-05-14", "2023-05-14", "day"),
+        ("2023-05", "2023-05", "month"),
+        ("2023", "2023", "year"),
+    ],
 )
 def test_partial_dates_keep_precision(text: str, iso: str, precision: str) -> None:
     tp = TimePoint.model_validate(text)
@@ -54,12 +58,17 @@ def test_impossible_date_message_names_the_date() -> None:
 
 
 def _line(id_: str, start: str) -> TherapyLine:
-    return TherapyLine(id=id_, agents=(Agent(drug="osimertinib"),), start=TimePoint.model_validate(start))
+    return TherapyLine(
+        id=id_, agents=(Agent(drug="osimertinib"),), start=TimePoint.model_validate(start)
+    )
 
 
 def test_resolution_follows_anchors() -> None:
-    events = [Diagnosis(id="dx", histology="adenocarcinoma"), _line("a", "2 months after dx"),
-              _line("b", "13 months after a")]
+    events = [
+        Diagnosis(id="dx", histology="adenocarcinoma"),
+        _line("a", "2 months after dx"),
+        _line("b", "13 months after a"),
+    ]
     months = resolve_months(events)
     assert months["b"] == pytest.approx(15.0)
 

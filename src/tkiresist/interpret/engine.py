@@ -50,8 +50,7 @@ def interpret(
         if any("orthogonal tests agree" in n for n in s.notes) and s.alteration.kind == "expression"
     }
     statuses = [
-        s.model_copy(update={"kb_match": s.name in matched or s.name in driver})
-        for s in statuses
+        s.model_copy(update={"kb_match": s.name in matched or s.name in driver}) for s in statuses
     ]
     unmatched = tuple(
         s.name

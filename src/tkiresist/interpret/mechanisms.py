@@ -68,10 +68,11 @@ def case_context(
         and s.status in ("persistent", "lost", "not_assessable", "acquired")
     ]
     # the original driver: seen in an earlier test, or (with no earlier test) present now
-    original = [s for s in drivers if any(e.phase == "earlier" and e.result == "detected"
-                                          for e in s.evidence)] or [
-        s for s in drivers if s.status in PRESENT and "egfr_sensitising" in s.category
-    ]
+    original = [
+        s
+        for s in drivers
+        if any(e.phase == "earlier" and e.result == "detected" for e in s.evidence)
+    ] or [s for s in drivers if s.status in PRESENT and "egfr_sensitising" in s.category]
     if not original:
         state = "none"
     elif any(s.status == "persistent" for s in original):
@@ -107,9 +108,7 @@ def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
             f"needs progression on {'/'.join(c.prior_drug_classes)}; line {therapy.event_id!r} "
             f"is {'/'.join(therapy.drug_classes) or 'unclassified'}"
         )
-    if c.prior_generations is not None and not set(c.prior_generations) & set(
-        therapy.generations
-    ):
+    if c.prior_generations is not None and not set(c.prior_generations) & set(therapy.generations):
         gens = "/".join(str(g) for g in c.prior_generations)
         return f"needs generation {gens} TKI; line has {list(therapy.generations)}"
     if c.driver is not None and c.driver not in ctx.driver_categories:
@@ -123,9 +122,7 @@ def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
 
 def _triggers(st: Statement, ctx: CaseContext) -> tuple[AlterationStatus, ...]:
     wanted = set(st.match.any_of) | set(st.match.all_of)
-    return tuple(
-        s for s in ctx.statuses if s.status in PRESENT and wanted & set(s.category)
-    )
+    return tuple(s for s in ctx.statuses if s.status in PRESENT and wanted & set(s.category))
 
 
 def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[TraceEntry]]:
@@ -213,12 +210,11 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
             Mechanism(
                 id=st.id,
                 label=st.meaning.label,
-                class_=st.meaning.mechanism_class.value,
+                **{"class": st.meaning.mechanism_class.value},
                 alterations=tuple(s.name for s in f.alterations),
                 statements=(st.id,),
                 explanation=explanation,
-                acquired=bool(f.alterations)
-                and all(s.status == "acquired" for s in f.alterations),
+                acquired=bool(f.alterations) and all(s.status == "acquired" for s in f.alterations),
                 evidence_level=st.evidence_level.value,
                 citations=tuple(citation_out(c) for c in st.citations),
             )

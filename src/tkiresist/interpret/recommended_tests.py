@@ -57,7 +57,7 @@ def recommend(
             and x.alteration.marker == s.alteration.three_prime
             and any(e.phase == "current" and e.result == "detected" for e in x.evidence)
         ]
-        methods = set()
+        methods: set[str] = set()
         for e in s.evidence:
             if e.result != "detected":
                 continue

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from tkiresist.errors import InterpretationError
 from tkiresist.model.alterations import (
@@ -214,7 +215,9 @@ class _Obs:
     current: bool
 
 
-def _result(finding: Finding | None) -> str:
+def _result(
+    finding: Finding | None,
+) -> Literal["detected", "not_detected", "not_detected_implicit", "equivocal"]:
     if finding is None:
         return "not_detected_implicit"
     alt = finding.alteration
@@ -232,7 +235,7 @@ def _evidence(o: _Obs) -> TestEvidence:
         assay=o.test.assay,
         month=round(o.month, 3),
         phase="current" if o.current else "earlier",
-        result=_result(f),  # type: ignore[arg-type]
+        result=_result(f),
         vaf=f.vaf if f else None,
         reads=(f.alt_reads or f.split_reads) if f else None,
         name_as_reported=f.alteration.name if f else "(not listed)",
@@ -244,15 +247,11 @@ def _implicit_scope(assay: Assay | None) -> bool:
     return assay is not None and assay.method == "ngs"
 
 
-def serial_comparison(
-    case: Case, point: DecisionPoint
-) -> tuple[list[AlterationStatus], list[str]]:
+def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[AlterationStatus], list[str]]:
     """Each alteration's status at ``point``, and warnings (contradictions, discordance)."""
     months = case.months()
     horizon = point.month + EPS
-    tests = [
-        e for e in case.events if isinstance(e, MolecularTest) and months[e.id] <= horizon
-    ]
+    tests = [e for e in case.events if isinstance(e, MolecularTest) and months[e.id] <= horizon]
     if not tests:
         return [], ["no molecular test up to the decision point"]
     if point.therapy is not None:
@@ -295,9 +294,7 @@ def serial_comparison(
                         f"contradictory findings: test {t.id!r} reports {alt.name} both "
                         "detected and not detected"
                     )
-                obs.extend(
-                    _Obs(t, assay, specimen, months[t.id], f, current) for f in relevant
-                )
+                obs.extend(_Obs(t, assay, specimen, months[t.id], f, current) for f in relevant)
             elif _implicit_scope(assay) and assay is not None and assay.covers(alt):
                 obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
         statuses.append(_status(key, alt, obs, warnings))
@@ -391,8 +388,8 @@ def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str])
     by_gene_fusion = {
         s.alteration.three_prime: s
         for s in statuses
-        if isinstance(s.alteration, Fusion) and s.status in ("acquired", "persistent",
-                                                              "not_assessable")
+        if isinstance(s.alteration, Fusion)
+        and s.status in ("acquired", "persistent", "not_assessable")
     }
     for i, s in enumerate(statuses):
         alt = s.alteration
@@ -402,7 +399,8 @@ def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str])
         if fusion is None:
             continue
         ihc_current_pos = any(
-            e.phase == "current" and e.name_as_reported.endswith("positive")
+            e.phase == "current"
+            and e.name_as_reported.endswith("positive")
             and e.result == "detected"
             for e in s.evidence
         )

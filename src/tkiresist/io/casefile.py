@@ -62,9 +62,9 @@ def _line_for(positions: dict[PathKey, int], data: Any, loc: PathKey) -> tuple[i
     node = data
     parts: list[str] = []
     for seg in loc:
-        if isinstance(node, dict) and seg in node:
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+        in_dict = isinstance(node, dict) and seg in node
+        in_list = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
+        if in_dict or in_list:
             node = node[seg]
         else:
             continue  # a union/discriminator tag or a synthetic segment
@@ -132,7 +132,7 @@ def parse_case_text(text: str, filename: str = "<string>") -> Case:
         )
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -198,9 +198,13 @@ class Fusion(Value):
 
     @property
     def genes(self) -> tuple[str, ...]:
-        return (self.three_prime,) if self.five_prime is None else (
-            self.five_prime,
-            self.three_prime,
+        return (
+            (self.three_prime,)
+            if self.five_prime is None
+            else (
+                self.five_prime,
+                self.three_prime,
+            )
         )
 
 

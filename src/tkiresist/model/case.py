@@ -78,7 +78,7 @@ class SourceConflict(Value):
 
 
 class Case(Value):
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = "1.0"
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
     pseudonym: str = Field(description="never a real name")
     source: Citation | None = Field(default=None, description="the publication, for cases from one")
@@ -172,7 +172,7 @@ def consistency_problems(case: Case) -> list[Problem]:
             )
     for i, e in enumerate(case.events):
         here = f"events[{i}]"
-        if isinstance(e, TherapyLine) and e.stop is not None:
+        if isinstance(e, TherapyLine) and e.stop is not None:  # noqa: SIM102
             if months[f"{e.id}.stop"] < months[e.id] - 1e-9:
                 problems.append(
                     Problem(
@@ -185,7 +185,9 @@ def consistency_problems(case: Case) -> list[Problem]:
             line = by_id.get(e.therapy)
             if not isinstance(line, TherapyLine):
                 problems.append(
-                    Problem(f"therapy {e.therapy!r} is not a therapy event", _loc(f"{here}.therapy"))
+                    Problem(
+                        f"therapy {e.therapy!r} is not a therapy event", _loc(f"{here}.therapy")
+                    )
                 )
             elif months[e.id] < months[line.id] - 1e-9:
                 problems.append(
@@ -195,10 +197,12 @@ def consistency_problems(case: Case) -> list[Problem]:
                         _loc(f"{here}.time"),
                     )
                 )
-        if isinstance(e, AdverseEvent) and e.therapy is not None:
+        if isinstance(e, AdverseEvent) and e.therapy is not None:  # noqa: SIM102
             if not isinstance(by_id.get(e.therapy), TherapyLine):
                 problems.append(
-                    Problem(f"therapy {e.therapy!r} is not a therapy event", _loc(f"{here}.therapy"))
+                    Problem(
+                        f"therapy {e.therapy!r} is not a therapy event", _loc(f"{here}.therapy")
+                    )
                 )
         if isinstance(e, MolecularTest):
             problems.extend(_test_problems(case, e, here, by_id))

@@ -50,12 +50,20 @@ CATALOGUE: Final = MappingProxyType(
         for c in (
             # EGFR drivers
             _c("egfr_sensitising", "EGFR sensitising mutation (any)", _EGFR),
-            _c("egfr_classical_sensitising", "EGFR classical sensitising (ex19del or L858R)",
-               _EGFR, ("egfr_sensitising",)),
+            _c(
+                "egfr_classical_sensitising",
+                "EGFR classical sensitising (ex19del or L858R)",
+                _EGFR,
+                ("egfr_sensitising",),
+            ),
             _c("egfr_ex19del", "EGFR exon 19 deletion", _EGFR, ("egfr_classical_sensitising",)),
             _c("egfr_l858r", "EGFR L858R", _EGFR, ("egfr_classical_sensitising",)),
-            _c("egfr_uncommon", "EGFR uncommon sensitising (G719X, S768I, L861Q, L747P...)",
-               _EGFR, ("egfr_sensitising",)),
+            _c(
+                "egfr_uncommon",
+                "EGFR uncommon sensitising (G719X, S768I, L861Q, L747P...)",
+                _EGFR,
+                ("egfr_sensitising",),
+            ),
             _c("egfr_ex20ins", "EGFR exon 20 insertion", _EGFR),
             # EGFR on-target resistance
             _c("egfr_t790m", "EGFR T790M", _EGFR),
@@ -83,8 +91,13 @@ CATALOGUE: Final = MappingProxyType(
             _c("alk_g1202r", "ALK G1202R", ("ALK",), ("alk_kinase_resistance",)),
             _c("alk_l1196m", "ALK L1196M", ("ALK",), ("alk_kinase_resistance",)),
             _c("alk_i1171x", "ALK I1171X", ("ALK",), ("alk_kinase_resistance",)),
-            _c("alk_other_kinase", "ALK other kinase-domain resistance mutation (F1174X, "
-               "C1156Y, G1269A, L1198F, V1180L, G1202del)", ("ALK",), ("alk_kinase_resistance",)),
+            _c(
+                "alk_other_kinase",
+                "ALK other kinase-domain resistance mutation (F1174X, "
+                "C1156Y, G1269A, L1198F, V1180L, G1202del)",
+                ("ALK",),
+                ("alk_kinase_resistance",),
+            ),
             # Bypass
             _c("met_amplification", "MET amplification", ("MET",)),
             _c("met_ex14_skipping", "MET exon 14 skipping", ("MET",)),
@@ -138,8 +151,10 @@ def _egfr_protein(p: ProteinChange) -> set[str]:
     exons = exons_spanned("EGFR", p.start, p.last)
     if p.edit in ("deletion", "delins") and exons == {19}:
         ids.add("egfr_ex19del")
-    elif p.edit in ("insertion", "duplication", "delins") and exons == {20} and (
-        p.edit != "delins" or len(p.alt or "") > (p.last - p.start + 1)
+    elif (
+        p.edit in ("insertion", "duplication", "delins")
+        and exons == {20}
+        and (p.edit != "delins" or len(p.alt or "") > (p.last - p.start + 1))
     ):
         ids.add("egfr_ex20ins")
     elif p.edit == "substitution":
@@ -178,7 +193,7 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
             ids.add("egfr_ex20ins")
     elif gene == "MET":
         in_ex14 = p is not None and exon_of("MET", p.start) == 14 and p.edit != "substitution"
-        if v.region_effect == "skipping" and v.exon == 14 or in_ex14:
+        if (v.region_effect == "skipping" and v.exon == 14) or in_ex14:
             ids.add("met_ex14_skipping")
     elif gene == "ALK" and p is not None and p.edit == "substitution":
         if p.start == 1202:
@@ -225,9 +240,7 @@ def _fusion(f: Fusion) -> set[str]:
 def _copy_number(c: CopyNumber) -> set[str]:
     if c.change == "amplification":
         return {
-            f"{g}_amplification"
-            for g in (c.gene.lower(),)
-            if f"{g}_amplification" in CATALOGUE
+            f"{g}_amplification" for g in (c.gene.lower(),) if f"{g}_amplification" in CATALOGUE
         }
     if c.change in ("loss", "deletion"):
         if c.gene == "RB1":

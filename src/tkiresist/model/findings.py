@@ -50,11 +50,7 @@ class Finding(Value):
     def _check(self) -> Finding:
         if self.status == "not_detected" and self.vaf not in (None, 0.0):
             raise ValueError("a not-detected finding cannot carry a VAF above 0")
-        if (
-            self.alt_reads is not None
-            and self.depth is not None
-            and self.alt_reads > self.depth
-        ):
+        if self.alt_reads is not None and self.depth is not None and self.alt_reads > self.depth:
             raise ValueError(f"alt_reads {self.alt_reads} exceed depth {self.depth}")
         return self
 

@@ -239,8 +239,8 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
                 anchor = points.get(diagnosis.id)
                 if anchor is None or anchor.date is None:
                     raise TimelineError(
-                    "the diagnosis needs a date when other events have dates", key
-                )
+                        "the diagnosis needs a date when other events have dates", key
+                    )
                 delta = tp.date.midpoint() - anchor.date.midpoint()
                 value = delta.days / DAYS_PER_MONTH
         else:
@@ -254,4 +254,3 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
     for key in points:
         months(key)
     return out
-

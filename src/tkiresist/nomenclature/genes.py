@@ -62,11 +62,13 @@ def _table() -> _Table:
     by_upper: dict[str, list[str]] = {}
     for symbol in raw:
         by_upper.setdefault(symbol.upper(), []).append(symbol)
-    approved = frozenset(s for s, rows in raw.items() if any(k == "approved" for _, _, k in rows))
+    approved_set = frozenset(
+        s for s, rows in raw.items() if any(k == "approved" for _, _, k in rows)
+    )
     return _Table(
         {k: tuple(v) for k, v in raw.items()},
         {k: tuple(v) for k, v in by_upper.items()},
-        approved,
+        approved_set,
     )
 
 

@@ -34,8 +34,10 @@ def render_text(result: Interpretation) -> str:
             f"{', '.join(t.drug_classes)}), from month {t.start_month:.1f}"
         )
     if dp.cns_disease:
-        add("CNS disease on the timeline: yes" + (" (this progression is in the CNS)"
-                                                  if dp.cns_progression else ""))
+        add(
+            "CNS disease on the timeline: yes"
+            + (" (this progression is in the CNS)" if dp.cns_progression else "")
+        )
     add("")
     add("Alterations (serial comparison):")
     for a in result.alterations:
@@ -71,8 +73,8 @@ def render_text(result: Interpretation) -> str:
     add("Tests:")
     if not result.recommended_tests:
         add("  none further")
-    for t in result.recommended_tests:
-        add(f"  [{t.status}] {t.kind}: {t.reason}")
+    for rt in result.recommended_tests:
+        add(f"  [{rt.status}] {rt.kind}: {rt.reason}")
     if result.unmatched:
         add("")
         add("No knowledge-base match: " + ", ".join(result.unmatched))
