@@ -5,7 +5,7 @@ Tab-separated, one result per row. Column names are case-insensitive:
 ============  ========  ==============================================================
 column        required  meaning
 ============  ========  ==============================================================
-marker        yes       gene/protein (``ALK``, ``PD-L1`` -> CD274, ``MET``) or, for
+marker        yes       gene/protein (``ALK``, ``MET``; HGNC symbols or aliases) or, for
                         ``method`` histology, the finding (``small cell transformation``)
 result        yes       see the vocabulary below
 method        no        ``IHC`` (default), ``FISH`` or ``histology``
