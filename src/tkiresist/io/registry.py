@@ -15,21 +15,27 @@ from tkiresist.errors import FormatError, Location
 from tkiresist.io import cna, fusions, ihc, maf, vcf
 from tkiresist.io.base import GenomeBuild, Reader, ReadResult, head
 
-READERS: tuple[Reader, ...] = (
-    vcf.READER,
-    *fusions.READERS[:3],  # Arriba, STAR-Fusion, FusionCatcher: fixed first header cells
-    cna.READERS[0],  # CNVkit
-    fusions.READERS[3],  # cBioPortal SV
-    fusions.READERS[4],  # OncoKB fusion (before MAF: it has Hugo_Symbol too)
-    fusions.READERS[5],  # OncoKB SV
-    cna.READERS[1],  # DISCRETE_LONG
-    cna.READERS[2],  # OncoKB individual CNA
-    maf.READER,
-    cna.READERS[3],  # cBioPortal discrete matrix
-    cna.READERS[4],  # GISTIC
-    ihc.READER,
-    cna.READERS[5],  # plain gene/call
+_ALL: Mapping[str, Reader] = {
+    r.name: r for r in (vcf.READER, maf.READER, ihc.READER, *fusions.READERS, *cna.READERS)
+}
+ORDER = (
+    "vcf",
+    "arriba",  # fixed first header cells: Arriba, STAR-Fusion, FusionCatcher, CNVkit
+    "star-fusion",
+    "fusioncatcher",
+    "cnvkit",
+    "cbioportal-sv",
+    "oncokb-fusion",  # before MAF: it has Hugo_Symbol too
+    "oncokb-sv",
+    "cbioportal-cna-long",
+    "oncokb-cna",
+    "maf",
+    "cbioportal-cna",
+    "gistic",
+    "ihc-table",
+    "cna-calls",
 )
+READERS: tuple[Reader, ...] = tuple(_ALL[name] for name in ORDER)
 
 BY_NAME: Mapping[str, Reader] = MappingProxyType({r.name: r for r in READERS})
 
