@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tkiresist.errors import ParseError
 from tkiresist.model.alterations import ProteinChange
 from tkiresist.nomenclature.alterations import format_alteration, parse_alteration
 from tkiresist.nomenclature.copynumber import format_copy_number, parse_copy_number
@@ -89,3 +90,15 @@ def check_fields(value: Any, fields: str) -> list[str]:
         if got != want.strip():
             problems.append(f"{key}: got {got!r}, want {want.strip()!r}")
     return problems
+
+
+def refusal_is_well_formed(parse: Callable[[str], Any], text: str) -> None:
+    """``parse(text)`` returns, or raises a ParseError whose position lies inside ``text``.
+
+    Any other exception propagates and fails the calling test.
+    """
+    try:
+        parse(text)
+    except ParseError as err:
+        assert err.position is None or 0 <= err.position <= len(text), (text, err.position)
+        assert err.text == text or err.position is None, (text, err.text)
