@@ -192,7 +192,11 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
         elif v.region_effect in ("insertion", "duplication") and v.exon == 20:
             ids.add("egfr_ex20ins")
     elif gene == "MET":
-        in_ex14 = p is not None and exon_of("MET", p.start) == 14 and p.edit != "substitution"
+        in_ex14 = (
+            p is not None
+            and p.edit != "substitution"
+            and 14 in exons_spanned("MET", p.start, p.last)
+        )
         if (v.region_effect == "skipping" and v.exon == 14) or in_ex14:
             ids.add("met_ex14_skipping")
     elif gene == "ALK" and p is not None and p.edit == "substitution":
