@@ -26,7 +26,7 @@ from tkiresist.model.alterations import (
     ProteinChange,
     SequenceVariant,
 )
-from tkiresist.model.exons import exon_of, exons_spanned
+from tkiresist.model.exons import exons_spanned
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
 
