@@ -1,0 +1,304 @@
+"""The knowledge-base schema: one cited statement, as immutable values.
+
+A :class:`Statement` says: this alteration category (:class:`Match`), in this disease and
+therapy context (:class:`Context`), means this (:class:`Meaning`), supports these
+regimens (:class:`Regimen`), at this level of evidence, because of these
+:class:`Citation` s. Statements are data (``statements/*.yaml``); this module only states
+their shape and the rules a single statement must keep. Rules that need the whole knowledge
+base or outside vocabularies (categories, drugs, genes, contradictions) live in
+:mod:`tkiresist.knowledge.lint`.
+
+Vocabularies are ``str`` enums so that YAML and JSON carry their plain values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from tkiresist.model.base import Value
+
+KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SNAKE = r"^[a-z0-9]+(_[a-z0-9]+)*$"
+DOI = r"^10\.\d{4,9}/\S+$"
+SEMVER = r"^\d+\.\d+\.\d+$"
+
+
+class EvidenceLevel(StrEnum):
+    """CIViC-style evidence level of a statement (or of one regimen in it)."""
+
+    A = "A"  # validated association: guideline or approved label
+    B = "B"  # clinical trial evidence
+    C = "C"  # case study or case series
+    D = "D"  # preclinical
+    E = "E"  # inferential
+
+
+class AmpTier(StrEnum):
+    """AMP/ASCO/CAP tier of the assertion that results from the statement."""
+
+    I = "I"  # noqa: E741 - the tier is called I
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+class MeaningKind(StrEnum):
+    RESISTANCE_MECHANISM = "resistance_mechanism"
+    SENSITIVITY = "sensitivity"
+    RESISTANCE = "resistance"
+
+
+class MechanismClass(StrEnum):
+    ON_TARGET = "on_target"
+    OFF_TARGET = "off_target"
+    HISTOLOGIC = "histologic"
+
+
+class DriverState(StrEnum):
+    """State of the original driver at the decision point that the statement requires."""
+
+    PERSISTENT = "persistent"
+    LOST = "lost"
+    ANY = "any"
+
+
+class Phase(StrEnum):
+    """Allelic configuration of EGFR C797X relative to T790M."""
+
+    CIS = "cis"
+    TRANS = "trans"
+
+
+class Effect(StrEnum):
+    SENSITIVITY = "sensitivity"
+    RESISTANCE = "resistance"
+
+
+class DrugRole(StrEnum):
+    """The part a drug plays in a regimen, relative to the line in effect at progression."""
+
+    CONTINUE = "continue"  # keep the drug the patient is on (usually the EGFR TKI)
+    ADD = "add"  # add to the continued drug(s)
+    START = "start"  # start as (part of) a new regimen that replaces the line
+
+
+def _digits(value: object) -> object:
+    """YAML reads ``pmid: 29935304`` as an int; keep PMIDs as strings of digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Pmid = Annotated[str, BeforeValidator(_digits), Field(pattern=r"^[1-9]\d{0,9}$")]
+Kebab = Annotated[str, Field(pattern=KEBAB)]
+Snake = Annotated[str, Field(pattern=SNAKE)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Citation(Value):
+    """A structured citation. Every citation has a DOI or a PMID (or both)."""
+
+    id: Kebab
+    doi: Annotated[str, Field(pattern=DOI)] | None = None
+    pmid: Pmid | None = None
+    first_author: NonEmpty
+    year: int = Field(ge=1950, le=2100)
+    journal: NonEmpty
+    title: str | None = None
+    trial: str | None = None
+    uncertain: bool = False
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _identifier(self) -> Citation:
+        if self.doi is None and self.pmid is None:
+            raise ValueError("a citation needs a doi or a pmid")
+        return self
+
+    @property
+    def url(self) -> str:
+        if self.doi is not None:
+            return f"https://doi.org/{self.doi}"
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+
+    def short(self) -> str:
+        """``Schrock 2018, J Thorac Oncol`` (plus the trial name when there is one)."""
+        text = f"{self.first_author} {self.year}, {self.journal}"
+        return f"{text} ({self.trial})" if self.trial else text
+
+
+class Match(Value):
+    """Which findings a statement matches, as category ids of ``model.categories.CATALOGUE``.
+
+    The statement fires when at least one ``any_of`` category is present, every ``all_of``
+    category is present and no ``none_of`` category is present. A ``fallback`` statement has
+    no trigger of its own: it applies when no resistance mechanism was identified in its
+    context (the "no identified mechanism" options).
+    """
+
+    any_of: tuple[Snake, ...] = ()
+    all_of: tuple[Snake, ...] = ()
+    none_of: tuple[Snake, ...] = ()
+    fallback: bool = False
+
+    @model_validator(mode="after")
+    def _trigger(self) -> Match:
+        if not self.any_of and not self.fallback:
+            raise ValueError("any_of needs at least one category (or set fallback: true)")
+        if self.any_of and self.fallback:
+            raise ValueError("a fallback statement has no any_of trigger")
+        overlap = (set(self.any_of) | set(self.all_of)) & set(self.none_of)
+        if overlap:
+            raise ValueError(f"categories both required and excluded: {sorted(overlap)}")
+        return self
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset(self.any_of) | frozenset(self.all_of) | frozenset(self.none_of)
+
+
+class Context(Value):
+    """The therapy context in which a statement holds.
+
+    ``prior_drug_classes``: the statement holds when the line in effect at progression
+    includes a drug of one of these classes (classes of ``tkiresist/data/drugs.yaml``).
+    ``prior_generations``: further restricts to those TKI generations of that class.
+    """
+
+    prior_drug_classes: tuple[Snake, ...] = Field(min_length=1)
+    prior_generations: tuple[Annotated[int, Field(ge=1, le=4)], ...] | None = None
+    driver: Snake | None = None
+    driver_state: DriverState = DriverState.ANY
+    phase: Phase | None = None
+
+    @model_validator(mode="after")
+    def _generations(self) -> Context:
+        if self.prior_generations is not None and not self.prior_generations:
+            raise ValueError("prior_generations, when given, lists at least one generation")
+        return self
+
+
+class Meaning(Value):
+    """What a match means. ``risk_marker`` flags a statement that signals a risk (TP53 + RB1
+    co-alteration: risk of small-cell transformation) rather than a mechanism shown in this
+    tumour; the engine should turn it into a recommended test, not a diagnosis."""
+
+    kind: MeaningKind
+    mechanism_class: MechanismClass | None = None
+    label: NonEmpty
+    explanation: NonEmpty
+    risk_marker: bool = False
+
+    @model_validator(mode="after")
+    def _class(self) -> Meaning:
+        is_mechanism = self.kind is MeaningKind.RESISTANCE_MECHANISM
+        if is_mechanism and self.mechanism_class is None:
+            raise ValueError("a resistance_mechanism needs a mechanism_class")
+        if not is_mechanism and self.mechanism_class is not None:
+            raise ValueError(f"mechanism_class is only for resistance_mechanism, not {self.kind}")
+        return self
+
+
+class RegimenDrug(Value):
+    drug: NonEmpty
+    role: DrugRole
+
+
+class Regimen(Value):
+    """An ordered drug set with roles, and what the statement says of it.
+
+    ``evidence_level`` and ``citations`` (citation ids) may refine the statement's own for
+    this regimen (a trial-backed regimen beside a case-level one).
+    """
+
+    drugs: tuple[RegimenDrug, ...] = Field(min_length=1)
+    effect: Effect
+    cns_active: bool = False
+    note: str | None = None
+    evidence_level: EvidenceLevel | None = None
+    citations: tuple[Kebab, ...] = ()
+
+    @property
+    def drug_names(self) -> tuple[str, ...]:
+        return tuple(d.drug for d in self.drugs)
+
+    @property
+    def drug_set(self) -> frozenset[str]:
+        """The drugs, lower-cased, without order or roles: what makes two regimens the same."""
+        return frozenset(d.drug.lower() for d in self.drugs)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Regimen:
+        names = [d.drug.lower() for d in self.drugs]
+        if len(names) != len(set(names)):
+            raise ValueError(f"a drug is listed twice in one regimen: {names}")
+        return self
+
+
+class Frequency(Value):
+    text: NonEmpty
+    citation: Kebab
+
+
+class Threshold(Value):
+    """How a trial or guideline defined a category, per method (MET amplification by FISH)."""
+
+    method: NonEmpty
+    definition: NonEmpty
+    citation: Kebab
+
+
+class Statement(Value):
+    """One cited claim of the knowledge base."""
+
+    id: Kebab
+    title: NonEmpty
+    match: Match
+    disease: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*$")], ...] = Field(min_length=1)
+    context: Context
+    meaning: Meaning
+    regimens: tuple[Regimen, ...] = ()
+    cns_note: str | None = None
+    evidence_level: EvidenceLevel
+    amp_tier: AmpTier
+    frequency: Frequency | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    genes: tuple[str, ...] = ()
+    precedence: int = 0
+    uncertain: bool = False
+    uncertain_note: str | None = None
+    citations: tuple[Citation, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Statement:
+        ids = [c.id for c in self.citations]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"a citation is listed twice: {ids}")
+        if self.uncertain_note and not self.uncertain:
+            raise ValueError("uncertain_note is given but uncertain is false")
+        known = set(ids)
+        cited = [c for r in self.regimens for c in r.citations]
+        cited += [t.citation for t in self.thresholds]
+        if self.frequency is not None:
+            cited.append(self.frequency.citation)
+        missing = sorted(set(cited) - known)
+        if missing:
+            raise ValueError(f"cited but not in the statement's citations: {missing}")
+        return self
+
+    @property
+    def citation_ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.citations)
+
+    def citations_for(self, regimen: Regimen) -> tuple[Citation, ...]:
+        """The citations behind one regimen: its own when it names some, else the statement's."""
+        if not regimen.citations:
+            return self.citations
+        wanted = set(regimen.citations)
+        return tuple(c for c in self.citations if c.id in wanted)
+
+    def level_for(self, regimen: Regimen) -> EvidenceLevel:
+        return regimen.evidence_level or self.evidence_level
