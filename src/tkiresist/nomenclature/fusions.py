@@ -36,7 +36,8 @@ fusions: an evolving arena with innovative clinical opportunities. Oncotarget. 2
 is not one of them, the two are swapped and ``order_corrected`` is set:
 
 * ALK, RET, ROS1, NTRK1, NTRK2, NTRK3, BRAF, MET: 3' kinase partners. For ALK see the
-  discovery of EML4::ALK (Soda M et al. Nature. 2007;448:561-566. doi:10.1038/nature05945).
+  discovery of EML4::ALK (Soda M et al. Identification of the transforming EML4-ALK
+  fusion gene in non-small-cell lung cancer. Nature. 2007;448(7153). doi:10.1038/nature05945).
 * NRG1: 3' ligand partner (CD74::NRG1 brings NRG1's EGF-like domain; Fernandez-Cuesta L et al.
   CD74-NRG1 fusions in lung adenocarcinoma. Cancer Discov. 2014;4:415-422.
   doi:10.1158/2159-8290.CD-13-0633).
@@ -50,7 +51,7 @@ is not one of them, the two are swapped and ``order_corrected`` is set:
 
 Named EML4::ALK variants (only for EML4::ALK): v1 = E13;A20, v2 = E20;A20 (Soda 2007; Choi YL
 et al. Identification of novel isoforms of the EML4-ALK transforming gene in non-small cell lung
-cancer. Cancer Res. 2008;68:4971-4976. doi:10.1158/0008-5472.CAN-07-6158, PMID 18593892, which
+cancer. Cancer Res. 2008. doi:10.1158/0008-5472.CAN-07-6158, PMID 18593892, which
 names the intron 13 and intron 20 breakpoints variants 1 and 2), v3a = E6a;A20 and v3b = E6b;A20
 (Choi 2008: EML4 exon 6 joined to ALK exon 20, v3b with 33 bp of intron 6), reviewed in Sabir SR
 et al. EML4-ALK variants: biological and molecular properties, and the implications for
