@@ -231,6 +231,9 @@ class KnowledgeBase:
 
 
 def _error_message(err: Mapping[str, Any]) -> str:
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "too_short" and loc[-1:] == ("citations",):
+        return "no citation: every statement needs at least one (a DOI or a PMID)"
     msg = str(err.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
