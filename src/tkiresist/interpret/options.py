@@ -62,6 +62,19 @@ def _cns_active(regimen: Regimen) -> bool:
     return bool(levels) and all(level in ("high", "moderate") for level in levels)
 
 
+def cns_detail(names: Iterable[str]) -> str:
+    """``alectinib: high (ALEX); osimertinib: high (FLAURA)`` from the drug dictionary."""
+    from tkiresist.nomenclature import drugs
+
+    parts = []
+    for name in names:
+        cns = drugs.lookup(name).cns
+        trials = sorted({s.trial for s in cns.sources if s.trial})
+        where = f" ({', '.join(trials)})" if trials else ""
+        parts.append(f"{name}: {cns.level.value}{where}")
+    return "; ".join(parts)
+
+
 def _is_egfr_tki(name: str) -> bool:
     from tkiresist.nomenclature import drugs
 
@@ -175,6 +188,7 @@ def rank(
                 evidence_level=c.level,
                 amp_tier=c.tier,
                 cns_active=c.cns_active,
+                cns_detail=cns_detail(c.drugs),
                 citations=tuple(citation_out(x) for x in c.citations.values()),
                 statements=tuple(c.statements),
                 mechanisms=tuple(c.mechanisms),

@@ -125,6 +125,9 @@ class Option(Value):
     evidence_level: str
     amp_tier: str
     cns_active: bool
+    cns_detail: str = Field(
+        default="", description="documented CNS activity of each drug, with the trial behind it"
+    )
     citations: tuple[CitationOut, ...]
     statements: tuple[str, ...]
     mechanisms: tuple[str, ...]

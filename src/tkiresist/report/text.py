@@ -61,8 +61,10 @@ def render_text(result: Interpretation) -> str:
     if not result.options:
         add("  none in the knowledge base for this context")
     for o in result.options:
-        cns = "CNS-active" if o.cns_active else "CNS activity not documented"
+        cns = "CNS-active" if o.cns_active else "not documented CNS-active"
         add(f"  {o.rank}. {o.label}  [level {o.evidence_level}, AMP tier {o.amp_tier}, {cns}]")
+        if o.cns_detail:
+            add(f"     CNS activity: {o.cns_detail}")
         if o.pooled is not None:
             add(f"     pooled: {o.pooled}")
         for c in o.citations[:4]:
