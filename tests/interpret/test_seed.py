@@ -61,6 +61,8 @@ def test_first_option_is_cns_active_egfr_plus_alk_tki(result: Interpretation) ->
     ranks = {o.drugs: o.rank for o in result.options}
     assert ("osimertinib", "crizotinib") in ranks
     assert first.rank < ranks[("osimertinib", "crizotinib")]
+    # with progression in the CNS, both CNS-active ALK TKIs rank above crizotinib
+    assert ranks[("osimertinib", "lorlatinib")] < ranks[("osimertinib", "crizotinib")]
 
 
 def test_orthogonal_ihc_confirmation_is_noted_as_done(result: Interpretation) -> None:

@@ -8,8 +8,11 @@ kept in the rationale so a reviewer can check the ranking:
 * driver fit: +8 when the EGFR driver persists and the regimen keeps an EGFR TKI (continue the
   TKI, add the drug for the bypass), +8 when the driver is lost and the regimen has no EGFR TKI,
   -8 when the driver is lost and the regimen keeps one;
-* CNS: when the timeline shows CNS disease, +6 for a CNS-active regimen (alectinib or
-  lorlatinib over crizotinib for ALK), -3 for one that is not;
+* CNS: when *this progression* is in the CNS, +25 for a CNS-active regimen and -10 for one
+  that is not: a drug that does not reach the disease that is progressing does not help, so CNS
+  activity outweighs up to two evidence levels (alectinib or lorlatinib over crizotinib for ALK,
+  as the seed's authors conclude). When the timeline shows CNS disease but this progression is
+  elsewhere, +6 and -3;
 * already failing: -40 when every drug of the regimen is in the line the patient progressed on;
 * pooled registry evidence: + n/100 (at most 0.5), a tie-breaker only;
 * uncertain statements: -2.
@@ -152,7 +155,14 @@ def rank(
         elif ctx.driver_state == "lost" and keeps_egfr:
             score -= 8
             parts.append("EGFR driver lost, yet the regimen keeps an EGFR TKI (-8)")
-        if ctx.point.cns_disease:
+        if ctx.point.cns_progression:
+            if c.cns_active:
+                score += 25
+                parts.append("progression in the CNS and the regimen is CNS-active (+25)")
+            else:
+                score -= 10
+                parts.append("progression in the CNS; regimen not documented CNS-active (-10)")
+        elif ctx.point.cns_disease:
             if c.cns_active:
                 score += 6
                 parts.append("CNS disease on the timeline and the regimen is CNS-active (+6)")
