@@ -195,3 +195,99 @@ def kb_show(
     if not found:
         typer.echo(f"no statement matches {query!r}", err=True)
         raise typer.Exit(EXIT_NO)
+
+
+@app.command("add-test")
+def add_test(
+    case_file: Annotated[Path, typer.Argument(help="The case file (YAML or JSON) to update.")],
+    file: Annotated[
+        Path, typer.Option("--file", help="A result file: VCF, MAF, fusion, CNA or IHC table.")
+    ],
+    specimen: Annotated[
+        str, typer.Option("--specimen", help="A specimen id of the case, or a new one.")
+    ],
+    date: Annotated[
+        str,
+        typer.Option(
+            "--date", help="When: 2024-03-05, 2024-03, or '13 months after osi' (an event id)."
+        ),
+    ],
+    assay: Annotated[
+        str | None,
+        typer.Option(
+            "--assay", help="Assay id (default: from the file's format).", show_default=False
+        ),
+    ] = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            "--sample", help="The sample, when the file holds several.", show_default=False
+        ),
+    ] = None,
+    specimen_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--specimen-kind",
+            help="For a new specimen: tissue, plasma, csf, pleural_fluid, cytology or other.",
+            show_default=False,
+        ),
+    ] = None,
+    specimen_site: Annotated[
+        str | None,
+        typer.Option("--specimen-site", help="For a new specimen: its site.", show_default=False),
+    ] = None,
+    test_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="Id of the new test event (default: <method>-<specimen>).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Attach the findings of a result file to a case as a new molecular test event.
+
+    The case file is rewritten atomically (in the canonical layout: comments are not kept).
+    On any problem it is left unchanged and the command exits 2 with one line per problem.
+    """
+
+    def run() -> str:
+        from tkiresist.errors import FormatError, Location
+        from tkiresist.io.attach import attach_test
+        from tkiresist.io.casefile import read_case, write_case
+        from tkiresist.io.registry import read_file
+        from tkiresist.model.timeline import MolecularTest
+
+        case = read_case(case_file)
+        result = read_file(file)
+        updated = attach_test(
+            case,
+            result,
+            specimen=specimen,
+            date_or_time=date,
+            assay=assay,
+            sample=sample,
+            test_id=test_id,
+            specimen_kind=specimen_kind,
+            specimen_site=specimen_site,
+        )
+        for warning in result.warnings:
+            typer.echo("warning: " + " ".join(str(warning).split()), err=True)
+        try:
+            write_case(updated, case_file)
+        except OSError as exc:
+            raise FormatError(
+                f"cannot write the case file: {exc.strerror or exc}", Location(str(case_file))
+            ) from None
+        old = {e.id for e in case.events}
+        added = [e for e in updated.events if e.id not in old]
+        test = next(e for e in added if isinstance(e, MolecularTest))
+        n = len(test.findings)
+        detected = sum(f.detected for f in test.findings)
+        summary = (
+            f"{case_file}: added test {test.id!r} ({test.assay}) on specimen {test.specimen!r}"
+            f"{' (new)' if len(added) > 1 else ''}: {n} findings, {detected} detected"
+        )
+        return summary
+
+    typer.echo(guarded(run))

@@ -1,0 +1,365 @@
+"""attach_test and ``tkiresist add-test``: new test events, default assays, and bad input.
+
+Every refusal must leave the case file byte-for-byte unchanged (bytes and mtime compared), exit
+2, and name the file, line and field (or the argument) of each problem.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+from typer.testing import CliRunner
+
+from tkiresist.cli import app
+from tkiresist.errors import CaseValidationError, FormatError
+from tkiresist.io.attach import attach_test, default_assay, select_sample
+from tkiresist.io.base import ReadResult
+from tkiresist.io.casefile import read_case, write_case
+from tkiresist.io.registry import read_file
+from tkiresist.model.case import Case
+from tkiresist.model.timeline import MolecularTest, Specimen
+
+from ..conftest import DATA, SEED_CASE
+
+FORMATS = DATA / "formats"
+BASELINE_VCF = FORMATS / "oncomine" / "seed_baseline_lung.vcf"
+PROGRESSION_VCF = FORMATS / "oncomine" / "seed_progression_brain.vcf"
+IHC = FORMATS / "ihc" / "seed_ihc.tsv"
+MIXED = FORMATS / "ihc" / "mixed_methods.tsv"  # PD-L1 is kept as written, with a warning
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def seed() -> Case:
+    return read_case(SEED_CASE)
+
+
+def _tests(case: Case) -> list[MolecularTest]:
+    return [e for e in case.events if isinstance(e, MolecularTest)]
+
+
+# --------------------------------------------------------------------------------------------
+# The library
+
+
+@pytest.mark.parametrize(
+    ("file", "assay"),
+    [
+        (BASELINE_VCF, "oncomine-precision"),
+        (FORMATS / "arriba" / "arriba_test_fusions.tsv", "ngs-rna-fusion"),
+        (FORMATS / "star_fusion" / "annoFuseData_starfusion_example.tsv", "ngs-rna-fusion"),
+        (FORMATS / "fusioncatcher" / "final-list_candidate-fusion-genes.txt", "ngs-rna-fusion"),
+        (FORMATS / "maf" / "vcf2maf_test_b38_output.maf", "ngs-dna-hotspot"),
+        (FORMATS / "cnvkit" / "cnvkit_p2-9_2.call.cns", "ngs-dna-hotspot"),
+        (FORMATS / "cna" / "gene_calls.tsv", "ngs-dna-hotspot"),
+        (IHC, "ihc-generic"),
+        (MIXED, "ihc-generic"),
+    ],
+    ids=lambda v: v.name if isinstance(v, Path) else v,
+)
+def test_default_assay_by_reader(file: Path, assay: str) -> None:
+    result = read_file(file)
+    assert default_assay(result, result.findings) == assay
+
+
+def test_fish_only_table_needs_an_assay(tmp_path: Path) -> None:
+    fish = tmp_path / "fish.tsv"
+    fish.write_text("marker\tresult\tmethod\nALK\trearranged\tFISH\n", encoding="utf-8")
+    result = read_file(fish)
+    with pytest.raises(FormatError, match=r"name the assay, e\.g\. fish-alk-breakapart") as exc:
+        default_assay(result, result.findings)
+    assert exc.value.location.file == str(fish)
+
+
+def test_attach_adds_one_test_after_the_specimen_and_is_pure(seed: Case) -> None:
+    result = read_file(PROGRESSION_VCF)
+    new = attach_test(
+        seed,
+        result,
+        specimen="spec-brain",
+        date_or_time="0 days after spec-brain",
+        assay=None,
+        sample=None,
+        test_id=None,
+    )
+    assert len(new.events) == len(seed.events) + 1
+    assert len(_tests(seed)) == 4  # the input case is untouched
+    ids = [e.id for e in new.events]
+    # after spec-brain and the two tests already on it
+    assert ids[ids.index("ihc-progression") + 1] == "ngs-spec-brain"
+    test = new.event("ngs-spec-brain")
+    assert isinstance(test, MolecularTest)
+    assert test.assay == "oncomine-precision"
+    assert test.note is not None and "SEED-BRAIN-PD" in test.note
+    assert [f.alteration.name for f in test.findings] == [
+        f.alteration.name for f in result.findings
+    ]
+    assert [f.provenance for f in test.findings] == [f.provenance for f in result.findings]
+
+
+def test_attach_twice_makes_unique_ids(seed: Case) -> None:
+    result = read_file(BASELINE_VCF)
+    kwargs = {"specimen": "spec-lung", "date_or_time": "0 days after spec-lung"}
+    once = attach_test(seed, result, assay=None, sample=None, test_id=None, **kwargs)
+    twice = attach_test(once, result, assay=None, sample=None, test_id=None, **kwargs)
+    assert [t.id for t in _tests(twice)] == [
+        "ngs-baseline",
+        "ihc-baseline",
+        "ngs-spec-lung",
+        "ngs-spec-lung-2",
+        "ngs-progression",
+        "ihc-progression",
+    ]
+
+
+def test_new_specimen_is_created_with_kind_site_and_time(seed: Case) -> None:
+    result = read_file(PROGRESSION_VCF)
+    new = attach_test(
+        seed,
+        result,
+        specimen="spec-plasma",
+        date_or_time="2 months after pd-brain-3",
+        assay="oncomine-precision",
+        sample="SEED-BRAIN-PD",
+        test_id="cfdna-1",
+        specimen_kind="plasma",
+        specimen_site="peripheral blood",
+    )
+    spec = new.event("spec-plasma")
+    assert isinstance(spec, Specimen)
+    assert (spec.kind, spec.site) == ("plasma", "peripheral blood")
+    assert [e.id for e in new.events][-2:] == ["spec-plasma", "cfdna-1"]
+    months = new.months()
+    assert months["cfdna-1"] == pytest.approx(months["pd-brain-3"] + 2, abs=0.01)
+
+
+@pytest.fixture
+def pathology(tmp_path: Path) -> Path:
+    path = tmp_path / "pathology.tsv"
+    path.write_text(
+        "marker\tresult\tmethod\tspecimen\n"
+        "ALK\trearranged\tFISH\tS-A\n"
+        "small cell transformation\tabsent\thistology\tS-A\n"
+        "ALK\tpositive\tIHC\tS-A\n"
+        "MET\tpositive\tIHC\tS-A\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ihc_method_dropped_for_an_ihc_assay_but_fish_kept(seed: Case, pathology: Path) -> None:
+    new = attach_test(
+        seed,
+        read_file(pathology),
+        specimen="spec-brain",
+        date_or_time="0 days after spec-brain",
+        assay=None,
+        sample="S-A",
+        test_id="path-1",
+    )
+    test = new.event("path-1")
+    assert isinstance(test, MolecularTest) and test.assay == "ihc-generic"
+    assert [f.method for f in test.findings] == ["FISH", "histology", None, None]
+
+
+def test_ihc_finding_checked_against_the_assay_coverage(seed: Case, pathology: Path) -> None:
+    """MET IHC attached as an ALK IHC test: the coverage check must see it (method dropped)."""
+    with pytest.raises(CaseValidationError) as exc:
+        attach_test(
+            seed,
+            read_file(pathology),
+            specimen="spec-brain",
+            date_or_time="0 days after spec-brain",
+            assay="ihc-alk",
+            sample="S-A",
+            test_id=None,
+        )
+    (problem,) = exc.value.problems
+    assert (problem.location.file, problem.location.line) == (str(pathology), 5)
+    assert "'MET IHC positive'" in problem.message
+    assert "'ihc-alk' does not cover" in problem.message
+
+
+def test_select_sample_lists_samples() -> None:
+    result = read_file(IHC)
+    assert select_sample(result, "brain metastasis")[0] == "brain metastasis"
+    with pytest.raises(FormatError, match="samples present: 'lung biopsy', 'brain metastasis'"):
+        select_sample(result, None)
+    with pytest.raises(FormatError, match="'lung' is not in the file"):
+        select_sample(result, "lung")
+
+
+def test_a_sample_without_findings_is_refused(seed: Case) -> None:
+    empty = ReadResult("vcf", "vcf", "x.vcf", MappingProxyType({"S1": ()}))
+    with pytest.raises(FormatError, match="no findings for sample 'S1'"):
+        attach_test(
+            seed,
+            empty,
+            specimen="spec-lung",
+            date_or_time="0 days after spec-lung",
+            assay=None,
+            sample=None,
+            test_id=None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"specimen": "osi"}, "specimen", "is a therapy event, not a specimen"),
+        ({"specimen": "spec-new"}, "specimen_kind", "give its kind (tissue, plasma"),
+        ({"specimen_kind": "plasma"}, "specimen_kind", "is 'tissue' in the case, not 'plasma'"),
+        ({"date_or_time": "yesterday"}, "date", "expected a date"),
+        ({"date_or_time": "2024-03-05"}, "date", "the diagnosis needs a date"),
+        ({"date_or_time": "1 day after nowhere"}, "date", "unknown anchor 'nowhere'"),
+        ({"assay": "nope"}, "assay", "unknown assay 'nope'"),
+        ({"test_id": "osi"}, "test_id", "duplicate event id 'osi'"),
+        ({"test_id": "bad id"}, "test_id", "should match pattern"),
+    ],
+)
+def test_argument_problems_name_the_argument(
+    seed: Case, kwargs: dict[str, str], field: str, message: str
+) -> None:
+    args: dict[str, str | None] = {
+        "specimen": "spec-lung",
+        "date_or_time": "0 days after spec-lung",
+        "assay": None,
+        "sample": None,
+        "test_id": None,
+    }
+    args.update(kwargs)
+    with pytest.raises(CaseValidationError) as exc:
+        attach_test(seed, read_file(BASELINE_VCF), **args)  # type: ignore[arg-type]
+    problems = exc.value.problems
+    assert [p.location.field for p in problems] == [field], problems
+    assert message in problems[0].message
+
+
+# --------------------------------------------------------------------------------------------
+# The command: refusals leave the case file unchanged
+
+
+@pytest.fixture
+def case_file(tmp_path: Path, seed: Case) -> Path:
+    path = tmp_path / "case.yaml"
+    write_case(seed, path)
+    old = path.stat().st_mtime_ns - 10_000_000_000  # 10 s back: a rewrite would move it
+    os.utime(path, ns=(old, old))
+    return path
+
+
+def _truncated_vcf(tmp_path: Path) -> Path:
+    lines = BASELINE_VCF.read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = next(i for i, ln in enumerate(lines) if "KIF5B-RET" in ln)
+    text = "".join(lines[:cut]) + lines[cut][: lines[cut].index("\tFAIL")]
+    out = tmp_path / "truncated.vcf"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def _invoke(case_file: Path, *args: str) -> tuple[int, list[str]]:
+    out = runner.invoke(app, ["add-test", str(case_file), *args])
+    assert "Traceback" not in out.output
+    return out.exit_code, [ln for ln in out.stderr.splitlines() if ln.strip()]
+
+
+def test_truncated_vcf(case_file: Path, tmp_path: Path) -> None:
+    before = (case_file.read_bytes(), case_file.stat().st_mtime_ns)
+    bad = _truncated_vcf(tmp_path)
+    code, lines = _invoke(
+        case_file, "--file", str(bad), "--specimen", "spec-lung", "--date", "0 days after dx"
+    )
+    assert code == 2
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{bad}:44:7: FILTER: ")
+    assert "truncated file?" in lines[0]
+    assert (case_file.read_bytes(), case_file.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize(
+    ("file", "args", "expected"),
+    [
+        pytest.param(
+            PROGRESSION_VCF,
+            ["--specimen", "spec-brain", "--sample", "BRAIN"],
+            [f"{PROGRESSION_VCF}: sample: sample 'BRAIN' is not in the file; "
+             "samples present: 'SEED-BRAIN-PD'"],
+            id="wrong-sample",
+        ),
+        pytest.param(
+            IHC,
+            ["--specimen", "spec-brain"],
+            [f"{IHC}: sample: the file holds 2 samples: name one; "
+             "samples present: 'lung biopsy', 'brain metastasis'"],
+            id="ambiguous-sample",
+        ),
+        pytest.param(
+            PROGRESSION_VCF,
+            ["--specimen", "spec-csf", "--specimen-kind", "blood"],
+            ["specimen_kind: unknown specimen kind 'blood': expected one of tissue, plasma, "
+             "csf, pleural_fluid, cytology, other"],
+            id="unknown-specimen-kind",
+        ),
+        pytest.param(
+            PROGRESSION_VCF,
+            ["--specimen", "spec-brain", "--assay", "ihc-alk"],
+            [
+                f"{PROGRESSION_VCF}:{line}: alteration: finding {name!r} is for a gene or kind "
+                "that assay 'ihc-alk' does not cover (set 'method' if another test found it)"
+                for line, name in [
+                    (35, "EGFR p.E746_A750del"),
+                    (36, "EGFR p.T790M"),
+                    (37, "MET amplification"),
+                    (38, "EML4::ALK"),
+                    (42, "ROS1 fusion"),
+                    (44, "RET fusion"),
+                    (46, "NTRK1 fusion"),
+                ]
+            ],
+            id="not-covered-by-assay",
+        ),
+    ],
+)  # fmt: skip
+def test_refusals_leave_the_case_unchanged(
+    case_file: Path, file: Path, args: list[str], expected: list[str]
+) -> None:
+    before = (case_file.read_bytes(), case_file.stat().st_mtime_ns)
+    code, lines = _invoke(case_file, "--file", str(file), "--date", "0 days after dx", *args)
+    assert code == 2
+    assert lines == expected
+    assert (case_file.read_bytes(), case_file.stat().st_mtime_ns) == before
+
+
+def test_an_invalid_case_file_is_reported_and_kept(tmp_path: Path) -> None:
+    bad = DATA / "invalid" / "unknown_drug.yaml"
+    case_file = tmp_path / "bad.yaml"
+    case_file.write_bytes(bad.read_bytes())
+    code, lines = _invoke(
+        case_file, "--file", str(IHC), "--specimen", "s", "--date", "2024", "--sample", "x"
+    )
+    assert code == 2
+    assert lines and lines[0].startswith(f"{case_file}:22: events[3].agents[0].drug: ")
+    assert case_file.read_bytes() == bad.read_bytes()
+
+
+def test_success_writes_a_valid_case_and_prints_a_summary(case_file: Path) -> None:
+    out = runner.invoke(
+        app,
+        [
+            "add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
+            "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", "ihc-2",
+        ],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert out.stdout.strip() == (
+        f"{case_file}: added test 'ihc-2' (ihc-generic) on specimen 'spec-brain': "
+        "1 findings, 1 detected"
+    )
+    case = read_case(case_file)
+    test = case.event("ihc-2")
+    assert isinstance(test, MolecularTest) and test.assay == "ihc-generic"
+    assert not list(case_file.parent.glob(".case.yaml.*.tmp"))  # no temporary file left
