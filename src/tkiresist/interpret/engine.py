@@ -60,6 +60,7 @@ def interpret(
         and s.name not in driver
         and s.name not in reconciled
     )
+    warnings.extend(mech.risk_markers(fired))
     if point.therapy is None:
         warnings.append("no therapy line in effect at the decision point: context-free answer")
     if not options:

@@ -163,7 +163,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
         if notes:
             why += f" ({notes[0]})"
         trace.append(TraceEntry(statement=st.id, fired=True, reason=why, findings=names))
-    if not any(f.statement.meaning.kind is MeaningKind.RESISTANCE_MECHANISM for f in fired):
+    if not any(names_mechanism(f.statement) for f in fired):
         for st in kb.fallback:
             reason = None
             if not _disease_ok(st, ctx.oncotree):
@@ -180,6 +180,21 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             else:
                 trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
     return fired, trace
+
+
+def names_mechanism(st: Statement) -> bool:
+    """A resistance-mechanism statement that names a mechanism (not a risk marker such as
+    TP53 + RB1, which calls for a re-biopsy rather than naming what happened)."""
+    return st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM and not st.meaning.risk_marker
+
+
+def risk_markers(fired: Iterable[Fired]) -> list[str]:
+    """Warnings for risk-marker statements that fired."""
+    return [
+        f"{f.statement.meaning.label}: {f.statement.meaning.explanation}"
+        for f in fired
+        if f.statement.meaning.risk_marker
+    ]
 
 
 def citation_out(c: Citation) -> CitationOut:
@@ -200,7 +215,7 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
     out: list[Mechanism] = []
     for f in fired:
         st = f.statement
-        if st.meaning.kind is not MeaningKind.RESISTANCE_MECHANISM:
+        if not names_mechanism(st):
             continue
         assert st.meaning.mechanism_class is not None
         explanation = st.meaning.explanation
