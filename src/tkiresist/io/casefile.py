@@ -93,6 +93,8 @@ def _walk_findings(data: Any) -> Iterator[tuple[PathKey, dict[str, Any]]]:
     for i, ev in enumerate(events):
         if isinstance(ev, dict) and isinstance(ev.get("findings"), list):
             for j, f in enumerate(ev["findings"]):
+                if isinstance(f, str):  # a bare string is a detected alteration
+                    f = ev["findings"][j] = {"alteration": f}
                 if isinstance(f, dict):
                     yield ("events", i, "findings", j), f
 
