@@ -195,8 +195,12 @@ def attach_test(
                     Location(field="specimen_kind"),
                 )
             )
-        new_specimen = {"id": specimen, "type": "specimen", "time": date_or_time}
-        new_specimen["kind"] = specimen_kind
+        new_specimen = {
+            "id": specimen,
+            "type": "specimen",
+            "time": date_or_time,
+            "kind": specimen_kind,
+        }
         if specimen_site is not None:
             new_specimen["site"] = specimen_site
     elif not isinstance(target, Specimen):
