@@ -1,0 +1,1069 @@
+"""The registry database: where it is, its schema version, and every read and write.
+
+Where: SQLite by default, at ``platformdirs.user_data_dir("tkiresist")/registry.sqlite``,
+created on first use (and loaded with the bundled ``cheung2025-table1`` dataset). Another
+database with ``open_registry(url)``, the CLI's ``--db URL`` or the ``TKIRESIST_DB``
+environment variable: a SQLAlchemy URL (``postgresql://user@host/db`` is read as
+``postgresql+psycopg://...``) or a file path (SQLite).
+
+Schema: Alembic migrations shipped in ``registry/migrations`` and run in code (no alembic.ini).
+A new, empty database is created at the head revision. A database at an older revision is
+refused with the command that upgrades it (``tkiresist registry migrate``) unless
+``migrate=True`` is passed; a database at a revision this code does not know (newer) is refused.
+
+Writes follow three rules:
+
+1. nothing is updated in place without a history row (who, when, field, old, new);
+2. deletion is soft (``deleted_at``), and restorable;
+3. every write states the version it read (``expected_version``); a stale version raises
+   :class:`~tkiresist.errors.ConflictError` (two curators saving the same case). The check is
+   ``UPDATE ... WHERE uid = :uid AND version = :expected``, atomic on both databases.
+
+The facts row (:mod:`tkiresist.registry.facts`) of a case is rewritten in the same transaction
+as the case; deleted cases have none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from tkiresist.errors import ConflictError, Location, RegistryError
+from tkiresist.io.casefile import case_to_data
+from tkiresist.model.case import Case
+from tkiresist.registry.facts import CaseFacts, derive_facts
+from tkiresist.registry.models import (
+    VERSION_TABLE,
+    Base,
+    CaseRow,
+    DatasetRow,
+    FactsRow,
+    FieldProvenanceRow,
+    HistoryRow,
+)
+from tkiresist.registry.record import (
+    STATUSES,
+    Abstraction,
+    CaseRecord,
+    CaseSummary,
+    CurationFlag,
+    CurationStatus,
+    FieldSource,
+    HistoryEntry,
+    ReportedSummary,
+    SourceRef,
+)
+
+ENV_VAR = "TKIRESIST_DB"
+MIGRATE_COMMAND = "tkiresist registry migrate"
+DEFAULT_DATASETS: tuple[str, ...] = ("cheung2025-table1",)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+# ----------------------------------------------------------------------------------- where
+
+
+def default_path() -> Path:
+    """``<user data dir>/registry.sqlite`` (platformdirs)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tkiresist")) / "registry.sqlite"
+
+
+def default_url() -> str:
+    """``$TKIRESIST_DB`` when set, else the SQLite file at :func:`default_path`."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    return env or f"sqlite:///{default_path()}"
+
+
+def normalize_url(url: str) -> str:
+    """A SQLAlchemy URL from what a user typed: a file path means SQLite, and PostgreSQL URLs
+    without a driver use psycopg 3."""
+    text = url.strip()
+    if not text:
+        raise RegistryError("empty database URL", Location(field="db"))
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix) :]
+    return text
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # a malformed URL: shown as typed, minus any credentials
+        return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get their folder created, foreign keys, WAL and a
+    busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        memory = database in ("", ":memory:")
+        if not memory:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise RegistryError(
+        f"unsupported database {parsed.get_backend_name()!r}: use SQLite (a file path or "
+        "sqlite:///path) or PostgreSQL (postgresql://user@host/db)",
+        Location(field="db"),
+    )
+
+
+# ----------------------------------------------------------------------------------- schema
+
+
+def _alembic_config(url: str, connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "the registry ships at least one migration"
+    return head
+
+
+def known_revisions() -> tuple[str, ...]:
+    """Every revision of the shipped migrations, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    return tuple(reversed([r.revision for r in script.walk_revisions()]))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+    fresh: bool
+    """No registry tables and no version: a new database."""
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        current = ctx.get_current_revision()
+        tables = inspect(conn).get_table_names()
+    fresh = current is None and not any(t.startswith("registry_") for t in tables)
+    return SchemaStatus(current, head_revision(), fresh)
+
+
+def _upgrade(engine: Engine, url: str, target: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(url, conn), target)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    before: str | None
+    after: str
+    facts_rebuilt: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def migrate(url: str | None = None, target: str = "head") -> MigrationResult:
+    """Bring the database at ``url`` to ``target`` (default: the newest schema), then rebuild
+    the derived facts rows. Creates the schema in a new database."""
+    full = normalize_url(url or default_url())
+    engine = make_engine(full)
+    try:
+        before = _check_known(engine, full, allow_old=True).current
+        _upgrade(engine, full, target)
+        after = schema_status(engine).current
+        assert after is not None
+        rebuilt = 0
+        if before != after and _has_facts_table(engine):
+            rebuilt = Registry(engine, full).rebuild_facts()
+        return MigrationResult(before, after, rebuilt)
+    finally:
+        engine.dispose()
+
+
+def _has_facts_table(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return "registry_case_facts" in inspect(conn).get_table_names()
+
+
+def _check_known(engine: Engine, url: str, *, allow_old: bool) -> SchemaStatus:
+    status = schema_status(engine)
+    if status.fresh or status.up_to_date:
+        return status
+    where = redact(url)
+    if status.current is None:
+        raise RegistryError(
+            f"the database at {where} has registry tables but no schema version "
+            f"({VERSION_TABLE}); it was not created by tkiresist"
+        )
+    if status.current not in known_revisions():
+        raise RegistryError(
+            f"the registry at {where} has schema revision {status.current!r}, which this "
+            f"tkiresist does not know (it knows up to {status.head!r}): upgrade tkiresist"
+        )
+    if not allow_old:
+        raise RegistryError(
+            f"the registry at {where} has schema revision {status.current!r}; this tkiresist "
+            f"needs {status.head!r}. Back it up, then run: {MIGRATE_COMMAND} --db '{where}'"
+        )
+    return status
+
+
+def open_registry(
+    url: str | None = None, *, migrate: bool = False, load_defaults: bool = True
+) -> Registry:
+    """Open (and on first use create) the registry at ``url`` (default: :func:`default_url`).
+
+    A new database gets the current schema and, with ``load_defaults``, the bundled datasets
+    (:data:`DEFAULT_DATASETS`). An older schema raises RegistryError naming the command to run,
+    unless ``migrate=True``, which upgrades it first.
+    """
+    full = normalize_url(url or default_url())
+    engine = make_engine(full)
+    try:
+        status = _check_known(engine, full, allow_old=migrate)
+        if status.fresh:
+            _upgrade(engine, full)
+            registry = Registry(engine, full)
+            if load_defaults:
+                from tkiresist.registry.datasets import load_dataset
+
+                for name in DEFAULT_DATASETS:
+                    load_dataset(registry, name, who="tkiresist (first use)")
+            return registry
+        if not status.up_to_date:
+            _upgrade(engine, full)
+            registry = Registry(engine, full)
+            registry.rebuild_facts()
+            return registry
+        return Registry(engine, full)
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """``10.7759/cureus.92202`` -> ``10-7759-cureus-92202``."""
+    return _SLUG.sub("-", text.casefold()).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class _Docs:
+    """A record's stored JSON texts and the document history diffs are computed on."""
+
+    case_json: str
+    reported_json: str
+    flags_json: str
+    doc: dict[str, Any]
+
+
+def _docs(
+    case: Case,
+    reported: ReportedSummary,
+    flags: Sequence[CurationFlag],
+    status: str,
+    provenance: Sequence[FieldSource] | None = None,
+) -> _Docs:
+    case_doc = case_to_data(case)
+    reported_doc = reported.model_dump(mode="json", exclude_none=True)
+    flags_doc = [f.model_dump(mode="json") for f in flags]
+    doc: dict[str, Any] = {
+        "status": status,
+        "case": case_doc,
+        "reported": reported_doc,
+        "flags": flags_doc,
+    }
+    if provenance is not None:
+        doc["provenance"] = {
+            p.field: p.model_dump(mode="json", exclude={"field"}, exclude_none=True)
+            for p in provenance
+        }
+    return _Docs(_dumps(case_doc), _dumps(reported_doc), _dumps(flags_doc), doc)
+
+
+_MISSING: Any = object()
+
+
+def diff(old: Any, new: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, old, new) for every leaf that differs; whole subtrees when a key or list item is
+    added or removed, or a list changes length."""
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(dict.fromkeys([*old, *new])):
+            sub = f"{path}.{key}" if path else str(key)
+            yield from diff(old.get(key, _MISSING), new.get(key, _MISSING), sub)
+        return
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from diff(a, b, f"{path}[{i}]")
+        return
+    yield (
+        path or "*",
+        None if old is _MISSING else old,
+        None if new is _MISSING else new,
+    )
+
+
+def _provenance_rows(uid: str, provenance: Sequence[FieldSource]) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_uid": uid,
+            "field": p.field,
+            "verbatim": p.verbatim,
+            "parsed": p.parsed,
+            "message": p.message,
+            "source_line": p.line,
+            "paths_json": _dumps(list(p.paths)),
+        }
+        for p in provenance
+    ]
+
+
+def _facts(
+    uid: str,
+    dataset: str,
+    status: str,
+    source: SourceRef,
+    case: Case,
+    reported: ReportedSummary,
+    flags: Sequence[CurationFlag],
+) -> dict[str, Any]:
+    return derive_facts(
+        uid=uid,
+        dataset=dataset,
+        status=status,
+        source_id=source.id,
+        source_row=source.row,
+        case=case,
+        reported=reported,
+        flags=flags,
+    ).model_dump()
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row (uids)."""
+
+    source: SourceRef
+    dataset: str
+    rows: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged: list[tuple[str, CurationFlag]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.rows} rows from {self.source.describe()} into dataset {self.dataset!r}:",
+            f"{len(self.created)} created,",
+            f"{len(self.updated)} updated,",
+            f"{len(self.unchanged)} unchanged,",
+            f"{len(self.skipped)} skipped;",
+            f"{len(self.flagged)} cells flagged for curation",
+        ]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetMeta:
+    """A dataset's descriptive row (``registry_dataset``)."""
+
+    name: str
+    title: str | None = None
+    source_id: str | None = None
+    citation: Mapping[str, Any] | None = None
+    licence: str | None = None
+
+
+# ----------------------------------------------------------------------------------- registry
+
+
+class Registry:
+    """An open registry database. Use :func:`open_registry` to get one; ``close()`` when done
+    (or use it as a context manager)."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self._url = url
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return redact(self._url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction; database errors become RegistryError (after the rollback)."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"the database refused the change: {exc.__class__.__name__}: "
+                                f"{str(exc).splitlines()[0]}") from exc  # fmt: skip
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, uid: str) -> CaseRecord:
+        """The case ``uid`` (deleted ones too: see ``deleted_at``); RegistryError if absent."""
+        with Session(self.engine) as s:
+            row = s.get(CaseRow, uid)
+            if row is None:
+                raise RegistryError(f"no case {uid!r} in the registry", Location(field="uid"))
+            prov = s.scalars(
+                select(FieldProvenanceRow)
+                .where(FieldProvenanceRow.case_uid == uid)
+                .order_by(FieldProvenanceRow.id)
+            ).all()
+            return _record(row, prov)
+
+    def find(self, source: SourceRef) -> CaseRecord | None:
+        """The case imported from ``source`` (id, table and row), if any."""
+        with Session(self.engine) as s:
+            uid = s.scalar(
+                select(CaseRow.uid).where(
+                    CaseRow.source_id == source.id,
+                    CaseRow.source_table == source.table,
+                    CaseRow.source_row == source.row,
+                )
+            )
+        return None if uid is None else self.get(uid)
+
+    def list_cases(
+        self,
+        dataset: str | None = None,
+        status: CurationStatus | None = None,
+        include_deleted: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseSummary]:
+        """Cases in uid order, without parsing their JSON."""
+        stmt = select(
+            CaseRow.uid,
+            CaseRow.dataset,
+            CaseRow.source_kind,
+            CaseRow.source_id,
+            CaseRow.source_table,
+            CaseRow.source_row,
+            CaseRow.status,
+            CaseRow.version,
+            CaseRow.flags_json,
+            CaseRow.deleted_at,
+            CaseRow.updated_at,
+            CaseRow.updated_by,
+        ).order_by(CaseRow.dataset, CaseRow.created_at, func.length(CaseRow.uid), CaseRow.uid)
+        if dataset is not None:
+            stmt = stmt.where(CaseRow.dataset == dataset)
+        if status is not None:
+            stmt = stmt.where(CaseRow.status == status)
+        if not include_deleted:
+            stmt = stmt.where(CaseRow.deleted_at.is_(None))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        with Session(self.engine) as s:
+            rows = s.execute(stmt).all()
+        return [
+            CaseSummary(
+                uid=r.uid,
+                dataset=r.dataset,
+                source=_source(r.source_kind, r.source_id, r.source_table, r.source_row),
+                status=r.status,
+                version=r.version,
+                n_flags=len(json.loads(r.flags_json)),
+                deleted=r.deleted_at is not None,
+                updated_at=_utc(r.updated_at),
+                updated_by=r.updated_by,
+            )
+            for r in rows
+        ]
+
+    def count(self, dataset: str | None = None, include_deleted: bool = False) -> int:
+        stmt = select(func.count()).select_from(CaseRow)
+        if dataset is not None:
+            stmt = stmt.where(CaseRow.dataset == dataset)
+        if not include_deleted:
+            stmt = stmt.where(CaseRow.deleted_at.is_(None))
+        with Session(self.engine) as s:
+            return int(s.scalar(stmt) or 0)
+
+    def history(self, uid: str) -> list[HistoryEntry]:
+        """Every change of ``uid``, oldest first."""
+        with Session(self.engine) as s:
+            if s.get(CaseRow, uid) is None:
+                raise RegistryError(f"no case {uid!r} in the registry", Location(field="uid"))
+            rows = s.scalars(
+                select(HistoryRow).where(HistoryRow.case_uid == uid).order_by(HistoryRow.id)
+            ).all()
+        return [
+            HistoryEntry(
+                id=r.id,
+                uid=r.case_uid,
+                version=r.version,
+                at=_utc(r.changed_at),
+                who=r.changed_by,
+                action=r.action,
+                field=r.field,
+                old=None if r.old_json is None else json.loads(r.old_json),
+                new=None if r.new_json is None else json.loads(r.new_json),
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def facts(self, uid: str) -> CaseFacts | None:
+        """The facts row of ``uid`` (None for a deleted case)."""
+        with Session(self.engine) as s:
+            row = s.get(FactsRow, uid)
+            if row is None:
+                return None
+            data = {c: getattr(row, c) for c in CaseFacts.model_fields}
+        return CaseFacts.model_validate(data)
+
+    def datasets(self) -> list[DatasetMeta]:
+        with Session(self.engine) as s:
+            rows = s.scalars(select(DatasetRow).order_by(DatasetRow.name)).all()
+            return [
+                DatasetMeta(
+                    name=r.name,
+                    title=r.title,
+                    source_id=r.source_id,
+                    citation=json.loads(r.citation_json) if r.citation_json else None,
+                    licence=r.licence,
+                )
+                for r in rows
+            ]
+
+    # -- writing one case ------------------------------------------------------------------
+
+    def add_case(
+        self,
+        case: Case,
+        *,
+        who: str,
+        dataset: str = "local",
+        source: SourceRef | None = None,
+        reported: ReportedSummary | None = None,
+        status: CurationStatus = "draft",
+        provenance: Sequence[FieldSource] = (),
+        flags: Sequence[CurationFlag] = (),
+    ) -> CaseRecord:
+        """Add a case (a local case by default: its uid is ``case.id``)."""
+        src = source or SourceRef(kind="local", id="local")
+        summary = reported or ReportedSummary()
+        with self._write() as s:
+            if s.get(CaseRow, case.id) is not None:
+                raise RegistryError(
+                    f"uid {case.id!r} is taken: give the case another id", Location(field="id")
+                )
+            self._ensure_dataset(s, DatasetMeta(dataset), who)
+            self._insert(
+                s, case.id, dataset, src, Abstraction(
+                    case=case, reported=summary, provenance=tuple(provenance), flags=tuple(flags)
+                ), status, who, _now(), "create", None,
+            )  # fmt: skip
+        return self.get(case.id)
+
+    def update(
+        self,
+        uid: str,
+        *,
+        expected_version: int,
+        who: str,
+        case: Case | None = None,
+        reported: ReportedSummary | None = None,
+        status: CurationStatus | None = None,
+        flags: Sequence[CurationFlag] | None = None,
+        reason: str | None = None,
+    ) -> CaseRecord:
+        """Change a case: one history row per changed field, version + 1. Raises ConflictError
+        when ``expected_version`` is not the stored version."""
+        if case is not None and case.id != uid:
+            raise RegistryError(
+                f"the case's id {case.id!r} is not the uid {uid!r}", Location(field="id")
+            )
+        if status is not None and status not in STATUSES:
+            raise RegistryError(f"unknown status {status!r}; statuses are: {', '.join(STATUSES)}")
+        with self._write() as s:
+            row = self._current(s, uid, expected_version)
+            if row.deleted_at is not None:
+                raise RegistryError(f"case {uid!r} is deleted: restore it first")
+            old = _record(row, ())
+            new_case = case or old.case
+            new_reported = reported if reported is not None else old.reported
+            new_flags = tuple(flags) if flags is not None else old.flags
+            new_status = status or old.status
+            self._change(
+                s, row, old, new_case, new_reported, new_flags, new_status, None,
+                who=who, action="update", reason=reason,
+            )  # fmt: skip
+        return self.get(uid)
+
+    def set_status(
+        self, uid: str, status: CurationStatus, *, expected_version: int, who: str
+    ) -> CaseRecord:
+        return self.update(uid, expected_version=expected_version, who=who, status=status)
+
+    def delete(
+        self, uid: str, *, expected_version: int, who: str, reason: str | None = None
+    ) -> CaseRecord:
+        """Soft-delete: the case stays (with its history) but leaves listings and facts."""
+        with self._write() as s:
+            row = self._current(s, uid, expected_version)
+            if row.deleted_at is not None:
+                raise RegistryError(f"case {uid!r} is already deleted")
+            now = _now()
+            self._bump(s, uid, expected_version, who, now, deleted_at=now, deleted_by=who)
+            s.add(
+                HistoryRow(
+                    case_uid=uid, version=expected_version + 1, changed_at=now, changed_by=who,
+                    action="delete", field="deleted_at", old_json=None,
+                    new_json=_dumps(now.isoformat()), reason=reason,
+                )
+            )  # fmt: skip
+            s.execute(delete(FactsRow).where(FactsRow.case_uid == uid))
+        return self.get(uid)
+
+    def restore(
+        self, uid: str, *, expected_version: int, who: str, reason: str | None = None
+    ) -> CaseRecord:
+        """Undo a soft delete."""
+        with self._write() as s:
+            row = self._current(s, uid, expected_version)
+            if row.deleted_at is None:
+                raise RegistryError(f"case {uid!r} is not deleted")
+            was = _utc(row.deleted_at).isoformat()
+            now = _now()
+            self._bump(s, uid, expected_version, who, now, deleted_at=None, deleted_by=None)
+            s.add(
+                HistoryRow(
+                    case_uid=uid, version=expected_version + 1, changed_at=now, changed_by=who,
+                    action="restore", field="deleted_at", old_json=_dumps(was), new_json=None,
+                    reason=reason,
+                )
+            )  # fmt: skip
+            rec = _record(row, ())
+            s.add(FactsRow(**_facts(
+                uid, rec.dataset, rec.status, rec.source, rec.case, rec.reported, rec.flags
+            )))  # fmt: skip
+        return self.get(uid)
+
+    def rebuild_facts(self, dataset: str | None = None, batch: int = 2000) -> int:
+        """Recompute every live case's facts row (after a migration or a change of the
+        derivation). Returns the number of rows written."""
+        stmt = select(
+            CaseRow.uid, CaseRow.dataset, CaseRow.status, CaseRow.source_kind,
+            CaseRow.source_id, CaseRow.source_table, CaseRow.source_row, CaseRow.case_json,
+            CaseRow.reported_json, CaseRow.flags_json,
+        ).where(CaseRow.deleted_at.is_(None)).order_by(CaseRow.uid)  # fmt: skip
+        if dataset is not None:
+            stmt = stmt.where(CaseRow.dataset == dataset)
+        n = 0
+        with self._write() as s:
+            gone = delete(FactsRow)
+            if dataset is not None:
+                gone = gone.where(FactsRow.dataset == dataset)
+            s.execute(gone)
+            rows = s.execute(stmt).all()
+            for start in range(0, len(rows), batch):
+                chunk = []
+                for r in rows[start : start + batch]:
+                    case = Case.model_validate(json.loads(r.case_json))
+                    reported = ReportedSummary.model_validate(json.loads(r.reported_json))
+                    flags = [CurationFlag.model_validate(f) for f in json.loads(r.flags_json)]
+                    source = _source(r.source_kind, r.source_id, r.source_table, r.source_row)
+                    chunk.append(_facts(r.uid, r.dataset, r.status, source, case, reported, flags))
+                if chunk:
+                    s.execute(insert(FactsRow), chunk)
+                n += len(chunk)
+        return n
+
+    # -- importing many ----------------------------------------------------------------------
+
+    def import_abstractions(
+        self,
+        items: Sequence[tuple[str, Abstraction]],
+        *,
+        source: SourceRef,
+        dataset: str,
+        who: str,
+        meta: DatasetMeta | None = None,
+    ) -> ImportReport:
+        """Import rows (row key, abstraction) of one source table in ONE transaction.
+
+        Matched by (source id, table, row): a row already imported is left alone when nothing
+        changed, updated with history rows when it did (drafts only), and skipped when the case
+        was reviewed or deleted since. New rows get a uid ``<dataset slug>-<row slug>``.
+        Any error rolls the whole import back.
+        """
+        report = ImportReport(source=source, dataset=dataset, rows=len(items))
+        now = _now()
+        with self._write() as s:
+            self._ensure_dataset(s, meta or DatasetMeta(dataset, source_id=source.id), who)
+            existing = {
+                r.source_row: r
+                for r in s.scalars(
+                    select(CaseRow).where(
+                        CaseRow.source_id == source.id, CaseRow.source_table == source.table
+                    )
+                ).all()
+            }
+            prefix = (slug(dataset) or "case")[:40].strip("-")
+            taken = set(s.scalars(select(CaseRow.uid).where(CaseRow.uid.like(f"{prefix}-%"))).all())
+            cases: list[dict[str, Any]] = []
+            provs: list[dict[str, Any]] = []
+            hist: list[dict[str, Any]] = []
+            facts: list[dict[str, Any]] = []
+            for key, item in items:
+                src = source.model_copy(update={"row": key})
+                row = existing.get(key)
+                if row is None:
+                    uid = _allocate(prefix, key, taken)
+                    case = item.case.model_copy(update={"id": uid})
+                    docs = _docs(case, item.reported, item.flags, "draft")
+                    cases.append(_case_row(uid, dataset, src, "draft", docs, who, now))
+                    provs.extend(_provenance_rows(uid, item.provenance))
+                    hist.append(
+                        {
+                            "case_uid": uid, "version": 1, "changed_at": now, "changed_by": who,
+                            "action": "import", "field": "*", "old_json": None, "new_json": None,
+                            "reason": f"imported from {src.describe()}",
+                        }
+                    )  # fmt: skip
+                    facts.append(
+                        _facts(uid, dataset, "draft", src, case, item.reported, item.flags)
+                    )
+                    report.created.append(uid)
+                    report.flagged.extend((uid, f) for f in item.flags)
+                    continue
+                uid = row.uid
+                if row.deleted_at is not None:
+                    report.skipped.append((uid, "deleted in the registry"))
+                    continue
+                case = item.case.model_copy(update={"id": uid})
+                old = _record(row, self._provenance(s, uid))
+                if (
+                    _docs(case, item.reported, item.flags, row.status, item.provenance).doc
+                    == _docs(old.case, old.reported, old.flags, row.status, old.provenance).doc
+                ):
+                    report.unchanged.append(uid)
+                    continue
+                if row.status == "reviewed":
+                    report.skipped.append((uid, "reviewed: a curator's version is kept"))
+                    continue
+                self._change(
+                    s, row, old, case, item.reported, item.flags, row.status, item.provenance,
+                    who=who, action="import", reason=f"re-imported from {src.describe()}",
+                )  # fmt: skip
+                report.updated.append(uid)
+                report.flagged.extend((uid, f) for f in item.flags)
+            batches: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (
+                (CaseRow, cases),
+                (FieldProvenanceRow, provs),
+                (HistoryRow, hist),
+                (FactsRow, facts),
+            )
+            for model, rows in batches:
+                for start in range(0, len(rows), 5000):
+                    s.execute(insert(model), rows[start : start + 5000])
+        return report
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _ensure_dataset(self, s: Session, meta: DatasetMeta, who: str) -> None:
+        row = s.get(DatasetRow, meta.name)
+        citation = _dumps(dict(meta.citation)) if meta.citation else None
+        if row is None:
+            s.add(
+                DatasetRow(
+                    name=meta.name, title=meta.title, source_id=meta.source_id,
+                    citation_json=citation, licence=meta.licence, loaded_at=_now(), loaded_by=who,
+                )
+            )  # fmt: skip
+            s.flush()
+            return
+        if meta.title is not None or meta.citation is not None or meta.licence is not None:
+            row.title = meta.title or row.title
+            row.citation_json = citation or row.citation_json
+            row.licence = meta.licence or row.licence
+            row.source_id = meta.source_id or row.source_id
+        row.loaded_at = _now()
+        row.loaded_by = who
+
+    def _provenance(self, s: Session, uid: str) -> list[FieldProvenanceRow]:
+        return list(
+            s.scalars(
+                select(FieldProvenanceRow)
+                .where(FieldProvenanceRow.case_uid == uid)
+                .order_by(FieldProvenanceRow.id)
+            ).all()
+        )
+
+    def _current(self, s: Session, uid: str, expected_version: int) -> CaseRow:
+        row = s.get(CaseRow, uid, with_for_update=self.dialect == "postgresql")
+        if row is None:
+            raise RegistryError(f"no case {uid!r} in the registry", Location(field="uid"))
+        if row.version != expected_version:
+            raise _conflict(row, expected_version)
+        return row
+
+    def _bump(
+        self, s: Session, uid: str, expected: int, who: str, now: dt.datetime, **values: Any
+    ) -> None:
+        result = s.execute(
+            update(CaseRow)
+            .where(CaseRow.uid == uid, CaseRow.version == expected)
+            .values(version=expected + 1, updated_at=now, updated_by=who, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            s.expire_all()
+            current = s.get(CaseRow, uid)
+            assert current is not None
+            raise _conflict(current, expected)
+
+    def _insert(
+        self,
+        s: Session,
+        uid: str,
+        dataset: str,
+        source: SourceRef,
+        item: Abstraction,
+        status: str,
+        who: str,
+        now: dt.datetime,
+        action: str,
+        reason: str | None,
+    ) -> None:
+        docs = _docs(item.case, item.reported, item.flags, status)
+        s.execute(insert(CaseRow), [_case_row(uid, dataset, source, status, docs, who, now)])
+        if item.provenance:
+            s.execute(insert(FieldProvenanceRow), _provenance_rows(uid, item.provenance))
+        s.execute(
+            insert(HistoryRow),
+            [{
+                "case_uid": uid, "version": 1, "changed_at": now, "changed_by": who,
+                "action": action, "field": "*", "old_json": None, "new_json": None,
+                "reason": reason,
+            }],
+        )  # fmt: skip
+        s.execute(
+            insert(FactsRow),
+            [_facts(uid, dataset, status, source, item.case, item.reported, item.flags)],
+        )
+
+    def _change(
+        self,
+        s: Session,
+        row: CaseRow,
+        old: CaseRecord,
+        case: Case,
+        reported: ReportedSummary,
+        flags: Sequence[CurationFlag],
+        status: str,
+        provenance: Sequence[FieldSource] | None,
+        *,
+        who: str,
+        action: str,
+        reason: str | None,
+    ) -> bool:
+        """Write the differences as history rows, bump the version, refresh the facts."""
+        before = _docs(old.case, old.reported, old.flags, old.status,
+                       old.provenance if provenance is not None else None)  # fmt: skip
+        after = _docs(case, reported, flags, status, provenance)
+        changes = list(diff(before.doc, after.doc))
+        if not changes:
+            return False
+        now = _now()
+        version = row.version + 1
+        uid = row.uid
+        self._bump(
+            s, uid, row.version, who, now, status=status, case_json=after.case_json,
+            reported_json=after.reported_json, flags_json=after.flags_json,
+        )  # fmt: skip
+        s.execute(
+            insert(HistoryRow),
+            [
+                {
+                    "case_uid": uid, "version": version, "changed_at": now, "changed_by": who,
+                    "action": action, "field": path,
+                    "old_json": None if a is None else _dumps(a),
+                    "new_json": None if b is None else _dumps(b), "reason": reason,
+                }
+                for path, a, b in changes
+            ],
+        )  # fmt: skip
+        if provenance is not None:
+            s.execute(delete(FieldProvenanceRow).where(FieldProvenanceRow.case_uid == uid))
+            if provenance:
+                s.execute(insert(FieldProvenanceRow), _provenance_rows(uid, provenance))
+        s.execute(delete(FactsRow).where(FactsRow.case_uid == uid))
+        s.execute(
+            insert(FactsRow),
+            [_facts(uid, old.dataset, status, old.source, case, reported, flags)],
+        )
+        return True
+
+
+def _allocate(prefix: str, key: str, taken: set[str]) -> str:
+    base = f"{prefix}-{(slug(key) or 'row')[:20]}"
+    uid, n = base, 2
+    while uid in taken:
+        uid = f"{base}-{n}"
+        n += 1
+    taken.add(uid)
+    return uid
+
+
+def _case_row(
+    uid: str, dataset: str, source: SourceRef, status: str, docs: _Docs, who: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "dataset": dataset,
+        "source_kind": source.kind,
+        "source_id": source.id,
+        "source_table": source.table,
+        "source_row": source.row,
+        "status": status,
+        "version": 1,
+        "case_json": docs.case_json,
+        "reported_json": docs.reported_json,
+        "flags_json": docs.flags_json,
+        "created_at": now,
+        "created_by": who,
+        "updated_at": now,
+        "updated_by": who,
+        "deleted_at": None,
+        "deleted_by": None,
+    }
+
+
+def _source(kind: str, id_: str, table: str | None, row: str | None) -> SourceRef:
+    return SourceRef(kind=kind, id=id_, table=table, row=row)
+
+
+def _conflict(row: CaseRow, expected: int) -> ConflictError:
+    return ConflictError(
+        f"case {row.uid!r} was saved by {row.updated_by} at {_utc(row.updated_at).isoformat()} "
+        f"(now version {row.version}); your change was based on version {expected}: reload "
+        "the case and apply your change again",
+        Location(field="version"),
+    )
+
+
+def _record(row: CaseRow, provenance: Sequence[FieldProvenanceRow]) -> CaseRecord:
+    return CaseRecord(
+        uid=row.uid,
+        dataset=row.dataset,
+        source=_source(row.source_kind, row.source_id, row.source_table, row.source_row),
+        status=row.status,
+        version=row.version,
+        case=Case.model_validate(json.loads(row.case_json)),
+        reported=ReportedSummary.model_validate(json.loads(row.reported_json)),
+        provenance=tuple(
+            FieldSource(
+                field=p.field,
+                verbatim=p.verbatim,
+                parsed=p.parsed,
+                message=p.message,
+                line=p.source_line,
+                paths=tuple(json.loads(p.paths_json)),
+            )
+            for p in provenance
+        ),
+        flags=tuple(CurationFlag.model_validate(f) for f in json.loads(row.flags_json)),
+        created_at=_utc(row.created_at),
+        created_by=row.created_by,
+        updated_at=_utc(row.updated_at),
+        updated_by=row.updated_by,
+        deleted_at=_utc(row.deleted_at) if row.deleted_at is not None else None,
+        deleted_by=row.deleted_by,
+    )

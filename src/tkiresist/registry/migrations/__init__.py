@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry schema (run in code by :mod:`tkiresist.registry.db`)."""

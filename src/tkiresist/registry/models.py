@@ -1,0 +1,179 @@
+"""The registry's tables, as SQLAlchemy 2 typed ORM classes.
+
+The schema itself is created and changed only by the Alembic migrations in
+``registry/migrations/versions`` (the same scripts on SQLite and PostgreSQL); these classes
+describe the current head revision for queries, and a test checks that the two agree.
+
+Tables:
+
+* ``registry_dataset``: named sets of cases (a bundled literature table, an import, ``local``);
+* ``registry_case``: one row per case: source (DOI/PMID + table + row, or ``local``), curation
+  status, version (optimistic locking), soft deletion, and the case as JSON;
+* ``registry_field_provenance``: per case and source field, the verbatim text it came from;
+* ``registry_history``: every change, field by field: who, when, from what, to what;
+* ``registry_case_facts``: one flat, indexed row per live case for evidence synthesis
+  (see :mod:`tkiresist.registry.facts` and ``docs/registry.md``).
+
+JSON is stored as text (``*_json`` columns), identical on both databases; queries that need a
+value read the facts table, not the JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+VERSION_TABLE = "registry_alembic_version"
+"""Alembic's version table, named so that the registry can share a PostgreSQL database."""
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DatasetRow(Base):
+    __tablename__ = "registry_dataset"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    citation_json: Mapped[str | None] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(String(100))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    loaded_by: Mapped[str] = mapped_column(String(200))
+
+
+class CaseRow(Base):
+    __tablename__ = "registry_case"
+    __table_args__ = (
+        UniqueConstraint("source_id", "source_table", "source_row"),
+        CheckConstraint("status IN ('draft', 'reviewed')", name="status"),
+        CheckConstraint("source_kind IN ('doi', 'pmid', 'local')", name="source_kind"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(100), index=True)
+    source_kind: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[str] = mapped_column(String(200))
+    source_table: Mapped[str | None] = mapped_column(String(100))
+    source_row: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    case_json: Mapped[str] = mapped_column(Text)
+    reported_json: Mapped[str] = mapped_column(Text)
+    flags_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class FieldProvenanceRow(Base):
+    __tablename__ = "registry_field_provenance"
+    __table_args__ = (UniqueConstraint("case_uid", "field"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_uid: Mapped[str] = mapped_column(
+        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(64))
+    verbatim: Mapped[str] = mapped_column(Text)
+    parsed: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    paths_json: Mapped[str] = mapped_column(Text)
+
+
+class HistoryRow(Base):
+    __tablename__ = "registry_history"
+    __table_args__ = (Index("ix_registry_history_case_uid_id", "case_uid", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_uid: Mapped[str] = mapped_column(
+        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str] = mapped_column(String(400))
+    old_json: Mapped[str | None] = mapped_column(Text)
+    new_json: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FactsRow(Base):
+    """One row per live (not deleted) case; see ``docs/registry.md`` for every column."""
+
+    __tablename__ = "registry_case_facts"
+
+    case_uid: Mapped[str] = mapped_column(
+        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE"), primary_key=True
+    )
+    dataset: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(200))
+    source_row: Mapped[str | None] = mapped_column(String(100))
+    study: Mapped[str | None] = mapped_column(Text)
+    needs_curation: Mapped[bool] = mapped_column(Boolean)
+    n_flags: Mapped[int] = mapped_column(Integer)
+    age: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(8))
+    egfr_baseline: Mapped[str | None] = mapped_column(String(16), index=True)
+    egfr_t790m: Mapped[bool] = mapped_column(Boolean)
+    egfr_t790m_de_novo: Mapped[bool] = mapped_column(Boolean)
+    egfr_history_text: Mapped[str | None] = mapped_column(Text)
+    prior_tkis: Mapped[str | None] = mapped_column(Text)
+    last_egfr_tki: Mapped[str | None] = mapped_column(String(64), index=True)
+    osimertinib_exposed: Mapped[bool] = mapped_column(Boolean)
+    tki_generations: Mapped[str | None] = mapped_column(String(16))
+    alk_partners: Mapped[str | None] = mapped_column(Text)
+    n_alk_fusions: Mapped[int] = mapped_column(Integer)
+    eml4_any: Mapped[bool | None] = mapped_column(Boolean)
+    uncommon_partner_any: Mapped[bool | None] = mapped_column(Boolean)
+    partner_class: Mapped[str | None] = mapped_column(String(16), index=True)
+    interval_months: Mapped[float | None] = mapped_column(Float)
+    interval_censored: Mapped[bool | None] = mapped_column(Boolean)
+    post_regimen_status: Mapped[str | None] = mapped_column(String(8))
+    post_regimen_text: Mapped[str | None] = mapped_column(Text)
+    first_post_regimen: Mapped[str | None] = mapped_column(String(400), index=True)
+    n_post_regimens: Mapped[int] = mapped_column(Integer)
+    combination_egfr_alk: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    best_response: Mapped[str | None] = mapped_column(String(4))
+    grade3_any: Mapped[bool | None] = mapped_column(Boolean)
+    grade3_on_first_post_regimen: Mapped[bool | None] = mapped_column(Boolean)
+    grade3_text: Mapped[str | None] = mapped_column(Text)
+    biopsy: Mapped[str | None] = mapped_column(String(200))
+    testing: Mapped[str | None] = mapped_column(String(200))
+    cns_reported: Mapped[bool] = mapped_column(Boolean)
+    cns_involved: Mapped[bool | None] = mapped_column(Boolean)
+    extracranial_sites: Mapped[str | None] = mapped_column(Text)
+    n_events: Mapped[int] = mapped_column(Integer)
