@@ -35,7 +35,8 @@ def interpret(
     """Interpret ``case`` at ``at`` (an event id) or at its latest progression."""
     point = decision_point(case, at)
     statuses, warnings = serial_comparison(case, point)
-    ctx = mech.case_context(point, case.diagnosis.oncotree_code, statuses)
+    dx = case.diagnosis
+    ctx = mech.case_context(point, dx.oncotree_code, statuses, dx.driver)
     fired, trace = mech.evaluate(kb, ctx)
     mechanisms = mech.mechanisms(fired)
     options, avoid = rank(fired, ctx, pooled)

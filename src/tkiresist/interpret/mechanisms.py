@@ -58,7 +58,10 @@ class Fired:
 
 
 def case_context(
-    point: DecisionPoint, oncotree: str, statuses: Sequence[AlterationStatus]
+    point: DecisionPoint,
+    oncotree: str,
+    statuses: Sequence[AlterationStatus],
+    declared_driver: str | None = None,
 ) -> CaseContext:
     present = frozenset(c for s in statuses if s.status in PRESENT for c in s.category)
     drivers = [
@@ -73,6 +76,26 @@ def case_context(
         for s in drivers
         if any(e.phase == "earlier" and e.result == "detected" for e in s.evidence)
     ] or [s for s in drivers if s.status in PRESENT and "egfr_sensitising" in s.category]
+    if not original and declared_driver is not None:
+        # the source says "EGFR-mutated" without naming the variant: the driver is known to
+        # exist, its state at progression is not
+        from tkiresist.model.categories import CATALOGUE
+
+        cats = {declared_driver}
+        todo = [declared_driver]
+        while todo:
+            for b in CATALOGUE[todo.pop()].broader:
+                cats.add(b)
+                todo.append(b)
+        return CaseContext(
+            point=point,
+            oncotree=oncotree,
+            statuses=tuple(statuses),
+            present=present,
+            driver_categories=frozenset(cats),
+            driver_state="unknown",
+            driver_names=(),
+        )
     if not original:
         state = "none"
     elif any(s.status == "persistent" for s in original):
@@ -113,9 +136,13 @@ def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
         return f"needs generation {gens} TKI; line has {list(therapy.generations)}"
     if c.driver is not None and c.driver not in ctx.driver_categories:
         return f"needs original driver {c.driver}; case has {sorted(ctx.driver_categories)}"
-    if c.driver_state is DriverState.PERSISTENT and ctx.driver_state != "persistent":
+    # "unknown": the driver was not re-tested at progression; both readings stay open
+    if c.driver_state is DriverState.PERSISTENT and ctx.driver_state not in (
+        "persistent",
+        "unknown",
+    ):
         return f"needs the driver persistent; it is {ctx.driver_state}"
-    if c.driver_state is DriverState.LOST and ctx.driver_state != "lost":
+    if c.driver_state is DriverState.LOST and ctx.driver_state not in ("lost", "unknown"):
         return f"needs the driver lost; it is {ctx.driver_state}"
     return None
 
@@ -156,6 +183,11 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason, findings=names))
             continue
         notes: list[str] = []
+        if st.context.driver_state is not DriverState.ANY and ctx.driver_state == "unknown":
+            notes.append(
+                f"assumes the EGFR driver {st.context.driver_state.value}: it was not re-tested "
+                "at progression"
+            )
         if st.context.phase is not None:
             notes.append(f"assumes C797X and T790M in {st.context.phase.value}; phase not known")
         fired.append(Fired(st, triggers, tuple(notes)))

@@ -7,7 +7,8 @@ kept in the rationale so a reviewer can check the ranking:
 * evidence level: A 50, B 40, C 30, D 20, E 10;
 * driver fit: +8 when the EGFR driver persists and the regimen keeps an EGFR TKI (continue the
   TKI, add the drug for the bypass), +8 when the driver is lost and the regimen has no EGFR TKI,
-  -8 when the driver is lost and the regimen keeps one;
+  -8 when the driver is lost and the regimen keeps one; +4 for keeping the EGFR TKI when the
+  driver was not re-tested at progression (an EGFR driver is truncal and usually persists);
 * CNS: when *this progression* is in the CNS, +25 for a CNS-active regimen and -10 for one
   that is not: a drug that does not reach the disease that is progressing does not help, so CNS
   activity outweighs up to two evidence levels (alectinib or lorlatinib over crizotinib for ALK,
@@ -155,6 +156,9 @@ def rank(
         elif ctx.driver_state == "lost" and keeps_egfr:
             score -= 8
             parts.append("EGFR driver lost, yet the regimen keeps an EGFR TKI (-8)")
+        elif ctx.driver_state == "unknown" and keeps_egfr:
+            score += 4
+            parts.append("EGFR driver not re-tested at progression, presumed to persist (+4)")
         if ctx.point.cns_progression:
             if c.cns_active:
                 score += 25

@@ -42,7 +42,7 @@ from tkiresist.model.alterations import (
 )
 from tkiresist.model.assays import Assay
 from tkiresist.model.case import Case
-from tkiresist.model.categories import categorize
+from tkiresist.model.categories import LOSS_MARKERS, categorize
 from tkiresist.model.findings import Finding
 from tkiresist.model.interpretation import (
     AlterationState,
@@ -221,8 +221,11 @@ def _result(
     if finding is None:
         return "not_detected_implicit"
     alt = finding.alteration
-    if isinstance(alt, Expression) and alt.result == "negative":
-        return "not_detected"
+    if isinstance(alt, Expression) and finding.status == "detected":
+        abnormal = "negative" if alt.marker in LOSS_MARKERS else "positive"
+        if alt.result == "equivocal":
+            return "equivocal"
+        return "detected" if alt.result == abnormal else "not_detected"
     return finding.status
 
 
@@ -297,11 +300,34 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                 obs.extend(_Obs(t, assay, specimen, months[t.id], f, current) for f in relevant)
             elif _implicit_scope(assay) and assay is not None and assay.covers(alt):
                 obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
-        statuses.append(_status(key, alt, obs, warnings))
+        status = _status(key, alt, obs, warnings)
+        statuses.append(_against_diagnosis(case, status))
     _reconcile_orthogonal(statuses, warnings)
     order = {"acquired": 0, "persistent": 1, "lost": 2, "not_assessable": 3, "not_detected": 4}
     statuses.sort(key=lambda s: (order[s.status], s.name))
     return statuses, warnings
+
+
+NON_SMALL_CELL = ("adenocarcinoma", "non-small", "nsclc", "squamous", "large cell")
+
+
+def _against_diagnosis(case: Case, status: AlterationStatus) -> AlterationStatus:
+    """A histologic transformation detected now, with no earlier histology test, is acquired
+    against the diagnosis itself when that was a non-small-cell histology."""
+    alt = status.alteration
+    if not (
+        isinstance(alt, Histology)
+        and alt.histology.endswith("_transformation")
+        and status.status == "not_assessable"
+        and any(e.result == "detected" and e.phase == "current" for e in status.evidence)
+    ):
+        return status
+    dx = case.diagnosis
+    if not any(word in dx.histology.lower() for word in NON_SMALL_CELL):
+        return status
+    note = f"acquired against the diagnosis ({dx.histology}, event {dx.id!r})"
+    kept = tuple(n for n in status.notes if "cannot be told" not in n)
+    return status.model_copy(update={"status": "acquired", "notes": (*kept, note)})
 
 
 def _specificity(alt: AnyAlteration) -> int:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from tkiresist.errors import Location, Problem
 from tkiresist.model.assays import Assay, catalogue
 from tkiresist.model.base import Value
+from tkiresist.model.categories import CATALOGUE
 from tkiresist.model.timeline import (
     AdverseEvent,
     AnyEvent,
@@ -172,6 +173,13 @@ def consistency_problems(case: Case) -> list[Problem]:
             )
     for i, e in enumerate(case.events):
         here = f"events[{i}]"
+        if isinstance(e, Diagnosis) and e.driver is not None and e.driver not in CATALOGUE:
+            problems.append(
+                Problem(
+                    f"unknown driver category {e.driver!r} (see model/categories.py)",
+                    _loc(f"{here}.driver"),
+                )
+            )
         if isinstance(e, TherapyLine) and e.stop is not None:  # noqa: SIM102
             if months[f"{e.id}.stop"] < months[e.id] - 1e-9:
                 problems.append(

@@ -254,9 +254,16 @@ def _copy_number(c: CopyNumber) -> set[str]:
     return set()
 
 
+LOSS_MARKERS: Final = frozenset({"RB1"})
+"""Markers whose *loss* of staining is the abnormal finding (RB1 loss by IHC). p53 is left out:
+both a null pattern and overexpression suggest mutation, so neither is read as a category."""
+
+
 def _expression(e: Expression) -> set[str]:
     if e.marker == "ALK" and e.result == "positive":
         return {"alk_ihc_positive"}
+    if e.marker in LOSS_MARKERS and e.result == "negative":
+        return {"rb1_loss"}
     return set()
 
 

@@ -38,6 +38,11 @@ class Diagnosis(_Event):
     metastatic_sites: tuple[str, ...] = ()
     cns_involvement: bool | None = None
     presentation: str | None = None
+    driver: str | None = Field(
+        default=None,
+        description="the founding driver as a category id (e.g. egfr_sensitising), for sources "
+        "that say 'EGFR-mutated' without naming the variant; a named variant in a test wins",
+    )
 
 
 class Agent(Value):
