@@ -17,6 +17,7 @@ All problems of all stages are collected and raised together as one
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -161,6 +162,23 @@ def parse_case_text(text: str, filename: str = "<string>") -> Case:
         )
     positions: dict[PathKey, int] = {}
     _positions(node, (), positions)
+    return _build(data, positions, filename)
+
+
+def parse_case_data(data: Any, filename: str = "<data>") -> Case:
+    """Validate a case given as plain data (e.g. from ``json.loads``), with the very stages of
+    :func:`parse_case_text` but no YAML parse: problems carry field paths, not line numbers.
+    Much faster for large JSON bodies; ``data`` is not modified."""
+    if not isinstance(data, dict):
+        raise CaseValidationError(
+            [Problem(f"expected a mapping of case fields, got {type(data).__name__}",
+                     Location(filename))]
+        )  # fmt: skip
+    return _build(copy.deepcopy(data), {}, filename)
+
+
+def _build(data: dict[str, Any], positions: dict[PathKey, int], filename: str) -> Case:
+    """Stages 2 and 3 on parsed data (modified in place); ``positions`` give line numbers."""
 
     def located(loc: PathKey, msg: str) -> Problem:
         line, field = _line_for(positions, data, loc)
