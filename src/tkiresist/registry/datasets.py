@@ -157,4 +157,5 @@ def load_dataset(registry: Registry, name: str, *, who: str | None = None) -> Im
                 licence=meta.licence,
             ),
             primary_sources=meta.primary_sources(),
+            label=f"tkiresist/data/{FOLDER}/{meta.file}",
         )

@@ -277,7 +277,7 @@ def derive_facts(
         if exact_difference(case, tl.points, resistance.id, at_res.id):
             interval = round(months[resistance.id] - months[at_res.id], 4)
             censored = False
-    elif at_res is None and resistance is None and egfr_lines:
+    elif resistance is None and egfr_lines:
         current = egfr_lines[-1]
         if current.stop is None or current.stop_reason == "ongoing":
             last = max(case.events, key=lambda e: tl.at(e))

@@ -51,8 +51,10 @@ def abstract_table(
     *,
     citation: Citation | None = None,
     primary_sources: dict[str, PrimarySource] | None = None,
+    label: str | None = None,
 ) -> list[tuple[str, Abstraction]]:
-    """Every row of ``table`` as (row key, abstraction); cells that fail are flagged inside."""
+    """Every row of ``table`` as (row key, abstraction); cells that fail are flagged inside.
+    ``label`` names the file in provenance (default: ``table.file``)."""
     out: list[tuple[str, Abstraction]] = []
     for row in table.rows:
         src = source.model_copy(update={"table": table.name, "row": row.key})
@@ -63,7 +65,7 @@ def abstract_table(
                     row,
                     case_id="row",  # the registry gives the uid
                     source=src,
-                    file=table.file,
+                    file=label or table.file,
                     citation=citation,
                     not_reported=table.not_reported,
                     primary_source=(primary_sources or {}).get(row.key),
@@ -97,16 +99,20 @@ def import_table(
     citation: Citation | None = None,
     meta: DatasetMeta | None = None,
     primary_sources: dict[str, PrimarySource] | None = None,
+    label: str | None = None,
 ) -> ImportReport:
     """Import a review table (see the module docstring). ``dataset`` defaults to the source
-    id; ``table`` to the table's caption (seed-text), the mapping's ``table`` or the sheet."""
+    id; ``table`` to the table's caption (seed-text), the mapping's ``table`` or the sheet.
+    ``label`` names the file in the cases' provenance (default: the path as given)."""
     src = source if isinstance(source, SourceRef) else parse_source(source)
     col_map = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
     parsed = read_table(path, fmt, col_map, table)
     if citation is None:
         citation = Citation(doi=src.id) if src.kind == "doi" else Citation(pmid=src.id)
     src = src.model_copy(update={"table": parsed.name, "row": None})
-    items = abstract_table(parsed, src, citation=citation, primary_sources=primary_sources)
+    items = abstract_table(
+        parsed, src, citation=citation, primary_sources=primary_sources, label=label
+    )
     return registry.import_abstractions(
         items,
         source=src,

@@ -221,6 +221,15 @@ def _map_columns(
     """The field of each column (None = ignored); FormatError for a column that maps nowhere."""
     explicit = {normalize_header(k): v for k, v in (mapping.columns if mapping else {}).items()}
     ignored = {normalize_header(k) for k in (mapping.ignore if mapping else ())}
+    if mapping is not None:
+        present = {normalize_header(h) for h in headers}
+        for header in (*mapping.columns, *mapping.ignore):
+            if normalize_header(header) not in present:
+                raise FormatError(
+                    f"the mapping names column {header!r}, which the table does not have; "
+                    "columns are: " + ", ".join(repr(h) for h in headers if h.strip()),
+                    Location(file, line, field=header),
+                )
     out: list[str | None] = []
     seen: dict[str, str] = {}
     for i, header in enumerate(headers):
@@ -245,15 +254,6 @@ def _map_columns(
             )
         seen[name] = header
         out.append(name)
-    if mapping is not None:
-        present = {normalize_header(h) for h in headers}
-        for header in (*mapping.columns, *mapping.ignore):
-            if normalize_header(header) not in present:
-                raise FormatError(
-                    f"the mapping names column {header!r}, which the table does not have; "
-                    "columns are: " + ", ".join(repr(h) for h in headers if h.strip()),
-                    Location(file, line, field=header),
-                )
     if not any(out):
         raise FormatError("no column maps to a registry field", Location(file, line))
     return tuple(out)
