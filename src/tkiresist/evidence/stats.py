@@ -561,39 +561,81 @@ class Distribution(Value):
         return ", ".join(parts) + f"; {counts}"
 
 
-def describe(values: Sequence[float | None], quantile_type: QuantileType = 7) -> Distribution:
+def describe(
+    values: Sequence[float | None],
+    quantile_type: QuantileType = 7,
+    counts: Sequence[int] | None = None,
+) -> Distribution:
     """Summarise ``values``; ``None`` and NaN count as missing.
 
-    Raises :class:`EvidenceError` for a value that is not a number (strings, booleans) or is
-    infinite, naming its index.
+    ``counts`` (optional, whole numbers ≥ 0, one per value) are frequency weights: value i
+    stands for ``counts[i]`` equal observations, and the result is that of the expanded data.
+    This lets a caller summarise ``GROUP BY value`` output of a database without expanding a
+    million rows. Raises :class:`EvidenceError` for a value that is not a number (strings,
+    booleans) or is infinite, or a bad count, naming its index.
     """
     _check_quantile_type(quantile_type)
-    clean: list[float] = []
+    weights = _check_counts(counts, len(values))
+    clean: list[tuple[float, int]] = []
     missing = 0
     for i, x in enumerate(values):
         value = _finite_value(x, i)
+        weight = 1 if weights is None else weights[i]
         if value is None:
-            missing += 1
-        else:
-            clean.append(value)
+            missing += weight
+        elif weight:
+            clean.append((value, weight))
     if not clean:
         return Distribution(n=0, n_missing=missing, quantile_type=quantile_type)
     clean.sort()
-    n = len(clean)
+    xs = _Repeated(clean)
+    n = len(xs)
     middle = n // 2
-    median = clean[middle] if n % 2 else (clean[middle - 1] + clean[middle]) / 2.0
+    median = xs[middle] if n % 2 else (xs[middle - 1] + xs[middle]) / 2.0
+    mean = math.fsum(v * c for v, c in clean) / n
+    sd = None
+    if n >= 2:
+        sd = math.sqrt(math.fsum(c * (v - mean) ** 2 for v, c in clean) / (n - 1))
     return Distribution(
         n=n,
         n_missing=missing,
         median=median,
-        q1=_hf_quantile(clean, 0.25, quantile_type),
-        q3=_hf_quantile(clean, 0.75, quantile_type),
-        min=clean[0],
-        max=clean[-1],
-        mean=math.fsum(clean) / n,
-        sd=statistics.stdev(clean) if n >= 2 else None,
+        q1=_hf_quantile(xs, 0.25, quantile_type),
+        q3=_hf_quantile(xs, 0.75, quantile_type),
+        min=xs[0],
+        max=xs[-1],
+        mean=mean,
+        sd=sd,
         quantile_type=quantile_type,
     )
+
+
+def _check_counts(counts: Sequence[int] | None, length: int) -> list[int] | None:
+    """Frequency weights as ints, checked: whole numbers ≥ 0, one per value."""
+    if counts is None:
+        return None
+    out = [_as_count(c, f"counts[{i}]") for i, c in enumerate(counts)]
+    if len(out) != length:
+        raise _fail(f"{length} values but {len(out)} counts", "counts")
+    return out
+
+
+class _Repeated(Sequence[float]):
+    """The sorted sample that ``(value, count)`` pairs stand for, indexed without expanding it."""
+
+    def __init__(self, pairs: Sequence[tuple[float, int]]) -> None:
+        self._values = [v for v, _ in pairs]
+        self._ends = list(itertools.accumulate(c for _, c in pairs))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, index: int) -> float:  # type: ignore[override]
+        n = len(self)
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(index)
+        return self._values[bisect.bisect_right(self._ends, i)]
 
 
 # --------------------------------------------------------------------------- Kaplan–Meier
@@ -764,13 +806,20 @@ class KaplanMeier:
 
     # ----------------------------------------------------------------- fitting
 
-    def fit(self, durations: Sequence[float], events: Sequence[bool | float] | None = None) -> Self:
+    def fit(
+        self,
+        durations: Sequence[float],
+        events: Sequence[bool | float] | None = None,
+        counts: Sequence[int] | None = None,
+    ) -> Self:
         """Fit to follow-up ``durations`` (≥ 0) and ``events``.
 
         ``events``: 1/True = event, 0/False = censored (numpy scalars and 0.0/1.0 too); all
-        events when omitted. Raises :class:`EvidenceError`, naming the index, for a missing,
-        negative or non-finite duration, an event flag other than 0/1, unequal lengths or
-        no data.
+        events when omitted. ``counts`` (optional, whole numbers ≥ 0): frequency weights,
+        observation i standing for ``counts[i]`` identical ones; the fit equals that of the
+        expanded data (R: integer case weights in ``survfit``). Raises :class:`EvidenceError`,
+        naming the index, for a missing, negative or non-finite duration, an event flag other
+        than 0/1, a bad count, unequal lengths or no data.
         """
         times: list[float] = []
         for i, t in enumerate(durations):
@@ -801,30 +850,37 @@ class KaplanMeier:
                     )
             if len(flags) != len(times):
                 raise _fail(f"{len(times)} durations but {len(flags)} event flags", "events")
-        self._fit = self._compute(times, flags)
+        weights = _check_counts(counts, len(times))
+        if weights is not None and sum(weights) == 0:
+            raise _fail("no observations to fit: every count is 0", "counts")
+        self._fit = self._compute(times, flags, weights)
         return self
 
-    def _compute(self, times: list[float], flags: list[bool]) -> _KMFit:
+    def _compute(self, times: list[float], flags: list[bool], weights: list[int] | None) -> _KMFit:
         order = sorted(range(len(times)), key=times.__getitem__)
         timeline: list[float] = []
         deaths: list[int] = []
         censors: list[int] = []
         for idx in order:
+            weight = 1 if weights is None else weights[idx]
+            if weight == 0:
+                continue
             t = times[idx]
             if not timeline or t != timeline[-1]:
                 timeline.append(t)
                 deaths.append(0)
                 censors.append(0)
             if flags[idx]:
-                deaths[-1] += 1
+                deaths[-1] += weight
             else:
-                censors[-1] += 1
+                censors[-1] += weight
         z = _z(self.level)
         at_risk: list[int] = []
         survival: list[float] = []
         var_log: list[float] = []
         ci: list[Interval | None] = []
-        n_risk = len(times)
+        n_total = len(times) if weights is None else sum(weights)
+        n_risk = n_total
         s = 1.0
         v = 0.0
         for d, c in zip(deaths, censors, strict=True):
@@ -844,7 +900,7 @@ class KaplanMeier:
             survival=tuple(survival),
             var_log=tuple(var_log),
             ci=tuple(ci),
-            n=len(times),
+            n=n_total,
         )
 
     # ----------------------------------------------------------------- fitted attributes
