@@ -123,10 +123,16 @@ def interpret(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="also write a self-contained report: out.html or out.pdf"),
+    ] = None,
 ) -> None:
     """Interpret a case at its latest progression: what changed, why, and what now."""
     if output_format not in ("text", "json"):
         fail(f"--format: expected 'text' or 'json', got {output_format!r}")
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".pdf"):
+        fail(f"--report: expected a .html or .pdf file name, got {str(report)!r}")
 
     def run() -> str:
         from tkiresist.interpret.engine import interpret as run_engine
@@ -135,6 +141,11 @@ def interpret(
 
         case = read_case(case_file)
         result = run_engine(case, load_knowledge_base(), at=at)
+        if report is not None:
+            from tkiresist.report import write_report
+
+            write_report(case, result, report)
+            typer.echo(f"report written to {report}", err=True)
         if output_format == "json":
             return result.model_dump_json(indent=2, by_alias=True) + "\n"
         from tkiresist.report.text import render_text
@@ -146,6 +157,35 @@ def interpret(
         out.write_text(text, encoding="utf-8")
     else:
         typer.echo(text, nl=False)
+
+
+@app.command()
+def timeline(
+    case_file: Annotated[Path, typer.Argument(help="A case file (YAML or JSON).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the figure: a .svg or .png file")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="mark this event as the decision point")
+    ] = None,
+) -> None:
+    """Draw the treatment timeline of a case (months from diagnosis) as SVG or PNG."""
+    if out.suffix.lower() not in (".svg", ".png"):
+        fail(f"--out: expected a .svg or .png file name, got {str(out)!r}")
+
+    def run() -> None:
+        from tkiresist.io.casefile import read_case
+        from tkiresist.report.timeline_figure import write_timeline
+
+        case = read_case(case_file)
+        month = None
+        if at is not None:
+            months = case.months()
+            if at not in months:
+                fail(f"--at: no event {at!r} in {case_file}")
+            month = months[at]
+        write_timeline(case, out, decision_month=month)
+
+    guarded(run)
+    typer.echo(f"timeline written to {out}", err=True)
 
 
 kb_app = typer.Typer(help="The cited knowledge base.", no_args_is_help=True)
