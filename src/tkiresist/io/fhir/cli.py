@@ -138,6 +138,8 @@ def import_fhir(
         raise _fail(exc) from None
     for line in result.skipped:
         typer.echo(f"skipped: {line}", err=True)
+    for line in result.approximated:
+        typer.echo(f"approximated: {line}", err=True)
     if out is None:
         import yaml
 

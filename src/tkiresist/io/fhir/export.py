@@ -30,14 +30,13 @@ from typing import Any
 from tkiresist.errors import FormatError, Location
 from tkiresist.io.fhir import _vocab as v
 from tkiresist.model.alterations import CopyNumber, Expression, Fusion, Histology, SequenceVariant
-from tkiresist.model.assays import Assay, catalogue
+from tkiresist.model.assays import Assay
 from tkiresist.model.case import Case
 from tkiresist.model.findings import Finding
 from tkiresist.model.interpretation import Interpretation
 from tkiresist.model.time import DAYS_PER_MONTH, TimePoint
 from tkiresist.model.timeline import (
     AdverseEvent,
-    AnyEvent,
     ClinicalEvent,
     Diagnosis,
     MolecularTest,
@@ -268,7 +267,7 @@ def _patient(ctx: _Ctx) -> None:
     ext: list[Json] = []
     if case.source is not None:
         src = case.source
-        parts = [
+        parts: list[Json] = [
             {"url": name, "valueString": str(val)}
             for name, val in (
                 ("doi", src.doi),
@@ -283,6 +282,12 @@ def _patient(ctx: _Ctx) -> None:
             parts.append({"url": "year", "valueInteger": src.year})
         ext.append({"url": v.X_SOURCE, "extension": parts})
     ext += _text_ext(v.X_CASE_NOTES, case.notes)
+    # Assays described inline in the case (not in the catalogue) travel with the patient,
+    # in order, as tkiresist's JSON: no FHIR element describes an assay's coverage.
+    ext += [
+        {"url": v.X_ASSAY, "valueString": a.model_dump_json(exclude_defaults=True)}
+        for a in case.assays
+    ]
     ext += _text_ext(v.X_ETHNICITY, p.ethnicity)
     resource: Json = {
         "resourceType": "Patient",
@@ -297,9 +302,10 @@ def _patient(ctx: _Ctx) -> None:
         "gender": p.sex,
     }
     dx = case.diagnosis
-    if dx.time is not None and dx.time.date is not None and p.age_at_diagnosis is not None:
-        if p.age_at_diagnosis <= 89:  # Safe Harbor: ages over 89 are aggregated, no year
-            resource["birthDate"] = str(dx.time.date.year - p.age_at_diagnosis)
+    age = p.age_at_diagnosis
+    # Safe Harbor: ages over 89 are aggregated, and so is any year that reveals them.
+    if dx.time is not None and dx.time.date is not None and age is not None and age <= 89:
+        resource["birthDate"] = str(dx.time.date.year - age)
     ctx.add(ctx.patient, _compact(resource))
     when, when_ext = _when(ctx, dx.id, dx.time, origin=True)
     if p.ecog is not None:
@@ -394,9 +400,7 @@ def _diagnosis(ctx: _Ctx, e: Diagnosis) -> None:
     ctx.add(ctx.primary, _compact(res))
     for i, site in enumerate(e.metastatic_sites):
         sec = _condition_base(ctx, f"{e.id}.metastasis.{i}", v.P_SECONDARY)
-        sec["extension"] = [
-            {"url": v.X_CONDITION_RELATED, "valueReference": ctx.ref(ctx.primary)}
-        ]
+        sec["extension"] = [{"url": v.X_CONDITION_RELATED, "valueReference": ctx.ref(ctx.primary)}]
         code: Json = {"text": f"Secondary malignant neoplasm of {site}"}
         if site.strip().lower() == "brain":
             code["coding"] = [
@@ -655,14 +659,9 @@ def _test(ctx: _Ctx, e: MolecularTest) -> None:
         obs_entries.append((url, _histology_obs(ctx, e, e.histology, "test-histology", when)))
         results.append(ctx.ref(url))
     ext: list[Json] = _text_ext(v.X_NOTE, e.note)
-    if ctx.case.assay(e.assay) is not catalogue().get(e.assay):
-        ext.append({"url": v.X_ASSAY, "valueString": assay.model_dump_json(exclude_none=True)})
-    code = {
-        "coding": [v.coding(v.SYS_ASSAY, assay.id, assay.name)],
-        "text": assay.name,
-    }
+    codings = [v.coding(v.SYS_ASSAY, assay.id, assay.name)]
     if genomic:
-        code["coding"].insert(0, v.coding(v.LOINC, v.L_REPORT, "Genetic analysis report"))
+        codings.insert(0, v.coding(v.LOINC, v.L_REPORT, "Genetic analysis report"))
         category = [v.concept(v.DIAG_SERVICE, "GE", "Genetics")]
         profiles: tuple[str, ...] = (v.P_GENOMIC_REPORT, v.P_MCODE_REPORT)
     else:
@@ -675,7 +674,7 @@ def _test(ctx: _Ctx, e: MolecularTest) -> None:
         "identifier": _ident(e.id),
         "status": "final",
         "category": category,
-        "code": code,
+        "code": {"coding": codings, "text": assay.name},
         "subject": ctx.ref(ctx.patient),
         "effectiveDateTime": when,
         "_effectiveDateTime": when_ext,
@@ -689,9 +688,7 @@ def _test(ctx: _Ctx, e: MolecularTest) -> None:
         ctx.add(url, _compact(obs))
 
 
-def _finding(
-    ctx: _Ctx, test: MolecularTest, assay: Assay, j: int, f: Finding, when: str
-) -> Json:
+def _finding(ctx: _Ctx, test: MolecularTest, assay: Assay, j: int, f: Finding, when: str) -> Json:
     alt = f.alteration
     if isinstance(alt, Expression):
         obs = _marker_obs(ctx, alt, when)
@@ -754,6 +751,8 @@ def _variant_obs(
     change: tuple[str, str] | None = None
     if isinstance(alt, Fusion):
         change = v.SO_GENE_FUSION
+        if alt.order_corrected:
+            comps.append({"code": _own("fusion-order-corrected"), "valueBoolean": True})
     elif isinstance(alt, CopyNumber):
         change = v.SO_CNV
         if alt.copy_number is not None:
@@ -844,7 +843,7 @@ def _variant_obs(
 
 
 def _change_type(alt: SequenceVariant) -> tuple[str, str] | None:
-    effect = alt.region_effect
+    effect: str | None = alt.region_effect
     if alt.protein is not None:
         effect = {
             "deletion": "deletion",
@@ -886,9 +885,7 @@ def _marker_obs(ctx: _Ctx, alt: Expression, when: str) -> Json:
     }
 
 
-def _histology_obs(
-    ctx: _Ctx, test: MolecularTest, alt: Histology, role: str, when: str
-) -> Json:
+def _histology_obs(ctx: _Ctx, test: MolecularTest, alt: Histology, role: str, when: str) -> Json:
     return {
         "resourceType": "Observation",
         "meta": _meta(v.P_LAB_OBS),
@@ -967,7 +964,10 @@ def _implications(ctx: _Ctx, interp: Interpretation) -> None:
     context: Json = {"text": dx.histology}
     if dx.oncotree_code in v.NSCLC_ONCOTREE:
         context = v.concept(
-            v.SNOMED, v.S_NSCLC, "Non-small cell lung cancer (disorder)", "Non-small cell lung cancer"
+            v.SNOMED,
+            v.S_NSCLC,
+            "Non-small cell lung cancer (disorder)",
+            "Non-small cell lung cancer",
         )
     kb = interp.knowledge_base
     current = [
@@ -1022,9 +1022,7 @@ def _implications(ctx: _Ctx, interp: Interpretation) -> None:
                 },
             }
         )
-        comps.append(
-            {"code": v.concept(v.GR_TBD, "conclusion-string"), "valueString": conclusion}
-        )
+        comps.append({"code": v.concept(v.GR_TBD, "conclusion-string"), "valueString": conclusion})
         ext: list[Json] = []
         for doi, pmid, label in citations:
             artifact: Json = {"type": "citation", "citation": label}

@@ -49,6 +49,7 @@ class ImportResult:
 
     case: Case
     skipped: tuple[str, ...] = ()
+    approximated: tuple[str, ...] = ()
 
 
 @dataclass
@@ -60,6 +61,7 @@ class _State:
     events: list[tuple[int, Json]] = field(default_factory=list)  # (entry index, event)
     assays: list[Json] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    approximated: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
     dx_id: str = "dx"
     dx_date: dt.date | None = None
@@ -96,9 +98,7 @@ def read_bundle(
         )
     data = _patient(st, patients[0])
     _assign_ids(st)
-    primaries = [
-        e for e in index.entries if e.type == "Condition" and _event_kind(e) == "dx"
-    ]
+    primaries = [e for e in index.entries if e.type == "Condition" and _event_kind(e) == "dx"]
     if len(primaries) > 1:
         raise FormatError(
             f"a second primary-cancer Condition (entries {primaries[0].index} and "
@@ -131,7 +131,7 @@ def read_bundle(
     data["events"] = [ev for _, ev in sorted(st.events, key=lambda item: item[0])]
     if st.assays:
         data["assays"] = st.assays
-    return ImportResult(_build(data, file), tuple(st.skipped))
+    return ImportResult(_build(data, file), tuple(st.skipped), tuple(st.approximated))
 
 
 def _build(data: Json, file: str | None) -> Case:
@@ -306,9 +306,7 @@ def _parse_date(text: str, st: _State, entry: Entry, path: str) -> dt.date:
         raise FormatError(f"impossible date {text!r}: {exc}", st.loc(entry, path)) from None
 
 
-def _time(
-    st: _State, entry: Entry, holder: Json, name: str, path: str
-) -> Json | str | None:
+def _time(st: _State, entry: Entry, holder: Json, name: str, path: str) -> Json | str | None:
     """A case time point from ``holder[name]`` and its ``_name`` extensions."""
     prim = holder.get("_" + name)
     value = holder.get(name)
@@ -331,9 +329,11 @@ def _time(
             raise FormatError("relative time without a target", st.loc(entry, f"_{name}"))
         if relation.endswith("-end"):
             anchor += ".stop" if _is_therapy_id(st, anchor) else ".end"
-        if relation.startswith("before"):
-            if days > 0:  # a case time cannot precede its anchor: keep the anchor itself
-                days = 0.0
+        if relation.startswith("before") and days > 0:  # a case time cannot precede its anchor
+            st.approximated.append(
+                f"entry {entry.index} {name}: {days:g} days before {anchor!r}, placed at it"
+            )
+            days = 0.0
         return {"after": anchor, "days": days, "approximate": approximate}
     if not isinstance(value, str):
         return None
@@ -345,7 +345,12 @@ def _time(
             raise FormatError(
                 "a shifted Bundle needs the diagnosis date as its origin", st.loc(entry, path)
             )
-        return {"after": st.dx_id, "days": max(0, (when - st.dx_date).days)}
+        days = (when - st.dx_date).days
+        if days < 0:
+            st.approximated.append(
+                f"entry {entry.index} {name}: {-days} days before the diagnosis, placed at it"
+            )
+        return {"after": st.dx_id, "days": max(0, days)}
     m = re.match(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)", value)
     if not m:
         raise FormatError(f"cannot read the date {value!r}", st.loc(entry, path))
@@ -405,6 +410,13 @@ def _patient(st: _State, entry: Entry) -> Json:
                 cite[key] = value
         data["source"] = cite
     _put(data, "notes", _ext_value(r, v.X_CASE_NOTES, "valueString"))
+    for k, x in enumerate(_exts(r, v.X_ASSAY)):
+        try:
+            st.assays.append(json.loads(str(x.get("valueString"))))
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"assay definition is not JSON: {exc.msg}", st.loc(entry, f"extension[{k}]")
+            ) from None
     return data
 
 
@@ -629,7 +641,10 @@ def _response(st: _State, entry: Entry, data: Json) -> None:
             if part.get("url") == "site":
                 lesion["site"] = part.get("valueString")
             elif part.get("url") == "size":
-                sizes.append(float((part.get("valueQuantity") or {}).get("value")))
+                size = (part.get("valueQuantity") or {}).get("value")
+                if not isinstance(size, int | float):
+                    raise FormatError("lesion size without a number", st.loc(entry, "extension"))
+                sizes.append(float(size))
         if sizes:
             lesion["size_mm"] = sizes
         lesions.append(lesion)
@@ -678,12 +693,6 @@ def _report(st: _State, entry: Entry, data: Json) -> None:
     if not _ext_value(prim, v.X_TIME_FROM_SPECIMEN, "valueBoolean"):
         _put(ev, "time", _time(st, entry, r, "effectiveDateTime", "effectiveDateTime"))
     assay = next((c for s, c in v.codes_of(r.get("code")) if s == v.SYS_ASSAY), None)
-    definition = _ext_value(r, v.X_ASSAY, "valueString")
-    if isinstance(definition, str):
-        try:
-            st.assays.append(json.loads(definition))
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"assay definition is not JSON: {exc}", st.loc(entry)) from None
     findings: list[Json] = []
     genes: dict[str, set[str]] = {}
     for k, ref in enumerate(r.get("result") or ()):
@@ -715,7 +724,7 @@ def _report(st: _State, entry: Entry, data: Json) -> None:
             if g
         )
     _put(ev, "findings", findings)
-    if assay is None and definition is None:
+    if assay is None:
         assay = _safe_id(f"fhir-{event_id}").lower()
         cov: Json = {k: sorted(g) for k, g in genes.items() if k != "histology"}
         if "histology" in genes:
@@ -732,8 +741,6 @@ def _report(st: _State, entry: Entry, data: Json) -> None:
                 "limits": "coverage unknown: only the genes reported in the Bundle are listed",
             }
         )
-    elif assay is None:
-        assay = str(st.assays[-1]["id"])
     ev["assay"] = assay
     _put(ev, "report_text", r.get("conclusion"))
     _put(ev, "note", _ext_value(r, v.X_NOTE, "valueString"))
@@ -912,6 +919,8 @@ def _variant_alteration(st: _State, entry: Entry) -> Json:
             errors.append(f"{text!r} names genes {alt.genes}, the components {genes}")
             continue
         data = alt.model_dump(mode="json", exclude_none=True)
+        if data["kind"] == "fusion" and text == name:
+            _orient(data, genes, _component(obs, v.SYS_CODES, "fusion-order-corrected"))
         transcript = _text(
             (_component(obs, v.LOINC, v.L_TRANSCRIPT) or {}).get("valueCodeableConcept")
         )
@@ -922,6 +931,17 @@ def _variant_alteration(st: _State, entry: Entry) -> Json:
         "cannot read the variant: " + ("; ".join(errors) or "no gene, HGVS or name given"),
         st.loc(entry, "component"),
     )
+
+
+def _orient(data: Json, genes: list[str], corrected: Json | None) -> None:
+    """Our own fusion, as written: 5'/3' from the gene-studied order, the flag as exported
+    (the fusion grammar may reorient a kinase written 5', which the case had kept)."""
+    if len(genes) == 2 and [data.get("five_prime"), data.get("three_prime")] == genes[::-1]:
+        data["five_prime"], data["three_prime"] = genes
+        five, three = data.pop("five_prime_exon", None), data.pop("three_prime_exon", None)
+        _put(data, "five_prime_exon", three)
+        _put(data, "three_prime_exon", five)
+    data["order_corrected"] = bool(corrected and corrected.get("valueBoolean"))
 
 
 def _adverse(st: _State, entry: Entry, data: Json) -> None:

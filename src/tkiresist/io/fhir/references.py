@@ -45,16 +45,12 @@ class BundleIndex:
             )
         raw = bundle.get("entry", [])
         if not isinstance(raw, list):
-            raise FormatError(
-                "Bundle.entry must be a list", Location(file=file, field="entry")
-            )
+            raise FormatError("Bundle.entry must be a list", Location(file=file, field="entry"))
         self.entries: list[Entry] = []
         self._by_key: dict[str, Entry] = {}
         for i, item in enumerate(raw):
             resource = item.get("resource") if isinstance(item, dict) else None
-            if not isinstance(resource, dict) or not isinstance(
-                resource.get("resourceType"), str
-            ):
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 raise FormatError(
                     "entry has no resource with a resourceType",
                     Location(file=file, field=f"entry[{i}]"),

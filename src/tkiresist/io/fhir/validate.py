@@ -63,19 +63,30 @@ _GENOMIC_BASE: list[Rule] = [
 ]
 
 RULES: dict[str, list[Rule]] = {
-    v.P_PATIENT: [("identifier", _has("identifier")), ("name", _has("name")),
-                  ("gender", _has("gender"))],
-    v.P_PRIMARY: [("code", _has("code")), ("subject", _has("subject")),
-                  ("category", _has("category"))],
+    v.P_PATIENT: [
+        ("identifier", _has("identifier")),
+        ("name", _has("name")),
+        ("gender", _has("gender")),
+    ],
+    v.P_PRIMARY: [
+        ("code", _has("code")),
+        ("subject", _has("subject")),
+        ("category", _has("category")),
+    ],
     v.P_SECONDARY: [
         ("code", _has("code")),
         ("subject", _has("subject")),
         ("category", _has("category")),
-        ("related primary condition", lambda r: any(
-            x.get("url") == v.X_CONDITION_RELATED for x in r.get("extension") or ())),
+        (
+            "related primary condition",
+            lambda r: any(x.get("url") == v.X_CONDITION_RELATED for x in r.get("extension") or ()),
+        ),
     ],
-    v.P_CONDITION: [("code", _has("code")), ("subject", _has("subject")),
-                    ("category", _has("category"))],
+    v.P_CONDITION: [
+        ("code", _has("code")),
+        ("subject", _has("subject")),
+        ("category", _has("category")),
+    ],
     v.P_MED_REQUEST: [
         ("status", _has("status")),
         ("intent", _has("intent")),
@@ -98,8 +109,10 @@ RULES: dict[str, list[Rule]] = {
         ("performedPeriod", _has("performedPeriod")),
         ("reason (mcode-reason-required)", _has("reasonReference|reasonCode")),
     ],
-    v.P_RT_VOLUME: [("patient", _has("patient")),
-                    ("description or identifier", _has("description|identifier"))],
+    v.P_RT_VOLUME: [
+        ("patient", _has("patient")),
+        ("description or identifier", _has("description|identifier")),
+    ],
     v.P_SPECIMEN: [("type", _has("type")), ("subject", _has("subject"))],
     v.P_DISEASE_STATUS: [
         ("status", _has("status")),
@@ -109,12 +122,21 @@ RULES: dict[str, list[Rule]] = {
         ("valueCodeableConcept", _has("valueCodeableConcept")),
         ("no component (not used)", lambda r: not r.get("component")),
     ],
-    v.P_ECOG: [("code = LOINC 89247-1", _code("code", v.LOINC, v.L_ECOG)),
-               ("valueInteger", _has("valueInteger")), ("subject", _has("subject"))],
-    v.P_SMOKING: [("code = LOINC 72166-2", _code("code", v.LOINC, v.L_SMOKING)),
-                  ("value", _has("valueCodeableConcept")), ("subject", _has("subject"))],
-    v.P_SIMPLE_OBS: [("code", _has("code")), ("subject", _has("subject")),
-                     ("category", _has("category"))],
+    v.P_ECOG: [
+        ("code = LOINC 89247-1", _code("code", v.LOINC, v.L_ECOG)),
+        ("valueInteger", _has("valueInteger")),
+        ("subject", _has("subject")),
+    ],
+    v.P_SMOKING: [
+        ("code = LOINC 72166-2", _code("code", v.LOINC, v.L_SMOKING)),
+        ("value", _has("valueCodeableConcept")),
+        ("subject", _has("subject")),
+    ],
+    v.P_SIMPLE_OBS: [
+        ("code", _has("code")),
+        ("subject", _has("subject")),
+        ("category", _has("category")),
+    ],
     v.P_TUMOR_MARKER: [
         ("status", _has("status")),
         ("category laboratory", _category(v.OBS_CATEGORY, "laboratory")),
@@ -122,9 +144,12 @@ RULES: dict[str, list[Rule]] = {
         ("subject", _has("subject")),
         ("value", _has("valueCodeableConcept|valueQuantity|valueString|valueRatio")),
     ],
-    v.P_LAB_OBS: [("status", _has("status")), ("code", _has("code")),
-                  ("subject", _has("subject")),
-                  ("category laboratory", _category(v.OBS_CATEGORY, "laboratory"))],
+    v.P_LAB_OBS: [
+        ("status", _has("status")),
+        ("code", _has("code")),
+        ("subject", _has("subject")),
+        ("category laboratory", _category(v.OBS_CATEGORY, "laboratory")),
+    ],
     v.P_VARIANT: [
         *_GENOMIC_BASE,
         ("code = LOINC 69548-6", _code("code", v.LOINC, v.L_VARIANT)),
@@ -133,8 +158,7 @@ RULES: dict[str, list[Rule]] = {
     v.P_MCODE_VARIANT: [*_GENOMIC_BASE],
     v.P_IMPLICATION: [
         *_GENOMIC_BASE,
-        ("code = therapeutic-implication",
-         _code("code", v.GR_TBD, "therapeutic-implication")),
+        ("code = therapeutic-implication", _code("code", v.GR_TBD, "therapeutic-implication")),
         ("derivedFrom (1..*)", _has("derivedFrom")),
         ("no value[x] (0..0)", lambda r: not any(k.startswith("value") for k in r)),
     ],
