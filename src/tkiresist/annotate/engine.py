@@ -1,0 +1,972 @@
+"""``annotate_tables``: whole-table annotation with DuckDB, distinct keys normalised once.
+
+The plan, per input table, never looping over rows in Python:
+
+1. **Keys.** DuckDB reads the table's key columns (MAF: gene, protein change, c. change,
+   classification, sample, build) into a narrow temporary table; ``rowid`` is the data row's
+   position in the file.
+2. **Normalise.** The distinct strings go to Python once each (:mod:`tkiresist.annotate.keys`):
+   gene symbols, protein and c. changes the SQL fast paths leave, the keys of genes that have
+   categories, fusions, copy-number calls. The answers come back as small tables and are joined
+   into one annotation per distinct key.
+3. **Context.** Per sample: the OncoTree code and prior therapy of the clinical file, and the
+   categories (of every table) that some statement's context names
+   (:func:`tkiresist.annotate.levels.context_categories`).
+4. **Match.** The distinct (row categories, sample context) pairs that can trigger a statement
+   go to :func:`tkiresist.annotate.levels.row_levels` once each.
+5. **Write.** The per-row annotation, in file order, is put beside the input by
+   ``POSITIONAL JOIN`` and written with DuckDB's ``COPY``. TSV output is the input line,
+   byte for byte, with the new columns appended (and the ``#`` lines before the header kept);
+   Parquet output has the input's columns (as text) and the new ones, and keeps the
+   ``#`` lines and the knowledge-base stamp in its key-value metadata. Every 4096th row's gene
+   is compared with the key it was annotated from, so a misaligned join fails loudly. Output is
+   written to a temporary file and renamed: a failure leaves no partial output.
+
+Outputs: ``OUT`` for the MAF; ``OUT`` with ``.sv`` and ``.cna`` before its suffix for the SV
+and CNA tables (``cohort.tsv`` -> ``cohort.sv.tsv``, ``cohort.cna.tsv``). The SV output has
+one row per input row. The CNA output is long, one row per non-zero, assessed cell (a wide
+matrix of 200,000 samples holds mostly zeros): ``Hugo_Symbol``, ``Entrez_Gene_Id`` when
+given, ``Sample_Id``, ``Value``, then the new columns.
+
+New columns (:data:`OUTPUT_COLUMNS`): the normalised alteration, its categories, the highest
+sensitivity and resistance levels, the matching statement ids, the status, and the OncoTree
+code and prior drug classes the levels were computed for (the classes are empty when the prior
+therapy is unknown, ``none`` when the table says none; see :mod:`tkiresist.annotate.levels`).
+
+Limits: line numbers in warnings count the lines of the file assuming no blank line after
+the header (DuckDB skips blank lines); a CNA value must be -2, -1.5, -1, 0, 1, 2, ``NA`` or
+empty.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tkiresist.annotate import inputs, keys
+from tkiresist.annotate.inputs import TableHeader
+from tkiresist.annotate.keys import Annotation, RowStatus
+from tkiresist.annotate.levels import (
+    DEFAULT_ONCOTREE,
+    UNKNOWN_THERAPY,
+    PriorTherapy,
+    SampleContext,
+    context_categories,
+    row_levels,
+    trigger_categories,
+)
+from tkiresist.errors import FormatError, Location, Problem
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from tkiresist.knowledge.loader import KnowledgeBase
+
+OutputFormat = Literal["tsv", "parquet"]
+
+OUTPUT_COLUMNS = (
+    "TKIRESIST_ALTERATION",
+    "TKIRESIST_CATEGORIES",
+    "TKIRESIST_HIGHEST_SENSITIVE_LEVEL",
+    "TKIRESIST_HIGHEST_RESISTANCE_LEVEL",
+    "TKIRESIST_STATEMENTS",
+    "TKIRESIST_STATUS",
+    "TKIRESIST_ONCOTREE_CODE",
+    "TKIRESIST_PRIOR_DRUG_CLASSES",
+)
+CHECK_EVERY = 4096
+"""Every this many rows, the written row's gene is checked against its annotation's key."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TableReport:
+    """What annotating one input table did."""
+
+    kind: str
+    input: str
+    output: str
+    rows_in: int
+    rows_out: int
+    distinct_keys: int
+    statuses: tuple[tuple[str, int], ...]
+
+    def count(self, status: RowStatus | str) -> int:
+        return dict(self.statuses).get(str(status), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotateReport:
+    """Counts and warnings of one ``annotate_tables`` run."""
+
+    tables: tuple[TableReport, ...]
+    warnings: tuple[Problem, ...]
+    knowledge_base: str
+    seconds: float
+    stages: tuple[tuple[str, float], ...] = ()
+
+    def table(self, kind: str) -> TableReport:
+        return next(t for t in self.tables if t.kind == kind)
+
+    def summary(self) -> str:
+        lines = [f"{self.knowledge_base}; {self.seconds:.1f} s"]
+        for t in self.tables:
+            counts = ", ".join(f"{k} {v:,}" for k, v in t.statuses)
+            lines.append(
+                f"{t.kind}: {t.rows_in:,} rows in, {t.rows_out:,} rows out "
+                f"({t.distinct_keys:,} distinct keys) -> {t.output}; {counts}"
+            )
+        if self.stages:
+            lines.append("stages: " + ", ".join(f"{n} {s:.2f}s" for n, s in self.stages))
+        if self.warnings:
+            lines.append(f"{len(self.warnings):,} warning(s)")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _q(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_csv(header: TableHeader, columns: Sequence[str] | None = None) -> str:
+    """``read_csv`` of a tab-separated table, every column as text, no quoting."""
+    cols = header.columns
+    spec = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in cols) + "}"
+    del columns
+    return (
+        f"read_csv({_q(header.file)}, delim='\t', header=true, skip={header.skip}, quote='', "
+        f"escape='', columns={spec}, auto_detect=false, strict_mode=true, null_padding=false, "
+        "max_line_size=100000000)"
+    )
+
+
+def _read_lines(header: TableHeader) -> str:
+    """``read_csv`` of a table's data lines, each as one text column ``line``."""
+    return (
+        f"read_csv({_q(header.file)}, delim='\x1f', header=false, skip={header.header_line}, "
+        "quote='', escape='', columns={'line': 'VARCHAR'}, auto_detect=false, "
+        "strict_mode=true, max_line_size=100000000)"
+    )
+
+
+def _col(header: TableHeader, name: str) -> str:
+    return _ident(name) if header.has(name) else "NULL::VARCHAR"
+
+
+def _table_from_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """Create temp table ``name`` from Python rows (column name, SQL type)."""
+    params: dict[str, list[object]] = {f"c{i}": [r[i] for r in rows] for i in range(len(columns))}
+    select = ", ".join(
+        f"unnest(${'c'}{i}::{t}[]) AS {_ident(c)}" for i, (c, t) in enumerate(columns)
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select}", params)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    con: duckdb.DuckDBPyConnection
+    kb: KnowledgeBase
+    warnings: list[Problem] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # prefixes of annotated tables
+    stages: list[tuple[str, float]] = field(default_factory=list)
+    _mark: float = field(default_factory=time.perf_counter)
+
+    def stage(self, name: str) -> None:
+        """Record the time since the previous stage ended, as stage ``name``."""
+        now = time.perf_counter()
+        self.stages.append((name, now - self._mark))
+        self._mark = now
+
+    def warn(self, message: str, location: Location) -> None:
+        self.warnings.append(Problem(message, location))
+
+    def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(query, params)
+
+    def rows(self, query: str, params: object = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(query, params).fetchall()
+
+    def scalar(self, query: str) -> Any:
+        row = self.con.execute(query).fetchone()
+        assert row is not None
+        return row[0]
+
+
+def _csv_error(run: _Run, header: TableHeader, what: str, action: Callable[[], object]) -> Any:
+    """Run ``action``; DuckDB CSV errors become located FormatErrors."""
+    import duckdb
+
+    try:
+        return action()
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise inputs.located_csv_error(str(exc), header, what) from None
+    except duckdb.IOException as exc:
+        raise FormatError(f"cannot read the {what} file: {exc}", Location(header.file)) from None
+
+
+def _line(header: TableHeader, rowid: int) -> int:
+    return header.header_line + 1 + int(rowid)
+
+
+# --- MAF ------------------------------------------------------------------------------------
+
+_NON_PROTEIN_SQL = "(" + ", ".join(_q(c) for c in sorted(keys.NON_PROTEIN_CLASSES)) + ")"
+
+
+def _maf_keys(run: _Run, header: TableHeader) -> int:
+    protein = [c for c in inputs.MAF_PROTEIN if header.has(c)]
+    p = (
+        "coalesce(" + ", ".join(_ident(c) for c in protein) + ")"
+        if len(protein) > 1
+        else (_ident(protein[0]))
+    )
+    sql = f"""
+        CREATE OR REPLACE TABLE maf_rows AS
+        SELECT {_ident("Tumor_Sample_Barcode")} AS s, {_ident("Hugo_Symbol")} AS g, {p} AS p,
+               {_col(header, "HGVSc")} AS c, {_ident("Variant_Classification")} AS vc,
+               {_col(header, "NCBI_Build")} AS b
+        FROM {_read_csv(header)}
+    """
+    _csv_error(run, header, "MAF", lambda: run.sql(sql))
+    n = int(run.scalar("SELECT count(*) FROM maf_rows"))
+    if n == 0:
+        raise FormatError(
+            "MAF has a header but no data rows", Location(header.file, header.header_line + 1)
+        )
+    return n
+
+
+def _check_build(run: _Run, header: TableHeader, table: str) -> None:
+    from tkiresist.io.base import MISSING, build_from_text
+
+    seen: list[tuple[str, int, str]] = []  # build, first line, text
+    for text, first in run.rows(f"SELECT b, min(rowid) FROM {table} GROUP BY b ORDER BY 2"):
+        if text is None or text.strip() in MISSING:
+            continue
+        loc = header.loc(_line(header, first), "NCBI_Build")
+        build = build_from_text(text, loc)
+        if build is None:
+            raise FormatError(
+                f"unknown genome build {text!r}: expected GRCh37/hg19 or GRCh38/hg38", loc
+            )
+        seen.append((build, _line(header, first), text))
+    builds = {b for b, _, _ in seen}
+    if len(builds) > 1:
+        first = seen[0]
+        other = next(s for s in seen if s[0] != first[0])
+        raise FormatError(
+            f"genome build mismatch: NCBI_Build {other[2]!r} ({other[0]}) first at line "
+            f"{other[1]}, but {first[2]!r} ({first[0]}) from line {first[1]}; GRCh37 and "
+            "GRCh38 rows cannot be annotated together",
+            header.loc(other[1], "NCBI_Build"),
+        )
+
+
+def _gene_table(run: _Run, header: TableHeader, source: str, column: str, out: str) -> None:
+    """``out(g, approved)`` for the distinct symbols of ``source.column``; warn for unknown."""
+    found = run.rows(
+        f"SELECT {column}, min(rowid), count(*) FROM {source} GROUP BY {column} ORDER BY 2"
+    )
+    rows: list[tuple[object, ...]] = []
+    for symbol, first, n in found:
+        if symbol is None:
+            rows.append((symbol, None))
+            run.warn(
+                f"empty gene symbol; {n:,} row(s) kept unannotated",
+                header.loc(_line(header, first), "Hugo_Symbol"),
+            )
+            continue
+        read = keys.gene(symbol)
+        rows.append((symbol, read.text))
+        if read.text is None:
+            run.warn(
+                f"{read.problem}; {n:,} row(s) kept unannotated (status unknown_gene)",
+                header.loc(_line(header, first), "Hugo_Symbol"),
+            )
+    _table_from_rows(run.con, out, [("g", "VARCHAR"), ("approved", "VARCHAR")], rows)
+
+
+def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
+    """``maf_rowann``: each row's alteration, categories, context categories and status.
+
+    The distinct genes, protein changes, c. changes and category-gene keys are read once
+    each into small tables; the rows are then joined to them. Returns the number of distinct
+    (gene, protein change, c. change) keys.
+    """
+    _gene_table(run, header, "maf_rows", "g", "maf_genes")
+    coding = f"coalesce(vc, '') NOT IN {_NON_PROTEIN_SQL}"
+    known = "g IN (SELECT g FROM maf_genes WHERE approved IS NOT NULL)"
+    # Protein changes: the SQL fast paths, then the parser for the rest.
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE maf_prot AS
+        SELECT p, {keys.sql_protein_canonical("p")} AS canon
+        FROM (SELECT DISTINCT p FROM maf_rows WHERE p IS NOT NULL AND {coding} AND {known})
+        """
+    )
+    slow = [r[0] for r in run.rows("SELECT p FROM maf_prot WHERE canon IS NULL")]
+    _table_from_rows(
+        run.con,
+        "maf_prot_py",
+        [("p", "VARCHAR"), ("canon", "VARCHAR"), ("problem", "VARCHAR")],
+        [(t, r.text, r.problem) for t, r in keys.proteins(slow).items()],
+    )
+    run.sql(
+        """
+        CREATE OR REPLACE TABLE maf_prot AS
+        SELECT m.p, coalesce(m.canon, y.canon) AS canon, y.problem
+        FROM maf_prot m LEFT JOIN maf_prot_py y USING (p)
+        """
+    )
+    run.stage(f"proteins ({len(slow):,} by the parser)")
+    # c. changes, for the rows whose protein change is missing or unreadable.
+    unread = "(p IS NULL OR p IN (SELECT p FROM maf_prot WHERE canon IS NULL))"
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE maf_cdna AS
+        SELECT c, {keys.sql_cdna_canonical(keys.sql_cdna_strip("c"))} AS canon
+        FROM (SELECT DISTINCT c FROM maf_rows
+              WHERE c IS NOT NULL AND {unread} AND {coding} AND {known})
+        """
+    )
+    slow = [r[0] for r in run.rows("SELECT c FROM maf_cdna WHERE canon IS NULL")]
+    _table_from_rows(
+        run.con,
+        "maf_cdna_py",
+        [("c", "VARCHAR"), ("canon", "VARCHAR"), ("problem", "VARCHAR")],
+        [(t, r.text, r.problem) for t, r in keys.cdnas(slow).items()],
+    )
+    run.sql(
+        """
+        CREATE OR REPLACE TABLE maf_cdna AS
+        SELECT m.c, coalesce(m.canon, y.canon) AS canon, y.problem
+        FROM maf_cdna m LEFT JOIN maf_cdna_py y USING (c)
+        """
+    )
+    run.stage(f"c. changes ({len(slow):,} by the parser)")
+    # Keys of genes that have categories, built into values in Python. The c. change is part
+    # of the key only when the protein change cannot be read.
+    genes = "[" + ", ".join(_q(g) for g in sorted(keys.CATEGORY_GENES)) + "]"
+    ckey = "CASE WHEN pr.canon IS NULL THEN coalesce(r.c, '') ELSE '' END"
+    cat_keys = run.rows(
+        f"""
+        SELECT DISTINCT gm.approved, coalesce(r.p, ''), {ckey}
+        FROM maf_rows r JOIN maf_genes gm ON gm.g = r.g LEFT JOIN maf_prot pr ON pr.p = r.p
+        WHERE list_contains({genes}, gm.approved) AND {coding.replace("vc", "r.vc")}
+        """
+    )
+    ctx_cats = context_categories(run.kb)
+    cat_rows: list[tuple[object, ...]] = []
+    for approved, p, c in cat_keys:
+        ann = keys.category_variant(approved, p or None, c or None)
+        cat_rows.append(
+            (approved, p, c, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+             str(ann.status), ann.problem)
+        )  # fmt: skip
+    _table_from_rows(
+        run.con,
+        "maf_cat",
+        [("approved", "VARCHAR"), ("p", "VARCHAR"), ("c", "VARCHAR"), ("alteration", "VARCHAR"),
+         ("cats", "VARCHAR"), ("ctx", "VARCHAR"), ("status", "VARCHAR"),
+         ("problem", "VARCHAR")],
+        cat_rows,
+    )  # fmt: skip
+    run.stage(f"category keys ({len(cat_rows):,})")
+    vc_coding = coding.replace("vc", "r.vc")
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE maf_rowann AS
+        SELECT r.rowid AS rid, r.s, r.g, r.p, r.c,
+          CASE WHEN gm.approved IS NULL OR NOT ({vc_coding}) THEN NULL
+               WHEN ck.approved IS NOT NULL THEN ck.alteration
+               ELSE gm.approved || ' ' || coalesce(pr.canon, cd.canon) END AS alteration,
+          coalesce(ck.cats, '') AS cats,
+          coalesce(ck.ctx, '') AS ctx,
+          CASE WHEN gm.approved IS NULL THEN 'unknown_gene'
+               WHEN NOT ({vc_coding}) THEN 'no_match'
+               WHEN ck.approved IS NOT NULL THEN ck.status
+               WHEN pr.canon IS NOT NULL OR cd.canon IS NOT NULL THEN 'no_match'
+               ELSE 'unparsed' END AS status,
+          CASE WHEN ck.approved IS NOT NULL THEN ck.problem
+               ELSE concat_ws('; ', pr.problem, cd.problem) END AS problem
+        FROM maf_rows r
+        LEFT JOIN maf_genes gm ON gm.g = r.g
+        LEFT JOIN maf_prot pr ON pr.p = r.p
+        LEFT JOIN maf_cdna cd ON cd.c = r.c
+        LEFT JOIN maf_cat ck ON ck.approved = gm.approved AND ck.p = coalesce(r.p, '')
+                             AND ck.c = {ckey}
+        """
+    )
+    run.stage("row annotations")
+    for g, p, first, n, problem in run.rows(
+        "SELECT g, p, min(rid), count(*), any_value(problem) FROM maf_rowann "
+        "WHERE status = 'unparsed' GROUP BY g, p ORDER BY 3"
+    ):
+        what = f"{g} {p}" if p else f"{g} (no protein change)"
+        reason = problem or "no protein or c. change given"
+        run.warn(
+            f"{what}: {reason}; {n:,} row(s) kept unannotated (status unparsed)",
+            header.loc(_line(header, first), "HGVSp_Short" if header.has("HGVSp_Short") else None),
+        )
+    return int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, p, c FROM maf_rows)"))
+
+
+def _ctx(ann: Annotation, ctx_cats: frozenset[str]) -> str:
+    """The annotation's categories that some statement's context names, comma-joined."""
+    if not ann.categories:
+        return ""
+    return ",".join(sorted(set(ann.categories.split(",")) & ctx_cats))
+
+
+# --- SV -------------------------------------------------------------------------------------
+
+SV_COLUMNS: dict[str, tuple[str, str, str | None]] = {
+    "cbioportal": ("Sample_Id", "Site1_Hugo_Symbol", "Site2_Hugo_Symbol"),
+    "oncokb_fusion": ("Tumor_Sample_Barcode", "Fusion", None),
+    "oncokb_sv": ("Tumor_Sample_Barcode", "GeneA", "GeneB"),
+}
+"""Per SV layout: the sample column and the one or two key columns."""
+
+
+def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout) -> int:
+    s, k1, k2 = SV_COLUMNS[layout]
+    key = f"{_ident(k1)} AS k1, {_ident(k2) if k2 else 'NULL::VARCHAR'} AS k2"
+    gene_col = k1
+    sql = f"""CREATE OR REPLACE TABLE sv_rows AS
+              SELECT {_ident(s)} AS s, {key} FROM {_read_csv(header)}"""
+    _csv_error(run, header, "SV", lambda: run.sql(sql))
+    n = int(run.scalar("SELECT count(*) FROM sv_rows"))
+    found = run.rows("SELECT k1, k2, min(rowid), count(*) FROM sv_rows GROUP BY k1, k2 ORDER BY 3")
+    ctx_cats = context_categories(run.kb)
+    rows: list[tuple[object, ...]] = []
+    for k1v, k2v, first, count in found:
+        ann: Annotation
+        if layout != "oncokb_fusion":
+            ann = keys.fusion_pair(k1v, k2v)
+        elif k1v is None:
+            ann = Annotation(None, "", RowStatus.UNPARSED, "empty Fusion cell")
+        else:
+            ann = keys.fusion_text(k1v)
+        if ann.problem:
+            shown = repr(k1v) if layout == "oncokb_fusion" else f"{k1v or ''}::{k2v or ''}"
+            run.warn(
+                f"{shown}: {ann.problem}; {count:,} row(s) kept unannotated (status {ann.status})",
+                header.loc(_line(header, first), gene_col),
+            )
+        rows.append(
+            (k1v, k2v, ann.alteration, ann.categories, _ctx(ann, ctx_cats), str(ann.status))
+        )
+    _table_from_rows(
+        run.con,
+        "sv_ann",
+        [("k1", "VARCHAR"), ("k2", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"),
+         ("ctx", "VARCHAR"), ("status", "VARCHAR")],
+        rows,
+    )  # fmt: skip
+    run.sql(
+        """
+        CREATE OR REPLACE TABLE sv_rowann AS
+        SELECT r.rowid AS rid, r.s, r.k1 AS g, a.alteration, a.cats, a.ctx, a.status
+        FROM sv_rows r JOIN sv_ann a
+          ON a.k1 IS NOT DISTINCT FROM r.k1 AND a.k2 IS NOT DISTINCT FROM r.k2
+        """
+    )
+    return n
+
+
+# --- CNA ------------------------------------------------------------------------------------
+
+
+def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
+    """Unpivot the wide matrix (in DuckDB) into ``cna_rowann``; (lines, non-zero cells)."""
+    ncols = len(header.columns)
+    sql = f"""CREATE OR REPLACE TABLE cna_lines AS
+              SELECT string_split(line, '\t') AS parts FROM {_read_lines(header)}"""
+    _csv_error(run, header, "CNA", lambda: run.sql(sql))
+    bad = run.rows(
+        f"SELECT rowid, len(parts) FROM cna_lines WHERE len(parts) <> {ncols} ORDER BY rowid "
+        "LIMIT 1"
+    )
+    if bad:
+        rowid, found = bad[0]
+        raise FormatError(
+            f"expected {ncols} tab-separated fields as in the CNA header, found {found}"
+            + (" (truncated file?)" if found < ncols else ""),
+            Location(header.file, _line(header, rowid), column=min(found, ncols) + 1),
+        )
+    lines = int(run.scalar("SELECT count(*) FROM cna_lines"))
+    samples = [(i + 1, c) for i, c in enumerate(header.columns) if c not in inputs.CNA_META]
+    _table_from_rows(run.con, "cna_samples", [("idx", "INTEGER"), ("s", "VARCHAR")], samples)
+    entrez = header.column_number("Entrez_Gene_Id") if header.has("Entrez_Gene_Id") else None
+    ent = f"parts[{entrez}]" if entrez else "NULL::VARCHAR"
+    missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE cna_cells AS
+        SELECT line_no, gene, entrez, idx, trim(v) AS v FROM (
+          SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
+                 unnest(parts) AS v, unnest(range(1, len(parts) + 1)) AS idx
+          FROM cna_lines)
+        WHERE idx IN (SELECT idx FROM cna_samples)
+          AND trim(v) <> '0' AND NOT list_contains({missing}, trim(v))
+        """
+    )
+    allowed = "[" + ", ".join(_q(v) for v in keys.DISCRETE_CNA) + "]"
+    bad = run.rows(
+        f"SELECT line_no, idx, v FROM cna_cells WHERE NOT list_contains({allowed}, v) "
+        "ORDER BY line_no, idx LIMIT 1"
+    )
+    if bad:
+        line_no, idx, value = bad[0]
+        raise FormatError(
+            f"CNA value {value!r}: expected a discrete call -2, -1.5, -1, 0, 1 or 2 (or NA)",
+            Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
+        )
+    run.sql(
+        "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, "
+        "c.line_no FROM cna_cells c JOIN cna_samples s USING (idx) ORDER BY c.line_no, c.idx"
+    )
+    cells = int(run.scalar("SELECT count(*) FROM cna_rows"))
+    found = run.rows("SELECT g, min(line_no), count(*) FROM cna_rows GROUP BY g ORDER BY 2")
+    ctx_cats = context_categories(run.kb)
+    rows: list[tuple[object, ...]] = []
+    for symbol, first_line, n in found:
+        read = keys.gene(symbol) if symbol is not None else keys.Read(None, "empty gene symbol")
+        if read.text is None:
+            run.warn(
+                f"{read.problem}; {n:,} CNA cell(s) kept unannotated (status unknown_gene)",
+                header.loc(_line(header, first_line), "Hugo_Symbol"),
+            )
+        for value in keys.DISCRETE_CNA:
+            if read.text is None:
+                rows.append((symbol, value, None, "", "", str(RowStatus.UNKNOWN_GENE)))
+                continue
+            ann = keys.copy_number(read.text, value)
+            rows.append(
+                (symbol, value, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+                 str(ann.status))
+            )  # fmt: skip
+    _table_from_rows(
+        run.con,
+        "cna_ann",
+        [("g", "VARCHAR"), ("v", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"),
+         ("ctx", "VARCHAR"), ("status", "VARCHAR")],
+        rows,
+    )  # fmt: skip
+    run.sql(
+        """
+        CREATE OR REPLACE TABLE cna_rowann AS
+        SELECT r.rowid AS rid, r.s, r.g, a.alteration, a.cats, a.ctx, a.status
+        FROM cna_rows r JOIN cna_ann a ON a.g IS NOT DISTINCT FROM r.g AND a.v = r.v
+        """
+    )
+    return lines, cells
+
+
+# --- clinical -------------------------------------------------------------------------------
+
+
+def _clinical(run: _Run, header: TableHeader | None) -> dict[str, PriorTherapy]:
+    """``clinical(s, onc, therapy)``; the prior therapy of each distinct therapy cell."""
+    if header is None:
+        run.sql(
+            "CREATE OR REPLACE TABLE clinical AS SELECT NULL::VARCHAR AS s, "
+            "NULL::VARCHAR AS onc, NULL::VARCHAR AS therapy WHERE false"
+        )
+        return {}
+    therapy = inputs.therapy_column(header)
+    onc = _col(header, "ONCOTREE_CODE")
+    th = _ident(therapy) if therapy else "NULL::VARCHAR"
+    sql = f"""CREATE OR REPLACE TABLE clinical_rows AS
+              SELECT SAMPLE_ID AS s, upper(trim({onc})) AS onc, trim({th}) AS therapy
+              FROM {_read_csv(header)}"""
+    _csv_error(run, header, "clinical", lambda: run.sql(sql))
+    dup = run.rows(
+        "SELECT s, min(rowid), max(rowid) FROM clinical_rows GROUP BY s HAVING count(*) > 1 "
+        "ORDER BY 2 LIMIT 1"
+    )
+    if dup:
+        s, first, second = dup[0]
+        raise FormatError(
+            f"sample {s!r} appears twice in the clinical file (lines {_line(header, first)} "
+            f"and {_line(header, second)})",
+            header.loc(_line(header, second), "SAMPLE_ID"),
+        )
+    missing = "[" + ", ".join(_q(m.upper()) for m in sorted(inputs.MISSING)) + "]"
+    run.sql(
+        f"""CREATE OR REPLACE TABLE clinical AS
+            SELECT s, CASE WHEN onc IS NULL OR list_contains({missing}, onc) THEN NULL
+                           ELSE onc END AS onc, therapy
+            FROM clinical_rows"""
+    )
+    if therapy is None:
+        return {}
+    cells = run.rows(
+        "SELECT therapy, min(rowid) FROM clinical_rows WHERE therapy IS NOT NULL "
+        "GROUP BY therapy ORDER BY 2"
+    )
+    found, problems = inputs.prior_therapies(
+        ((t, _line(header, first)) for t, first in cells), header, therapy
+    )
+    run.warnings.extend(problems)
+    return found
+
+
+# --- context, matching, output ----------------------------------------------------------------
+
+
+def _samples(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
+    """``samples(s, onc, therapy, prior, present)`` over every sample of every table."""
+    union = " UNION ALL ".join(f"SELECT s, ctx FROM {t}_rowann" for t in run.tables)
+    rows = [(t, p.classes_text) for t, p in therapies.items()]
+    _table_from_rows(run.con, "therapies", [("therapy", "VARCHAR"), ("prior", "VARCHAR")], rows)
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE sample_present AS
+        SELECT s, coalesce(string_agg(DISTINCT cat, ',' ORDER BY cat), '') AS present
+        FROM (SELECT s, unnest(string_split(ctx, ',')) AS cat FROM ({union}) WHERE ctx <> '')
+        GROUP BY s
+        """
+    )
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE samples AS
+        SELECT ids.s, coalesce(cl.onc, {_q(DEFAULT_ONCOTREE)}) AS onc, cl.therapy,
+               coalesce(th.prior, '') AS prior, coalesce(sp.present, '') AS present
+        FROM (SELECT DISTINCT s FROM ({union})) ids
+        LEFT JOIN clinical cl ON cl.s = ids.s
+        LEFT JOIN therapies th ON th.therapy = cl.therapy
+        LEFT JOIN sample_present sp ON sp.s = ids.s
+        """
+    )
+
+
+def _matches(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
+    """``matches``: the levels of each distinct (categories, context) that can match."""
+    triggers = "[" + ", ".join(_q(c) for c in sorted(trigger_categories(run.kb))) + "]"
+    union = " UNION ".join(
+        f"""SELECT DISTINCT r.cats, sm.onc, sm.therapy, sm.present
+            FROM {t}_rowann r JOIN samples sm ON sm.s IS NOT DISTINCT FROM r.s
+            WHERE r.cats <> '' AND list_has_any(string_split(r.cats, ','), {triggers})"""
+        for t in run.tables
+    )
+    combos = run.rows(union) if run.tables else []
+    out: list[tuple[object, ...]] = []
+    for cats, onc, therapy, present in combos:
+        prior = therapies.get(therapy, UNKNOWN_THERAPY) if therapy is not None else None
+        ctx = SampleContext(
+            oncotree=onc,
+            prior=prior or UNKNOWN_THERAPY,
+            present=frozenset(present.split(",")) if present else frozenset(),
+        )
+        lv = row_levels(run.kb, frozenset(cats.split(",")), ctx)
+        if not lv.statements:
+            continue
+        out.append(
+            (cats, onc, therapy, present, ",".join(lv.statements),
+             lv.sensitive.value if lv.sensitive else None,
+             lv.resistance.value if lv.resistance else None)
+        )  # fmt: skip
+    _table_from_rows(
+        run.con,
+        "matches",
+        [("cats", "VARCHAR"), ("onc", "VARCHAR"), ("therapy", "VARCHAR"), ("present", "VARCHAR"),
+         ("statements", "VARCHAR"), ("sens", "VARCHAR"), ("res", "VARCHAR")],
+        out,
+    )  # fmt: skip
+
+
+def _final(run: _Run, table: str) -> None:
+    """``{table}_final``: the output columns of each row, in file order."""
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE {table}_final AS
+        SELECT r.rid,
+          CASE WHEN r.rid % {CHECK_EVERY} = 0 THEN coalesce(r.g, '') END AS chk,
+          r.alteration AS {OUTPUT_COLUMNS[0]},
+          r.cats AS {OUTPUT_COLUMNS[1]},
+          m.sens AS {OUTPUT_COLUMNS[2]},
+          m.res AS {OUTPUT_COLUMNS[3]},
+          m.statements AS {OUTPUT_COLUMNS[4]},
+          CASE WHEN r.status = 'no_match' AND m.statements IS NOT NULL THEN 'annotated'
+               ELSE r.status END AS {OUTPUT_COLUMNS[5]},
+          sm.onc AS {OUTPUT_COLUMNS[6]},
+          sm.prior AS {OUTPUT_COLUMNS[7]}
+        FROM {table}_rowann r
+        JOIN samples sm ON sm.s IS NOT DISTINCT FROM r.s
+        LEFT JOIN matches m ON m.cats = r.cats AND m.onc = sm.onc
+          AND m.therapy IS NOT DISTINCT FROM sm.therapy AND m.present = sm.present
+        ORDER BY r.rid
+        """
+    )
+
+
+def _statuses(run: _Run, table: str) -> tuple[tuple[str, int], ...]:
+    found = dict(run.rows(f"SELECT {OUTPUT_COLUMNS[5]}, count(*) FROM {table}_final GROUP BY 1"))
+    return tuple((str(s), int(found.get(str(s), 0))) for s in RowStatus)
+
+
+TMP = "\x00tmp\x00"
+"""Stands for the temporary output file in a COPY statement until it is known."""
+
+
+def _tmp_beside(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _parquet_options(run: _Run, header: TableHeader) -> str:
+    meta = {"tkiresist_knowledge_base": run.kb.stamp}
+    if header.preamble:
+        meta["comments"] = "\n".join(header.preamble)
+    kv = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in meta.items()) + "}"
+    return f"(FORMAT parquet, KV_METADATA {kv})"
+
+
+def _copy(run: _Run, header: TableHeader, copy: str, out: Path, rows_in: int) -> int:
+    """Run ``COPY (...) TO <tmp> (...)`` (``copy`` has ``TO {TMP}``), check the row count,
+    rename to ``out``."""
+    tmp = _tmp_beside(out)
+    query = copy.replace(TMP, _q(str(tmp)))
+    try:
+        row = _csv_error(run, header, header.kind.upper(), lambda: run.sql(query).fetchone())
+        written = int(row[0]) if row else 0
+        if written != rows_in:
+            raise FormatError(
+                f"wrote {written:,} rows but read {rows_in:,}: did the input change while it "
+                "was being annotated?",
+                Location(header.file),
+            )
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return written
+
+
+def _write_rows(
+    run: _Run,
+    header: TableHeader,
+    table: str,
+    gene: str | None,
+    out: Path,
+    fmt: OutputFormat,
+    rows_in: int,
+) -> int:
+    """One output row per input row (MAF, SV), in file order, by ``POSITIONAL JOIN``.
+
+    ``gene`` is the input column that the alignment check compares every CHECK_EVERY rows.
+    """
+    if fmt == "tsv":
+        source = f"{_read_lines(header)} l"
+        lost = "a.rid IS NULL OR l.line IS NULL"
+        got = f"split_part(l.line, '\t', {header.column_number(gene)})" if gene else None
+    else:
+        source = f"{_read_csv(header)} m"
+        lost = "a.rid IS NULL"
+        got = f"coalesce(m.{_ident(gene)}, '')" if gene else None
+    check = f"CASE WHEN {lost} THEN error('the input changed while it was read') "
+    if got is not None:
+        check += (
+            f"WHEN a.chk IS NOT NULL AND {got} <> a.chk "
+            "THEN error('output misaligned at data row ' || a.rid) "
+        )
+    check += "END"
+    joined = f"{source} POSITIONAL JOIN {table}_final a"
+    if fmt == "tsv":
+        head = "\n".join([*header.preamble, "\t".join([*header.columns, *OUTPUT_COLUMNS])])
+        ann = ", ".join(f"coalesce(a.{c}, '')" for c in OUTPUT_COLUMNS)
+        line = f"coalesce({check}, concat_ws('\t', l.line, {ann}))"
+        query = (
+            f"COPY (SELECT {line} AS {_ident(head)} FROM {joined}) "
+            f"TO {TMP} (HEADER, DELIMITER '\x1f', QUOTE '')"
+        )
+    else:
+        cols = ", ".join(f"coalesce(a.{c}, '') AS {c}" for c in OUTPUT_COLUMNS)
+        query = (
+            f"COPY (SELECT * EXCLUDE (__check) FROM (SELECT m.*, {cols}, {check} AS __check "
+            f"FROM {joined})) TO {TMP} {_parquet_options(run, header)}"
+        )
+    return _copy(run, header, query, out, rows_in)
+
+
+def _write_cna(run: _Run, header: TableHeader, out: Path, fmt: OutputFormat, rows_in: int) -> int:
+    """The long CNA output: input columns, then the annotation columns, in matrix order."""
+    cols = ", ".join(f"coalesce(a.{c}, '') AS {c}" for c in OUTPUT_COLUMNS)
+    ent = "r.entrez AS Entrez_Gene_Id, " if header.has("Entrez_Gene_Id") else ""
+    body = (
+        f"SELECT r.g AS Hugo_Symbol, {ent}r.s AS Sample_Id, r.v AS Value, {cols} "
+        "FROM cna_final a JOIN cna_rows r ON r.rowid = a.rid ORDER BY a.rid"
+    )
+    options = (
+        "(HEADER, DELIMITER '\t', QUOTE '')" if fmt == "tsv" else _parquet_options(run, header)
+    )
+    return _copy(run, header, f"COPY ({body}) TO {TMP} {options}", out, rows_in)
+
+
+def output_paths(out: Path) -> dict[str, Path]:
+    """``OUT`` for the MAF; ``.sv`` and ``.cna`` before its suffix for the others."""
+    suffix = out.suffix
+    stem = out.name[: -len(suffix)] if suffix else out.name
+    return {
+        "maf": out,
+        "sv": out.with_name(f"{stem}.sv{suffix}"),
+        "cna": out.with_name(f"{stem}.cna{suffix}"),
+    }
+
+
+def _connect(workdir: str) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    mode = os.environ.get("TKIRESIST_DUCKDB_MODE", "file")
+    database = os.path.join(workdir, "annotate.duckdb") if mode == "file" else ":memory:"
+    con = duckdb.connect(
+        database, config={"temp_directory": workdir, "preserve_insertion_order": True}
+    )
+    limit = os.environ.get("TKIRESIST_DUCKDB_MEMORY", "1GB")
+    con.execute(f"SET memory_limit = {_q(limit)}")
+    return con
+
+
+def annotate_tables(
+    maf: Path,
+    sv: Path | None = None,
+    cna: Path | None = None,
+    clinical: Path | None = None,
+    *,
+    out: Path,
+    fmt: OutputFormat = "tsv",
+    kb: KnowledgeBase | None = None,
+) -> AnnotateReport:
+    """Annotate a MAF (and SV and CNA tables) with normalised alterations, categories,
+    highest levels, matching statements and a status; see the module docstring.
+
+    Raises :class:`~tkiresist.errors.FormatError` (file, line, column) for bad input: an empty
+    or truncated file, a wrong delimiter, a missing required column, a GRCh37/GRCh38 mix.
+    """
+    from tkiresist.knowledge.loader import load_knowledge_base
+
+    start = time.perf_counter()
+    if fmt not in ("tsv", "parquet"):
+        raise FormatError(f"output format {fmt!r}: expected tsv or parquet", Location(str(out)))
+    maf, out = Path(maf), Path(out)
+    maf_h = inputs.maf_header(maf)
+    sv_h = inputs.sv_header(Path(sv)) if sv is not None else None
+    cna_h = inputs.cna_header(Path(cna)) if cna is not None else None
+    clin_h = inputs.clinical_header(Path(clinical)) if clinical is not None else None
+    if not out.parent.is_dir():
+        raise FormatError("the output directory does not exist", Location(str(out)))
+    paths = output_paths(out)
+    knowledge = kb if kb is not None else load_knowledge_base()
+    with tempfile.TemporaryDirectory(prefix="tkiresist-annotate-") as workdir:
+        con = _connect(workdir)
+        try:
+            run = _Run(con, knowledge)
+            reports = _annotate(run, maf_h, sv_h, cna_h, clin_h, paths, fmt)
+        finally:
+            con.close()
+    return AnnotateReport(
+        tables=tuple(reports),
+        warnings=tuple(run.warnings),
+        knowledge_base=knowledge.stamp,
+        seconds=time.perf_counter() - start,
+        stages=tuple(run.stages),
+    )
+
+
+def _annotate(
+    run: _Run,
+    maf_h: TableHeader,
+    sv_h: tuple[TableHeader, inputs.SvLayout] | None,
+    cna_h: TableHeader | None,
+    clin_h: TableHeader | None,
+    paths: dict[str, Path],
+    fmt: OutputFormat,
+) -> list[TableReport]:
+    counts: dict[str, tuple[int, int]] = {}  # kind -> (rows in, distinct keys)
+    run.stage("start")
+    n = _maf_keys(run, maf_h)
+    run.stage("read keys")
+    _check_build(run, maf_h, "maf_rows")
+    counts["maf"] = (n, _maf_annotate_keys(run, maf_h))
+    run.stage("warnings, distinct keys")
+    run.tables.append("maf")
+    if sv_h is not None:
+        n_sv = _sv(run, *sv_h)
+        counts["sv"] = (n_sv, int(run.scalar("SELECT count(*) FROM sv_ann")))
+        run.tables.append("sv")
+    if cna_h is not None:
+        _, cells = _cna(run, cna_h)
+        counts["cna"] = (
+            cells,
+            int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, v FROM cna_rows)")),
+        )
+        run.tables.append("cna")
+    run.stage("sv+cna")
+    therapies = _clinical(run, clin_h)
+    _samples(run, therapies)
+    _matches(run, therapies)
+    run.stage("context+match")
+    reports: list[TableReport] = []
+    headers: dict[str, TableHeader] = {"maf": maf_h}
+    if sv_h is not None:
+        headers["sv"] = sv_h[0]
+    if cna_h is not None:
+        headers["cna"] = cna_h
+    for table in run.tables:
+        _final(run, table)
+        run.stage(f"{table} order")
+        header = headers[table]
+        rows_in, distinct = counts[table]
+        if table == "cna":
+            written = _write_cna(run, header, paths[table], fmt, rows_in)
+        else:
+            gene = "Hugo_Symbol" if table == "maf" else _sv_gene_column(sv_h)
+            written = _write_rows(run, header, table, gene, paths[table], fmt, rows_in)
+        run.stage(f"{table} write")
+        reports.append(
+            TableReport(
+                kind=table,
+                input=header.file,
+                output=str(paths[table]),
+                rows_in=rows_in,
+                rows_out=written,
+                distinct_keys=distinct,
+                statuses=_statuses(run, table),
+            )
+        )
+    return reports
+
+
+def _sv_gene_column(sv_h: tuple[TableHeader, inputs.SvLayout] | None) -> str | None:
+    return SV_COLUMNS[sv_h[1]][1] if sv_h is not None else None

@@ -1,0 +1,329 @@
+"""Normalise the distinct alteration keys of a table, each once, with the nomenclature layer.
+
+A cohort table repeats the same few strings millions of times (gene symbols, protein changes,
+fusion names). :mod:`tkiresist.annotate.engine` takes the distinct ones out of DuckDB, this
+module reads each once, and the engine joins the answers back. Nothing here sees a row.
+
+What is read, and how
+---------------------
+* **Gene symbols**: :func:`tkiresist.nomenclature.genes.lookup` (renamed symbols resolve;
+  unknown or ambiguous ones are reported and their rows kept unannotated).
+* **Protein changes** (``HGVSp_Short``, else ``HGVSp``):
+  :func:`tkiresist.nomenclature.variants.parse_protein_change`, written back in the one-letter
+  form (``p.Leu858Arg`` -> ``p.L858R``, ``p.N139Qfs*5`` -> ``p.N139fs``). Two shapes make up
+  most of a cohort and are canonical as written, or nearly: one-letter substitutions
+  (``p.T259A``, ``p.R123*``) and one-letter frameshifts (``p.N139Qfs*5``). The engine rewrites
+  those two in SQL with :data:`PROTEIN_SUBSTITUTION` and :data:`PROTEIN_FRAMESHIFT` instead of
+  calling the parser a million times; ``tests/annotate/test_fast_paths.py`` checks, with
+  generated strings, that the SQL gives exactly what the parser gives, and that it leaves
+  everything else to the parser.
+* **c. changes** (``HGVSc``, when the protein change is missing or unreadable, e.g. a splice
+  site ``p.X210_splice``): :func:`tkiresist.nomenclature.variants.parse_cdna`, with the
+  transcript prefix (``ENST...:``) dropped; single-base substitutions (``c.776A>G``,
+  ``c.1234+1G>A``) take the SQL path :data:`CDNA_SUBSTITUTION` (checked the same way).
+* **Categories** come from :func:`tkiresist.model.categories.categorize`, which names genes:
+  a variant in a gene that no category of :data:`~tkiresist.model.categories.CATALOGUE`
+  names has no category, so only the keys of :data:`CATEGORY_GENES` are built into
+  :class:`~tkiresist.model.alterations.SequenceVariant` values here (with
+  :func:`~tkiresist.nomenclature.variants.parse_variant` for their c. changes, which maps the
+  EGFR hotspots to their protein change).
+* **Fusions**: cBioPortal Site1/Site2 and OncoKB GeneA/GeneB pairs through
+  :func:`~tkiresist.nomenclature.genes.lookup` and
+  :func:`~tkiresist.nomenclature.fusions.orient`; OncoKB ``Fusion`` cells through
+  :func:`~tkiresist.nomenclature.fusions.parse_fusions` (hyphenated symbols such as ``NKX2-1``
+  are kept whole).
+* **Copy number**: discrete values 2, 1, -1 (and -1.5), -2 are amplification, gain, loss and
+  deletion (:class:`~tkiresist.model.alterations.CopyNumber`); 0 is no change and is not
+  output.
+
+Rows of a ``Variant_Classification`` in :data:`NON_PROTEIN_CLASSES` (silent, intronic, UTR,
+flanking, intergenic, RNA) are not interpreted: no alteration, no category, status
+``no_match``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from tkiresist.errors import ParseError
+from tkiresist.model.alterations import (
+    CopyNumber,
+    CopyNumberChange,
+    Fusion,
+    ProteinChange,
+    SequenceVariant,
+)
+from tkiresist.model.categories import CATALOGUE, AnyAlteration, categorize
+
+
+class RowStatus(StrEnum):
+    """``TKIRESIST_STATUS`` of an output row."""
+
+    ANNOTATED = "annotated"  # normalised, and at least one statement matches
+    UNKNOWN_GENE = "unknown_gene"  # a gene symbol HGNC does not know (or an ambiguous one)
+    UNPARSED = "unparsed"  # gene known, but the change could not be read
+    NO_MATCH = "no_match"  # read (or not protein-altering), but no statement matches
+
+
+NON_PROTEIN_CLASSES: Final = frozenset(
+    {
+        "Silent",
+        "Intron",
+        "3'UTR",
+        "3'Flank",
+        "5'UTR",
+        "5'Flank",
+        "IGR",
+        "RNA",
+        "lincRNA",
+        "Targeted_Region",
+    }
+)
+"""MAF ``Variant_Classification`` values that change no protein: not interpreted."""
+
+CATEGORY_GENES: Final = frozenset(g for c in CATALOGUE.values() for g in c.genes)
+"""Genes some category names; a variant in any other gene has no category."""
+
+# --- SQL fast paths (RE2 syntax, full match); see the module docstring ----------------------
+
+_AA1 = "ACDEFGHIKLMNPQRSTVWYU"
+PROTEIN_SUBSTITUTION: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})([{_AA1}X*])"
+"""``p.T259A``, ``p.R123*``: canonical as written when the new residue differs."""
+PROTEIN_FRAMESHIFT: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})[{_AA1}X*]?fs(\*[0-9]+|\*\?)?"
+"""``p.N139Qfs*5``: canonical form ``p.N139fs``."""
+CDNA_ACCESSION: Final = r"^(ENST[0-9]{11}|N[MR]_[0-9]{1,12})(\.[0-9]{1,4})?:"
+"""A transcript prefix dropped before reading a c. change."""
+CDNA_SUBSTITUTION: Final = r"c\.[-*]?[1-9][0-9]{0,8}([+-][1-9][0-9]{0,8})?([ACGT])>([ACGT])"
+"""``c.776A>G``, ``c.1234+1G>A``: canonical as written when the bases differ."""
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_groups(column: str, pattern: str, names: str) -> str:
+    """SQL: the named groups of an anchored match as a struct (empty strings if no match)."""
+    return f"regexp_extract({column}, {_sql_string('^' + pattern + '$')}, {names})"
+
+
+def sql_protein_canonical(column: str) -> str:
+    """SQL: the canonical protein change of ``column`` by the fast paths, else NULL."""
+    sub = _sql_groups(column, PROTEIN_SUBSTITUTION, "['r', 'n', 'a']")
+    fs = _sql_groups(column, PROTEIN_FRAMESHIFT, "['r', 'n', 't']")
+    return (
+        f"CASE WHEN ({sub}).r <> '' THEN (CASE WHEN ({sub}).r <> ({sub}).a THEN {column} END) "
+        f"WHEN ({fs}).r <> '' THEN 'p.' || ({fs}).r || ({fs}).n || 'fs' END"
+    )
+
+
+def sql_cdna_strip(column: str) -> str:
+    """SQL: ``column`` without its transcript prefix."""
+    return f"regexp_replace({column}, {_sql_string(CDNA_ACCESSION)}, '')"
+
+
+def sql_cdna_canonical(column: str) -> str:
+    """SQL: the canonical c. change of an (already stripped) ``column`` by the fast path."""
+    sub = _sql_groups(column, CDNA_SUBSTITUTION, "['i', 'r', 'a']")
+    return f"CASE WHEN ({sub}).r <> '' AND ({sub}).r <> ({sub}).a THEN {column} END"
+
+
+# --- Python normalisation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One distinct text read once: its canonical form, or why it could not be read."""
+
+    text: str | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """The normalised alteration of one distinct key, its categories and status."""
+
+    alteration: str | None
+    categories: str
+    status: RowStatus
+    problem: str | None = None
+
+
+def categories_text(alteration: AnyAlteration) -> str:
+    return ",".join(sorted(categorize(alteration)))
+
+
+def _message(exc: ParseError) -> str:
+    return " ".join(exc.message.split())
+
+
+def gene(symbol: str) -> Read:
+    """The approved HGNC symbol of ``symbol``."""
+    from tkiresist.nomenclature.genes import lookup
+
+    try:
+        return Read(lookup(symbol).approved)
+    except ParseError as exc:
+        return Read(None, _message(exc))
+
+
+def genes(symbols: Iterable[str]) -> dict[str, Read]:
+    return {s: gene(s) for s in symbols}
+
+
+def protein(text: str) -> Read:
+    """The canonical one-letter protein change (``p.L858R``)."""
+    from tkiresist.nomenclature.variants import format_protein_change, parse_protein_change
+
+    try:
+        return Read(format_protein_change(parse_protein_change(text)))
+    except ParseError as exc:
+        return Read(None, _message(exc))
+
+
+def proteins(texts: Iterable[str]) -> dict[str, Read]:
+    return {t: protein(t) for t in texts}
+
+
+_ACCESSION_RE = re.compile(CDNA_ACCESSION)
+
+
+def cdna(text: str) -> Read:
+    """The canonical c. change (``c.776A>G``), without a transcript prefix."""
+    from tkiresist.nomenclature.variants import parse_cdna
+
+    try:
+        return Read(parse_cdna(_ACCESSION_RE.sub("", text.strip())))
+    except ParseError as exc:
+        return Read(None, _message(exc))
+
+
+def cdnas(texts: Iterable[str]) -> dict[str, Read]:
+    return {t: cdna(t) for t in texts}
+
+
+_SUBSTITUTION_RE = re.compile(PROTEIN_SUBSTITUTION)
+_FRAMESHIFT_RE = re.compile(PROTEIN_FRAMESHIFT)
+
+
+def fast_protein_change(text: str) -> ProteinChange | None:
+    """The fast paths in Python: the value the parser gives for the two common shapes, built
+    without it; None for anything else (the parser's business)."""
+    m = _SUBSTITUTION_RE.fullmatch(text)
+    if m is not None and m.group(1) != m.group(3):
+        return ProteinChange(
+            ref_start=m.group(1), start=int(m.group(2)), edit="substitution", alt=m.group(3)
+        )
+    m = _FRAMESHIFT_RE.fullmatch(text)
+    if m is not None:
+        return ProteinChange(ref_start=m.group(1), start=int(m.group(2)), edit="frameshift")
+    return None
+
+
+def category_variant(approved: str, protein_text: str | None, cdna_text: str | None) -> Annotation:
+    """A key of a gene in :data:`CATEGORY_GENES`: the variant, its name and categories.
+
+    The protein change is read first; when it is missing or unreadable, the c. change (which
+    :func:`~tkiresist.nomenclature.variants.parse_variant` maps to a protein change for the
+    EGFR hotspots).
+    """
+    from tkiresist.nomenclature.variants import parse_protein_change, parse_variant
+
+    problems: list[str] = []
+    variant: SequenceVariant | None = None
+    if protein_text:
+        try:
+            change = fast_protein_change(protein_text) or parse_protein_change(protein_text)
+            variant = SequenceVariant(gene=approved, protein=change)
+        except ParseError as exc:
+            problems.append(_message(exc))
+    if variant is None and cdna_text:
+        try:
+            variant = parse_variant(_ACCESSION_RE.sub("", cdna_text.strip()), gene=approved)
+        except ParseError as exc:
+            problems.append(_message(exc))
+    if variant is None:
+        problem = "; ".join(problems) or "no protein or c. change given"
+        return Annotation(None, "", RowStatus.UNPARSED, problem)
+    return Annotation(variant.name, categories_text(variant), RowStatus.NO_MATCH)
+
+
+# --- fusions ------------------------------------------------------------------------------
+
+
+def fusion_pair(site1: str | None, site2: str | None) -> Annotation:
+    """An SV row's two genes (Site1 / GeneA read as 5'), oriented by knowledge.
+
+    One gene only, when it is a 3' kinase partner (ALK, RET, ROS1...), is a rearrangement of
+    that gene with its partner not given (``ALK fusion``); two sites in one gene are an
+    intragenic event, not a fusion (``unparsed``, with the reason).
+    """
+    from tkiresist.nomenclature.fusions import THREE_PRIME_GENES, orient
+    from tkiresist.nomenclature.genes import lookup
+
+    resolved: list[str] = []
+    for site in (site1, site2):
+        if site is None or not site.strip():
+            continue
+        try:
+            resolved.append(lookup(site).approved)
+        except ParseError as exc:
+            return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message(exc))
+    if len(resolved) == 1 and resolved[0] in THREE_PRIME_GENES:
+        fusion = Fusion(three_prime=resolved[0])  # a rearrangement, partner not given
+        return Annotation(fusion.name, categories_text(fusion), RowStatus.NO_MATCH)
+    if len(resolved) < 2:
+        return Annotation(
+            None,
+            "",
+            RowStatus.UNPARSED,
+            "one gene only, and not a kinase known as a 3' fusion partner: not a fusion",
+        )
+    if resolved[0] == resolved[1]:
+        return Annotation(
+            None,
+            "",
+            RowStatus.UNPARSED,
+            f"both sites in {resolved[0]}: an intragenic rearrangement, not a fusion",
+        )
+    five, three, swapped = orient(resolved[0], resolved[1])
+    fusion = Fusion(five_prime=five, three_prime=three, order_corrected=swapped)
+    return Annotation(fusion.name, categories_text(fusion), RowStatus.NO_MATCH)
+
+
+def fusion_text(text: str) -> Annotation:
+    """An OncoKB-style ``Fusion`` cell (``EML4-ALK``, ``NKX2-1::ALK``...)."""
+    from tkiresist.errors import UnknownGeneError
+    from tkiresist.nomenclature.fusions import parse_fusions
+
+    try:
+        report = parse_fusions(text)
+    except UnknownGeneError as exc:
+        return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message(exc))
+    except ParseError as exc:
+        return Annotation(None, "", RowStatus.UNPARSED, _message(exc))
+    names = ", ".join(f.name for f in report.fusions)
+    cats = sorted({c for f in report.fusions for c in categorize(f)})
+    return Annotation(names, ",".join(cats), RowStatus.NO_MATCH)
+
+
+# --- copy number -------------------------------------------------------------------------------
+
+DISCRETE_CNA: Final[dict[str, CopyNumberChange]] = {
+    "2": "amplification",
+    "1": "gain",
+    "-1": "loss",
+    "-1.5": "loss",
+    "-2": "deletion",
+}
+"""cBioPortal discrete copy-number values (GISTIC calls) and what they mean; ``-1.5``
+(shallow/hemizygous loss in some studies) is a loss, as :mod:`tkiresist.io.cna` reads it."""
+
+
+def copy_number(approved: str, value: str) -> Annotation:
+    change = DISCRETE_CNA[value]
+    cn = CopyNumber(gene=approved, change=change)
+    return Annotation(cn.name, categories_text(cn), RowStatus.NO_MATCH)

@@ -1,0 +1,214 @@
+"""What a table row's annotation means: which statements match it, and its highest levels.
+
+A table row is one alteration of one sample (a MAF row, an SV row, a CNA cell). It has no
+timeline, so "in context" is what the tables give about its sample:
+
+* the tumour type (the OncoTree code of the clinical file's ``ONCOTREE_CODE``; ``NSCLC`` when
+  the sample has none);
+* the prior therapy, when the clinical file has a therapy column: the drug classes and the
+  TKI generations of the drugs listed (:class:`PriorTherapy`);
+* the other alterations of the same sample, in every table given (MAF, SV and CNA alike).
+
+A statement **matches a row** when all of the following hold (cf. the engine's rules in
+:mod:`tkiresist.interpret.mechanisms`, here for one sample at one time):
+
+1. the row triggers it: one of the statement's ``match.any_of`` categories is a category of the
+   row itself (fallback statements, which have no trigger, never match a row);
+2. every ``match.all_of`` category is present in the sample (this row or another one), and no
+   ``match.none_of`` category is;
+3. its ``disease`` includes the sample's OncoTree code (``NSCLC`` covers the non-small-cell
+   codes of :data:`~tkiresist.interpret.mechanisms.NSCLC_CODES`);
+4. its therapy context holds. When the sample's prior therapy is known, the drugs listed must
+   include one of ``context.prior_drug_classes`` and, if the statement names
+   ``context.prior_generations``, a TKI of one of those generations. A table does not say
+   which listed drug was the line in effect when the sample was taken, so every drug listed
+   counts. When the prior therapy is **unknown** (no therapy column, or an empty or ``NA``
+   cell), this condition is not applied: the row is annotated with what the statement would
+   mean after such a therapy, and the output says the therapy was unknown
+   (``TKIRESIST_PRIOR_DRUG_CLASSES`` is empty). ``none`` / ``untreated`` / ``naive`` is a known,
+   empty therapy and matches no statement that needs a prior therapy;
+5. its driver context holds: ``context.driver`` (a category, e.g. ``egfr_sensitising``) must be
+   present in the sample. One sample shows the driver *present*, which is what
+   ``driver_state: persistent`` (or ``any``) needs; it cannot show a driver *lost* (that needs an
+   earlier test), so ``driver_state: lost`` statements never match a table row;
+6. a ``resistance_mechanism`` statement does not match a row that is itself the driver (a row
+   with the ``context.driver`` category, or with one of the engine's driver categories when the
+   statement names none): the driver's persistence is context, not a mechanism.
+
+A statement with a ``context.phase`` (C797X in *cis* or *trans* with T790M) matches whatever the
+phase, as in the engine: tables do not give the phase.
+
+Levels (CIViC-style, A best to E; a regimen's own ``evidence_level`` when it has one, else the
+statement's):
+
+* **highest sensitivity level**: the best level among the regimens with ``effect: sensitivity``
+  of the matching statements (whatever the statement's meaning: the options a resistance
+  mechanism opens count), and among matching ``sensitivity`` statements that list no regimen;
+* **highest resistance level**: the best level among the matching statements whose meaning is
+  ``resistance_mechanism`` or ``resistance`` (their own level), and among regimens with
+  ``effect: resistance`` of any matching statement. ``risk_marker`` statements (a risk signal,
+  not a mechanism shown in this tumour) are listed among the matching statements but give no
+  resistance level.
+
+Empty when nothing qualifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tkiresist.interpret.mechanisms import DRIVER_CATEGORIES, NSCLC_CODES
+from tkiresist.knowledge.loader import KnowledgeBase
+from tkiresist.knowledge.schema import (
+    DriverState,
+    Effect,
+    EvidenceLevel,
+    MeaningKind,
+    Statement,
+)
+
+DEFAULT_ONCOTREE = "NSCLC"
+"""The tumour type of a sample the clinical file does not describe."""
+
+_LEVEL_RANK = {level: i for i, level in enumerate(EvidenceLevel)}
+
+
+@dataclass(frozen=True, slots=True)
+class PriorTherapy:
+    """A sample's prior therapy as a table gives it.
+
+    ``known`` is False when the table says nothing (then ``classes`` and ``generations`` are
+    empty and the therapy context is not applied); a known therapy with no classes means "no
+    prior therapy".
+    """
+
+    known: bool
+    classes: frozenset[str] = frozenset()
+    generations: frozenset[int] = frozenset()
+    drugs: tuple[str, ...] = ()
+
+    @property
+    def classes_text(self) -> str:
+        """The output form: comma-joined sorted classes, ``none``, or empty when unknown."""
+        if not self.known:
+            return ""
+        return ",".join(sorted(self.classes)) or "none"
+
+
+UNKNOWN_THERAPY = PriorTherapy(known=False)
+NO_THERAPY = PriorTherapy(known=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleContext:
+    """What a row's statements are matched against, besides its own categories."""
+
+    oncotree: str = DEFAULT_ONCOTREE
+    prior: PriorTherapy = UNKNOWN_THERAPY
+    present: frozenset[str] = frozenset()
+    """Categories present in the sample (only those some statement's context names)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowLevels:
+    """The statements matching one row and its highest levels."""
+
+    statements: tuple[str, ...] = ()
+    sensitive: EvidenceLevel | None = None
+    resistance: EvidenceLevel | None = None
+
+
+NO_MATCH = RowLevels()
+
+
+def best(levels: Iterable[EvidenceLevel]) -> EvidenceLevel | None:
+    """The best (closest to A) of ``levels``; None when there are none."""
+    return min(levels, key=_LEVEL_RANK.__getitem__, default=None)
+
+
+def context_categories(kb: KnowledgeBase) -> frozenset[str]:
+    """Categories whose presence elsewhere in a sample can change whether a statement matches
+    a row: every ``all_of``, ``none_of`` and ``context.driver`` of the knowledge base."""
+    out: set[str] = set()
+    for st in kb.statements:
+        out.update(st.match.all_of)
+        out.update(st.match.none_of)
+        if st.context.driver is not None:
+            out.add(st.context.driver)
+    return frozenset(out)
+
+
+def trigger_categories(kb: KnowledgeBase) -> frozenset[str]:
+    """Categories that can trigger a statement (every ``any_of``): a row with none of them
+    matches nothing."""
+    return frozenset(c for st in kb.statements for c in st.match.any_of)
+
+
+def disease_matches(st: Statement, oncotree: str) -> bool:
+    codes = set(st.disease)
+    return oncotree in codes or ("NSCLC" in codes and oncotree in NSCLC_CODES)
+
+
+def _therapy_holds(st: Statement, prior: PriorTherapy) -> bool:
+    if not prior.known:
+        return True
+    c = st.context
+    if not set(c.prior_drug_classes) & prior.classes:
+        return False
+    return c.prior_generations is None or bool(set(c.prior_generations) & prior.generations)
+
+
+def statement_matches(st: Statement, categories: frozenset[str], ctx: SampleContext) -> bool:
+    """Whether ``st`` matches a row with ``categories`` in ``ctx`` (the module's rules 1-6)."""
+    m = st.match
+    if m.fallback or not set(m.any_of) & categories:
+        return False
+    present = categories | ctx.present
+    if not set(m.all_of) <= present or set(m.none_of) & present:
+        return False
+    if not disease_matches(st, ctx.oncotree):
+        return False
+    if not _therapy_holds(st, ctx.prior):
+        return False
+    c = st.context
+    if c.driver_state is DriverState.LOST:
+        return False
+    if c.driver is not None and c.driver not in present:
+        return False
+    if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM:
+        drivers = {c.driver} if c.driver is not None else set(DRIVER_CATEGORIES)
+        if drivers & categories:
+            return False
+    return True
+
+
+def levels_of(statements: Iterable[Statement]) -> RowLevels:
+    """The row annotation for a set of matching statements (the module's level rules)."""
+    ids: list[str] = []
+    sensitive: list[EvidenceLevel] = []
+    resistance: list[EvidenceLevel] = []
+    for st in statements:
+        ids.append(st.id)
+        kind = st.meaning.kind
+        if kind in (MeaningKind.RESISTANCE_MECHANISM, MeaningKind.RESISTANCE) and not (
+            st.meaning.risk_marker
+        ):
+            resistance.append(st.evidence_level)
+        if kind is MeaningKind.SENSITIVITY and not st.regimens:
+            sensitive.append(st.evidence_level)
+        for regimen in st.regimens:
+            level = st.level_for(regimen)
+            if regimen.effect is Effect.SENSITIVITY:
+                sensitive.append(level)
+            else:
+                resistance.append(level)
+    return RowLevels(tuple(ids), best(sensitive), best(resistance))
+
+
+def row_levels(kb: KnowledgeBase, categories: frozenset[str], ctx: SampleContext) -> RowLevels:
+    """Every statement of ``kb`` matching a row with ``categories`` in ``ctx``, and the levels."""
+    if not categories:
+        return NO_MATCH
+    candidates = kb.for_categories(categories)
+    return levels_of(st for st in candidates if statement_matches(st, categories, ctx))
