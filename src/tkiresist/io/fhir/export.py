@@ -189,7 +189,7 @@ def _relative(ctx: _Ctx, anchor: str, days: float) -> Json:
             {
                 "url": "offset",
                 "valueDuration": {
-                    "value": round(abs(days), 6),
+                    "value": abs(days),
                     "unit": "d",
                     "system": v.UCUM,
                     "code": "d",
