@@ -69,7 +69,7 @@ ROLE_LABEL = {"continue": "continue", "add": "add", "start": "start"}
 
 
 @dataclass(frozen=True)
-class TestColumn:
+class AssayColumn:
     """One molecular test, as a column of the findings table."""
 
     id: str
@@ -125,15 +125,15 @@ def _specimen_label(case: Case, specimen_id: str, kind: str) -> str:
     return specimen_id
 
 
-def test_columns(case: Case, result: Interpretation) -> list[TestColumn]:
+def columns_for(case: Case, result: Interpretation) -> list[AssayColumn]:
     """Every test that has a word on some alteration, ordered by time then id."""
-    seen: dict[str, TestColumn] = {}
+    seen: dict[str, AssayColumn] = {}
     for alt in result.alterations:
         for ev in alt.evidence:
             if ev.test in seen:
                 continue
             assay = case.assay(ev.assay)
-            seen[ev.test] = TestColumn(
+            seen[ev.test] = AssayColumn(
                 id=ev.test,
                 month=ev.month,
                 assay_id=ev.assay,
@@ -188,7 +188,7 @@ def render_html(
     )
     env.filters["pct"] = _pct
     env.filters["months"] = lambda m: f"{m:.1f}".rstrip("0").rstrip(".")
-    columns = test_columns(case, result)
+    columns = columns_for(case, result)
     svg, png_uri = _figure(case, result, figure)
     trace = sorted(result.trace, key=lambda t: (not t.fired, t.statement))
     template = env.get_template("report.html.j2")

@@ -29,7 +29,7 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def render_pdf(case: Case, result: Interpretation, *, generated: dt.date | None = None) -> bytes:
     """The report as PDF bytes. Raises FormatError when WeasyPrint is not installed."""
     try:
-        import weasyprint  # type: ignore[import-untyped]
+        import weasyprint  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise FormatError(
             f"PDF reports need WeasyPrint (pip install 'tkiresist[pdf]'; on Debian also "

@@ -442,38 +442,21 @@ def pack_flags(
     ``widths`` include the gap from the pole to the text. A label goes right of its pole
     unless it would pass ``hi``; then left of it. A label that spans another pole must sit
     above that pole's label, so labels are placed in that order (a topological order; for
-    labels on one pole, input order), each as low as it fits. Returns one placement per input,
-    in input order."""
+    labels on one pole, input order), each as low as it fits. Two labels that span each
+    other's pole (one right of its pole, one flipped left) cannot both be above: the right
+    one is flipped left too when it fits. Returns one placement per input, in input order."""
     n = len(poles)
-    rects: list[tuple[float, float, Literal["right", "left"]]] = []
-    for x, w in zip(poles, widths, strict=True):
-        if x + w > hi and x - w >= lo:
-            rects.append((x - w, x, "left"))
-        else:
-            rects.append((x, x + w, "right"))
-
-    def spans(i: int, j: int) -> bool:
-        """Label i spans pole j (so i must sit above j)."""
-        if i == j:
-            return False
-        left, right, side = rects[i]
-        xj = poles[j]
-        if abs(xj - poles[i]) < 1e-9:
-            return j < i  # one pole: input order, first lowest
-        if side == "right":
-            return left < xj < right + gap / 2
-        return left - gap / 2 < xj < right
-
-    below: list[set[int]] = [{j for j in range(n) if spans(i, j)} for i in range(n)]
-    order: list[int] = []
-    done: set[int] = set()
-    while len(order) < n:
-        ready = [i for i in range(n) if i not in done and below[i] <= done]
-        if not ready:  # a cycle (two flipped labels spanning each other): break it leftmost
-            ready = [min((i for i in range(n) if i not in done), key=lambda k: poles[k])]
-        i = min(ready, key=lambda k: (poles[k], k))
-        order.append(i)
-        done.add(i)
+    flip = {i for i in range(n) if poles[i] + widths[i] > hi and poles[i] - widths[i] >= lo}
+    while True:
+        rects = _rects(poles, widths, flip)
+        below = [{j for j in range(n) if _spans(rects, poles, gap, i, j)} for i in range(n)]
+        order, stuck = _placement_order(poles, below)
+        can_flip = [i for i in stuck if i not in flip and poles[i] - widths[i] >= lo]
+        mutual = [i for i in can_flip if any(i in below[j] for j in below[i])]
+        fixable = mutual or can_flip
+        if not fixable:
+            break  # no cycle, or one that flipping cannot undo: a pole may cross a label
+        flip.add(max(fixable, key=lambda k: poles[k]))
 
     placed: dict[int, Placed] = {}
     for i in order:
@@ -490,6 +473,51 @@ def pack_flags(
                 break
         placed[i] = Placed(x, left, right, y0, y0 + h, side)
     return [placed[i] for i in range(n)]
+
+
+Rect = tuple[float, float, Literal["right", "left"]]
+
+
+def _rects(poles: Sequence[float], widths: Sequence[float], flip: set[int]) -> list[Rect]:
+    out: list[Rect] = []
+    for i, (x, w) in enumerate(zip(poles, widths, strict=True)):
+        out.append((x - w, x, "left") if i in flip else (x, x + w, "right"))
+    return out
+
+
+def _spans(rects: Sequence[Rect], poles: Sequence[float], gap: float, i: int, j: int) -> bool:
+    """Label i spans pole j (so i must sit above j's label)."""
+    if i == j:
+        return False
+    left, right, side = rects[i]
+    xj = poles[j]
+    if abs(xj - poles[i]) < 1e-9:
+        return j < i  # one pole: input order, first lowest
+    if side == "right":
+        return left < xj < right + gap / 2
+    return left - gap / 2 < xj < right
+
+
+def _placement_order(
+    poles: Sequence[float], below: Sequence[set[int]]
+) -> tuple[list[int], set[int]]:
+    """A topological order of ``below`` (leftmost first among the ready), and the labels that
+    were stuck in a cycle the first time one was met (empty when there is none)."""
+    n = len(poles)
+    order: list[int] = []
+    done: set[int] = set()
+    stuck: set[int] = set()
+    while len(order) < n:
+        ready = [i for i in range(n) if i not in done and below[i] <= done]
+        if not ready:
+            rest = [i for i in range(n) if i not in done]
+            if not stuck:
+                stuck = set(rest)
+            ready = [min(rest, key=lambda k: poles[k])]  # break the cycle leftmost
+        i = min(ready, key=lambda k: (poles[k], k))
+        order.append(i)
+        done.add(i)
+    return order, stuck
 
 
 def pack_rows(intervals: Sequence[tuple[float, float]], gap: float) -> list[int]:
