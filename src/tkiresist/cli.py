@@ -103,14 +103,6 @@ def schema() -> None:
     typer.echo(json.dumps(Case.model_json_schema(), indent=2))
 
 
-def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(130)
-
-
 @app.command()
 def interpret(
     case_file: Annotated[Path, typer.Argument(help="A case file (YAML or JSON).")],
@@ -331,3 +323,28 @@ def add_test(
         return summary
 
     typer.echo(guarded(run))
+
+
+# -- sub-commands that live with their library modules (each imports only typer at start) --
+def _mount() -> None:
+    from tkiresist.io.fhir.cli import export_fhir, import_fhir
+    from tkiresist.registry.cli import registry_app
+
+    export_app = typer.Typer(help="Write a case or a dataset in an exchange format.")
+    import_app = typer.Typer(help="Read a case from an exchange format.")
+    export_app.command("fhir")(export_fhir)
+    import_app.command("fhir")(import_fhir)
+    app.add_typer(export_app, name="export")
+    app.add_typer(import_app, name="import")
+    app.add_typer(registry_app, name="registry")
+
+
+_mount()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)
