@@ -573,7 +573,9 @@ def _tick_step(span: float) -> float:
 
 
 @dataclass
-class _LaneGeom:
+class LaneGeometry:
+    """One lane's place (in rows from the axis) and what it holds."""
+
     lane: Lane
     bottom: float = 0.0
     badge_rows: int = 0
@@ -585,10 +587,193 @@ class _LaneGeom:
         return 1.6 * self.badge_rows + (0.2 if self.badge_rows else 0.0)
 
     @property
+    def flag_base(self) -> float:
+        """Where the lane's labels start, above its response badges."""
+        return self.bottom + 0.5 + self.badge_height
+
+    @property
     def height(self) -> float:
         if self.lane == "therapy":
             return max(sum(self.bar_rows) + 0.6, 2.0)
         return max(0.5 + self.badge_height + self.flag_height + 0.5, 2.0)
+
+
+BarLabel = Literal["inside", "above-left", "above-right"]
+
+
+@dataclass(frozen=True)
+class BarGeometry:
+    start: float
+    end: float  # the drawn end (an open-ended line runs to the figure's end)
+    label: BarLabel
+    label_width: float
+    height: float
+    row: int
+
+
+@dataclass
+class Layout:
+    """Everything placed, in data units (x: months, y: rows of text), before drawing."""
+
+    items: Items
+    width_in: float
+    height_in: float
+    top_in: float
+    bottom_in: float
+    xmin: float
+    xmax: float
+    x_end: float
+    mpp: float  # months per point
+    total: float  # rows
+    lanes: dict[Lane, LaneGeometry]
+    badge_rows: dict[int, int]
+    badge_widths: dict[int, float]
+    flags: dict[int, Placed]
+    bars: list[BarGeometry]
+    bar_row_heights: list[float]
+    legend: list[str]  # legend entries: flag kinds, response categories, "approximate"
+    legend_columns: int
+    decision_month: float | None
+    title: str
+
+    @property
+    def aspect(self) -> float:
+        """Rows per month at equal lengths on paper (for rounded corners)."""
+        return 1.0 / (self.mpp * LINE_PT)
+
+    @property
+    def span(self) -> float:
+        return self.xmax - self.xmin
+
+
+def layout(
+    case: Case,
+    *,
+    decision_month: float | None = None,
+    title: str | None = None,
+    width_in: float = 11.0,
+    measure: Measure | None = None,
+) -> Layout:
+    """Place every item of ``case``'s timeline for a figure ``width_in`` inches wide.
+
+    ``measure`` gives text widths in points (default: the DejaVu Sans outlines matplotlib
+    draws with)."""
+    measure = measure or _measure_points()
+    items = collect(case, WRAP if width_in >= 9.5 else 30)
+    span_end = max(items.last, decision_month or 0.0)
+    span = max(span_end - items.first, 1.0)
+    x_end = span_end + max(1.0, 0.07 * span)  # where open-ended lines stop
+    xmin = items.first - max(0.6, 0.025 * span)
+    xmax = x_end + max(0.4, 0.015 * span)
+    mpp = (xmax - xmin) / ((width_in - LEFT_IN - RIGHT_IN) * 72.0)
+
+    def width_of(lines: Sequence[Line]) -> float:
+        return max(measure(ln.text, ln.style) for ln in lines) * mpp
+
+    lanes: dict[Lane, LaneGeometry] = {
+        lane: LaneGeometry(lane)
+        for lane in LANES
+        if lane == "therapy"
+        or any(f.lane == lane for f in items.flags)
+        or any(b.lane == lane for b in items.badges)
+    }
+
+    # response badges: rows per lane, so that none hides another
+    badge_rows: dict[int, int] = {}
+    badge_widths: dict[int, float] = {}
+    for lane, geom in lanes.items():
+        idx = [i for i, bd in enumerate(items.badges) if bd.lane == lane]
+        for i in idx:
+            badge_widths[i] = (measure(items.badges[i].category, "head") + 2 * BADGE_PAD_PT) * mpp
+        spans = [
+            (
+                items.badges[i].month - badge_widths[i] / 2,
+                items.badges[i].month + badge_widths[i] / 2,
+            )
+            for i in idx
+        ]
+        rows = pack_rows(spans, gap=2.0 * mpp)
+        badge_rows.update(zip(idx, rows, strict=True))
+        geom.badge_rows = max(rows) + 1 if rows else 0
+
+    # flags: packed per lane; at one time the earlier event goes on top (reads top-down)
+    flags: dict[int, Placed] = {}
+    for lane, geom in lanes.items():
+        idx = [i for i, f in enumerate(items.flags) if f.lane == lane]
+        idx.sort(key=lambda i: (items.flags[i].month, -items.flags[i].order))
+        placed = pack_flags(
+            [items.flags[i].month for i in idx],
+            [width_of(items.flags[i].lines) + GLYPH_GAP_PT * mpp for i in idx],
+            [float(len(items.flags[i].lines)) for i in idx],
+            xmin,
+            xmax,
+            gap=LABEL_PAD_PT * mpp,
+        )
+        flags.update(zip(idx, placed, strict=True))
+        geom.flag_height = max((p.top for p in placed), default=0.0)
+
+    # therapy bars, in rows. A label that does not fit inside its bar goes above it, from the
+    # bar's start, or ending at the bar's end when it would run off the figure.
+    shapes: list[tuple[float, float, BarLabel, float, float]] = []
+    bar_spans: list[tuple[float, float]] = []
+    for bar in items.bars:
+        end = bar.end if bar.end is not None else x_end
+        w = width_of(bar.lines) + 2 * BADGE_PAD_PT * mpp
+        if w <= end - bar.start:
+            shapes.append((bar.start, end, "inside", w, len(bar.lines) + 0.6))
+            bar_spans.append((bar.start, end))
+        elif bar.start + w <= xmax:
+            shapes.append((bar.start, end, "above-left", w, 1.0))
+            bar_spans.append((bar.start, max(end, bar.start + w)))
+        else:
+            shapes.append((bar.start, end, "above-right", w, 1.0))
+            bar_spans.append((min(bar.start, end - w), end))
+    bar_rows = pack_rows(bar_spans, gap=0.0)
+    bars = [BarGeometry(*shape, row=r) for shape, r in zip(shapes, bar_rows, strict=True)]
+    row_heights = [0.0] * (max(bar_rows) + 1 if bar_rows else 0)
+    for bar, g in zip(items.bars, bars, strict=True):
+        label_h = 0.0 if g.label == "inside" else len(bar.lines) + 0.2
+        row_heights[g.row] = max(row_heights[g.row], g.height + label_h + 0.4)
+    lanes["therapy"].bar_rows = row_heights
+
+    # lanes bottom-up: therapy nearest the axis
+    total = 0.0
+    for lane in reversed(LANES):
+        if lane in lanes:
+            lanes[lane].bottom = total
+            total += lanes[lane].height
+
+    legend: list[str] = [k for k in FLAG_STYLE if any(f.kind == k for f in items.flags)]
+    legend += [c for c in RESPONSE_COLOURS if any(b.category == c for b in items.badges)]
+    if any(f.approximate for f in items.flags) or any(b.approximate for b in items.badges):
+        legend.append("approximate")
+    columns = min(len(legend), 6 if width_in >= 9.5 else 4) or 1
+    bottom_in = AXIS_IN + LEGEND_ROW_IN * math.ceil(len(legend) / columns) + 0.08
+    if title is None:
+        title = f"{case.pseudonym}: treatment timeline"
+    top_in = TOP_IN if title else 0.2  # without a title, room for the decision-point label
+    return Layout(
+        items=items,
+        width_in=width_in,
+        height_in=top_in + bottom_in + total * LINE_PT / 72.0,
+        top_in=top_in,
+        bottom_in=bottom_in,
+        xmin=xmin,
+        xmax=xmax,
+        x_end=x_end,
+        mpp=mpp,
+        total=total,
+        lanes=lanes,
+        badge_rows=badge_rows,
+        badge_widths=badge_widths,
+        flags=flags,
+        bars=bars,
+        bar_row_heights=row_heights,
+        legend=legend,
+        legend_columns=columns,
+        decision_month=decision_month,
+        title=title,
+    )
 
 
 def draw_timeline(
@@ -603,155 +788,62 @@ def draw_timeline(
     ``decision_month`` draws a dashed line at the decision point; ``title`` defaults to the
     case's pseudonym (``""`` for none)."""
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
-    wrap = WRAP if width_in >= 9.5 else 30
-    items = collect(case, wrap)
-    measure = _measure_points()
-    span_end = max(items.last, decision_month or 0.0)
-    span = max(span_end - items.first, 1.0)
-    x_end = span_end + max(1.0, 0.07 * span)  # where open-ended lines stop
-    xmin = items.first - max(0.6, 0.025 * span)
-    xmax = x_end + max(0.4, 0.015 * span)
-    axes_w_in = width_in - LEFT_IN - RIGHT_IN
-    mpp = (xmax - xmin) / (axes_w_in * 72.0)  # months per point
-
-    aspect = 1.0 / (mpp * LINE_PT)  # rows per month, in equal lengths on paper
-
-    def width_of(lines: Sequence[Line]) -> float:
-        return max(measure(ln.text, ln.style) for ln in lines) * mpp
-
-    # lanes in use
-    used: dict[Lane, _LaneGeom] = {}
-    for lane in LANES:
-        if (
-            lane == "therapy"
-            or any(f.lane == lane for f in items.flags)
-            or any(b.lane == lane for b in items.badges)
-        ):
-            used[lane] = _LaneGeom(lane)
-
-    # badges: rows per lane
-    badge_rows: dict[int, int] = {}
-    badge_w: dict[int, float] = {}
-    for lane, geom in used.items():
-        idx = [i for i, bd in enumerate(items.badges) if bd.lane == lane]
-        spans = []
-        for i in idx:
-            bd = items.badges[i]
-            w = (measure(bd.category, "head") + 2 * BADGE_PAD_PT) * mpp
-            badge_w[i] = w
-            spans.append((bd.month - w / 2, bd.month + w / 2))
-        rows = pack_rows(spans, gap=2.0 * mpp)
-        for i, r in zip(idx, rows, strict=True):
-            badge_rows[i] = r
-        geom.badge_rows = max(rows) + 1 if rows else 0
-
-    # flags: packed per lane
-    placements: dict[int, Placed] = {}
-    for lane, geom in used.items():
-        idx = [i for i, f in enumerate(items.flags) if f.lane == lane]
-        # same time: the earlier event on top, so the stack reads top-down in order
-        idx.sort(key=lambda i: (items.flags[i].month, -items.flags[i].order))
-        poles = [items.flags[i].month for i in idx]
-        widths = [width_of(items.flags[i].lines) + GLYPH_GAP_PT * mpp for i in idx]
-        heights = [float(len(items.flags[i].lines)) for i in idx]
-        placed = pack_flags(poles, widths, heights, xmin, xmax, gap=LABEL_PAD_PT * mpp)
-        for i, p in zip(idx, placed, strict=True):
-            placements[i] = p
-        geom.flag_height = max((p.top for p in placed), default=0.0)
-
-    # therapy bars: rows. A label that does not fit inside its bar goes above it, from the
-    # bar's start, or ending at the bar's end when it would run off the figure.
-    bar_geom: list[tuple[float, float, str, float, float]] = []  # start, end, where, w, h
-    spans = []
-    for bar in items.bars:
-        end = bar.end if bar.end is not None else x_end
-        w = width_of(bar.lines) + 2 * BADGE_PAD_PT * mpp
-        n = len(bar.lines)
-        if w <= end - bar.start:
-            where, h, span_ = "inside", n + 0.6, (bar.start, end)
-        elif bar.start + w <= xmax:
-            where, h, span_ = "above-left", 1.0, (bar.start, max(end, bar.start + w))
-        else:
-            where, h, span_ = "above-right", 1.0, (min(bar.start, end - w), end)
-        bar_geom.append((bar.start, end, where, w, h))
-        spans.append(span_)
-    bar_row = pack_rows(spans, gap=0.0)
-    n_rows = max(bar_row) + 1 if bar_row else 0
-    row_h = [0.0] * n_rows
-    for bar, (_s, _e, where, _w, h), r in zip(items.bars, bar_geom, bar_row, strict=True):
-        label_h = 0.0 if where == "inside" else len(bar.lines) + 0.2
-        row_h[r] = max(row_h[r], h + label_h + 0.4)
-    used["therapy"].bar_rows = row_h
-
-    # stack lanes bottom-up: therapy nearest the axis
-    y = 0.0
-    for lane in reversed(LANES):
-        if lane in used:
-            used[lane].bottom = y
-            y += used[lane].height
-    total = y
-    # legend (built first: its rows set the bottom margin)
-    handles: list[Line2D | Patch] = []
-    present = {f.kind for f in items.flags}
-    names = {
-        "diagnosis": "diagnosis",
-        "surgery": "surgery",
-        "radiotherapy": "radiotherapy (dose/fractions)",
-        "clinical": "clinical event",
-        "specimen": "specimen & tests",
-        "adverse_event": "adverse event",
-    }
-    for kind, (marker, colour) in FLAG_STYLE.items():
-        if kind in present:
-            handles.append(
-                Line2D([], [], marker=marker, color=colour, ls="", label=names[kind], ms=5)
-            )
-    cats = [c for c in RESPONSE_COLOURS if any(b.category == c for b in items.badges)]
-    for c in cats:
-        handles.append(Patch(facecolor=RESPONSE_COLOURS[c][0], label=f"{c} response"))
-    if any(f.approximate for f in items.flags) or any(b.approximate for b in items.badges):
-        handles.append(Line2D([], [], color="#555555", ls="--", lw=0.8, label="approximate time"))
-    ncol = min(len(handles), 6 if width_in >= 9.5 else 4) or 1
-    legend_rows = math.ceil(len(handles) / ncol)
-    bottom_in = AXIS_IN + LEGEND_ROW_IN * legend_rows + 0.08
-    if title is None:
-        title = f"{case.pseudonym}: treatment timeline"
-    top_in = TOP_IN if title else 0.2  # without a title, room for the decision-point label
-    height_in = top_in + bottom_in + total * LINE_PT / 72.0
-    fig = Figure(figsize=(width_in, height_in))
+    lay = layout(case, decision_month=decision_month, title=title, width_in=width_in)
+    fig = Figure(figsize=(lay.width_in, lay.height_in))
+    plot_h = lay.total * LINE_PT / 72.0
     ax = fig.add_axes(
         (
-            LEFT_IN / width_in,
-            bottom_in / height_in,
-            axes_w_in / width_in,
-            total * LINE_PT / 72.0 / height_in,
+            LEFT_IN / lay.width_in,
+            lay.bottom_in / lay.height_in,
+            (lay.width_in - LEFT_IN - RIGHT_IN) / lay.width_in,
+            plot_h / lay.height_in,
         )
     )
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(0, total)
+    band = _draw_frame(ax, lay)
+    _draw_bars(ax, lay, band["therapy"])
+    _draw_badges(ax, lay)
+    _draw_flags(ax, lay, band)
+    _draw_decision(ax, lay)
+    _draw_legend(fig, lay)
+    if lay.title:
+        fig.text(
+            LEFT_IN / lay.width_in,
+            1 - 0.12 / lay.height_in,
+            lay.title,
+            ha="left",
+            va="top",
+            fontsize=FONT + 2.5,
+            fontweight="bold",
+            parse_math=False,
+        )
+    return fig
+
+
+def _draw_frame(ax: Axes, lay: Layout) -> dict[Lane, str]:
+    """Axis, month grid, lane bands and titles; returns each lane's background colour."""
+    from matplotlib.patches import Rectangle
+
+    ax.set_xlim(lay.xmin, lay.xmax)
+    ax.set_ylim(0, lay.total)
     ax.set_yticks([])
-    for s in ("left", "right", "top"):
-        ax.spines[s].set_visible(False)
-    step = _tick_step(span)
-    ticks = [step * k for k in range(math.ceil(xmin / step), math.floor(xmax / step) + 1)]
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    step = _tick_step(lay.x_end - lay.items.first)
+    ticks = [step * k for k in range(math.ceil(lay.xmin / step), math.floor(lay.xmax / step) + 1)]
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=FONT)
     ax.set_xlabel("Months from diagnosis", fontsize=FONT + 0.5)
     for t in ticks:
         ax.axvline(t, color="#e6e6e6", lw=0.6, zorder=0)
-
-    # lane bands and titles
     band: dict[Lane, str] = {}
-    for k, (lane, geom) in enumerate(sorted(used.items(), key=lambda kv: kv[1].bottom)):
-        band[lane] = BAND if k % 2 == 0 else "white"
+    for k, geom in enumerate(sorted(lay.lanes.values(), key=lambda g: g.bottom)):
+        band[geom.lane] = BAND if k % 2 == 0 else "white"
         if k % 2 == 0:
             ax.add_patch(
                 Rectangle(
-                    (xmin, geom.bottom),
-                    xmax - xmin,
+                    (lay.xmin, geom.bottom),
+                    lay.span,
                     geom.height,
                     facecolor=BAND,
                     edgecolor="none",
@@ -761,8 +853,8 @@ def draw_timeline(
         ax.axhline(geom.bottom, color="#c8c8c8", lw=0.6, zorder=0.5)
         ax.text(
             -0.012,
-            (geom.bottom + geom.height / 2) / total,
-            LANE_TITLES[lane],
+            (geom.bottom + geom.height / 2) / lay.total,
+            LANE_TITLES[geom.lane],
             transform=ax.transAxes,
             ha="right",
             va="center",
@@ -772,70 +864,83 @@ def draw_timeline(
             parse_math=False,
             linespacing=1.1,
         )
+    return band
 
-    # therapy bars
-    therapy = used["therapy"]
-    row_base = [therapy.bottom + 0.4 + sum(row_h[:r]) for r in range(n_rows)]
+
+def _backing(ax: Axes, left: float, right: float, bottom: float, top: float, colour: str) -> None:
+    """A box of the lane's colour behind a label, so that grid and decision lines pass behind
+    the text (no leader line crosses a label, by the packing)."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(
+        Rectangle(
+            (left, bottom), right - left, top - bottom, facecolor=colour, edgecolor="none", zorder=5
+        )
+    )
+
+
+def _draw_bars(ax: Axes, lay: Layout, background: str) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    therapy = lay.lanes["therapy"]
+    row_base = [
+        therapy.bottom + 0.4 + sum(lay.bar_row_heights[:r]) for r in range(len(lay.bar_row_heights))
+    ]
     colours: dict[tuple[str, ...], tuple[str, str]] = {}
-    for bar, (start, end, where, w, h), r in zip(items.bars, bar_geom, bar_row, strict=True):
+    pad = BADGE_PAD_PT * lay.mpp
+    for bar, g in zip(lay.items.bars, lay.bars, strict=True):
         fill, edge = colours.setdefault(bar.regimen, BAR_COLOURS[len(colours) % len(BAR_COLOURS)])
-        y0 = row_base[r]
+        y0 = row_base[g.row]
         ax.add_patch(
             FancyBboxPatch(
-                (start, y0),
-                end - start,
-                h,
-                boxstyle=f"round,pad=0,rounding_size={2.5 * mpp}",
+                (g.start, y0),
+                g.end - g.start,
+                g.height,
+                boxstyle=f"round,pad=0,rounding_size={2.5 * lay.mpp}",
                 facecolor=fill,
                 edgecolor=edge,
                 lw=0.9,
                 zorder=2,
-                mutation_aspect=aspect,
+                mutation_aspect=lay.aspect,
             )
         )
         if bar.end is None:  # open-ended: an arrow at the end
             ax.annotate(
                 "",
-                xy=(end + 0.9 * (xmax - x_end), y0 + h / 2),
-                xytext=(end, y0 + h / 2),
+                xy=(g.end + 0.9 * (lay.xmax - lay.x_end), y0 + g.height / 2),
+                xytext=(g.end, y0 + g.height / 2),
                 arrowprops={"arrowstyle": "-|>", "color": edge, "lw": 1.2},
                 zorder=2,
             )
-        pad = BADGE_PAD_PT * mpp
-        if where == "inside":
-            _draw_lines(ax, start + pad, y0 + h - 0.8, bar.lines, "left")
-        else:
-            left = start + pad if where == "above-left" else end - pad - (w - 2 * pad)
-            ax.add_patch(  # a backing, as for flags
-                Rectangle(
-                    (left - mpp, y0 + h + 0.15),
-                    w - 2 * pad + 2 * mpp,
-                    len(bar.lines),
-                    facecolor=band["therapy"],
-                    edgecolor="none",
-                    zorder=5,
-                )
-            )
-            _draw_lines(ax, left, y0 + h + len(bar.lines) - 0.35, bar.lines, "left")
+        if g.label == "inside":
+            _draw_lines(ax, g.start + pad, y0 + g.height - 0.8, bar.lines, "left")
+            continue
+        text_w = g.label_width - 2 * pad
+        left = g.start + pad if g.label == "above-left" else g.end - pad - text_w
+        top = y0 + g.height + 0.15 + len(bar.lines)
+        _backing(ax, left - lay.mpp, left + text_w + lay.mpp, top - len(bar.lines), top, background)
+        _draw_lines(ax, left, top - 0.5, bar.lines, "left")
 
-    # badges
-    for i, bd in enumerate(items.badges):
-        geom = used[bd.lane]
-        w = badge_w[i]
-        yb = geom.bottom + 0.5 + 1.6 * badge_rows[i]
+
+def _draw_badges(ax: Axes, lay: Layout) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    for i, bd in enumerate(lay.items.badges):
+        w = lay.badge_widths[i]
+        yb = lay.lanes[bd.lane].bottom + 0.5 + 1.6 * lay.badge_rows[i]
         face, ink = RESPONSE_COLOURS.get(bd.category, ("#999999", "white"))
         ax.add_patch(
             FancyBboxPatch(
                 (bd.month - w / 2, yb),
                 w,
                 1.25,
-                boxstyle=f"round,pad=0,rounding_size={3.5 * mpp}",
+                boxstyle=f"round,pad=0,rounding_size={3.5 * lay.mpp}",
                 facecolor=face,
                 edgecolor="#333333" if bd.approximate else face,
                 lw=0.8,
                 ls="--" if bd.approximate else "-",
                 zorder=4,
-                mutation_aspect=aspect,
+                mutation_aspect=lay.aspect,
             )
         )
         ax.text(
@@ -851,17 +956,19 @@ def draw_timeline(
             parse_math=False,
         )
 
-    # flags
-    for i, f in enumerate(items.flags):
-        geom = used[f.lane]
-        p = placements[i]
-        base = geom.bottom + 0.5 + geom.badge_height
+
+def _draw_flags(ax: Axes, lay: Layout, band: dict[Lane, str]) -> None:
+    gap = GLYPH_GAP_PT * lay.mpp
+    for i, f in enumerate(lay.items.flags):
+        geom = lay.lanes[f.lane]
+        p = lay.flags[i]
+        base = geom.flag_base
         marker, colour = FLAG_STYLE[f.kind]
         colour = f.colour or colour
-        y_top = base + p.top - 0.5  # the centre of the label's first line
+        y_first = base + p.top - 0.5  # the centre of the label's first line
         ax.plot(
             [f.month, f.month],
-            [geom.bottom + 0.15, y_top],
+            [geom.bottom + 0.15, y_first],
             color=colour,
             lw=0.7,
             ls=(0, (2, 1.5)) if f.approximate else "-",
@@ -870,7 +977,7 @@ def draw_timeline(
         )
         ax.plot(
             [f.month],
-            [y_top],
+            [y_first],
             marker=marker,
             color=colour,
             ms=6.5 if marker == "*" else 4.5,
@@ -878,64 +985,82 @@ def draw_timeline(
             markeredgecolor="white",
             markeredgewidth=0.4,
         )
-        gap = GLYPH_GAP_PT * mpp
-        # a backing of the lane's colour, so grid and decision lines pass behind the text
-        # (no pole crosses a label, by the packing)
-        text_left = f.month + gap if p.side == "right" else p.left
-        text_right = p.right if p.side == "right" else f.month - gap
-        ax.add_patch(
-            Rectangle(
-                (text_left - 1.0 * mpp, base + p.bottom),
-                text_right - text_left + 2.0 * mpp,
-                p.top - p.bottom,
-                facecolor=band[f.lane],
-                edgecolor="none",
-                zorder=5,
-            )
+        if p.side == "right":
+            text_left, text_right = f.month + gap, p.right
+        else:
+            text_left, text_right = p.left, f.month - gap
+        _backing(
+            ax,
+            text_left - lay.mpp,
+            text_right + lay.mpp,
+            base + p.bottom,
+            base + p.top,
+            band[f.lane],
         )
         if p.side == "right":
-            _draw_lines(ax, f.month + gap, y_top, f.lines, "left")
+            _draw_lines(ax, text_left, y_first, f.lines, "left")
         else:
-            _draw_lines(ax, f.month - gap, y_top, f.lines, "right")
+            _draw_lines(ax, text_right, y_first, f.lines, "right")
 
-    if decision_month is not None:
-        ax.axvline(decision_month, color="#c0392b", lw=0.9, ls=(0, (4, 2)), zorder=1)
-        ax.text(
-            decision_month,
-            total,
-            f" decision point (month {round(decision_month, 1):g}) "
-            if decision_month < xmin + 0.7 * (xmax - xmin)
-            else f"decision point (month {round(decision_month, 1):g}) ",
-            ha="left" if decision_month < xmin + 0.7 * (xmax - xmin) else "right",
-            va="bottom",
-            fontsize=FONT,
-            color="#c0392b",
-            parse_math=False,
-            clip_on=False,
-        )
 
+def _draw_decision(ax: Axes, lay: Layout) -> None:
+    m = lay.decision_month
+    if m is None:
+        return
+    ax.axvline(m, color="#c0392b", lw=0.9, ls=(0, (4, 2)), zorder=1)
+    on_right = m < lay.xmin + 0.7 * lay.span  # the label to the right of the line
+    ax.text(
+        m,
+        lay.total,
+        f" decision point (month {round(m, 1):g}) ",
+        ha="left" if on_right else "right",
+        va="bottom",
+        fontsize=FONT,
+        color="#c0392b",
+        parse_math=False,
+        clip_on=False,
+    )
+
+
+LEGEND_NAMES: dict[str, str] = {
+    "diagnosis": "diagnosis",
+    "surgery": "surgery",
+    "radiotherapy": "radiotherapy (dose/fractions)",
+    "clinical": "clinical event",
+    "specimen": "specimen & tests",
+    "adverse_event": "adverse event",
+    "approximate": "approximate time",
+}
+
+
+def _draw_legend(fig: Figure, lay: Layout) -> None:
+    from matplotlib.artist import Artist
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Artist] = []
+    for entry in lay.legend:
+        if entry in FLAG_STYLE:
+            marker, colour = FLAG_STYLE[entry]
+            handles.append(
+                Line2D([], [], marker=marker, color=colour, ls="", label=LEGEND_NAMES[entry], ms=5)
+            )
+        elif entry in RESPONSE_COLOURS:
+            handles.append(Patch(facecolor=RESPONSE_COLOURS[entry][0], label=f"{entry} response"))
+        else:
+            handles.append(
+                Line2D([], [], color="#555555", ls="--", lw=0.8, label=LEGEND_NAMES[entry])
+            )
     fig.legend(
         handles=handles,
         loc="lower center",
-        ncol=ncol,
+        ncol=lay.legend_columns,
         fontsize=FONT,
         frameon=False,
-        bbox_to_anchor=(0.5 + (LEFT_IN - RIGHT_IN) / (2 * width_in), 0.0),
+        bbox_to_anchor=(0.5 + (LEFT_IN - RIGHT_IN) / (2 * lay.width_in), 0.0),
         handlelength=1.4,
         columnspacing=1.2,
     )
-    if title:
-        fig.text(
-            LEFT_IN / width_in,
-            1 - 0.12 / height_in,
-            title,
-            ha="left",
-            va="top",
-            fontsize=FONT + 2.5,
-            fontweight="bold",
-            parse_math=False,
-        )
-    return fig
 
 
 def _draw_lines(ax: Axes, x: float, y_first: float, lines: Sequence[Line], ha: str) -> None:
