@@ -1,0 +1,168 @@
+"""``tkiresist serve`` and ``tkiresist user ...``: the web application's commands.
+
+:func:`serve` and :data:`user_app` are mounted by :mod:`tkiresist.cli`. Only typer is imported
+here; FastAPI, uvicorn, SQLAlchemy and argon2 are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from tkiresist.errors import TkiResistError
+
+EXIT_BAD_INPUT = 2
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="TKIRESIST_DB",
+        help="Database URL (sqlite:///path, postgresql://user@host/db) or a SQLite file path. "
+        "Default: registry.sqlite in the user's data directory.",
+    ),
+]
+
+user_app = typer.Typer(
+    name="user",
+    help="Accounts of the web application (tkiresist serve).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(exc: TkiResistError) -> typer.Exit:
+    for problem in exc.problems:
+        typer.echo("error: " + " ".join(str(problem).split()), err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _who() -> str:
+    from tkiresist.registry.importers import current_user
+
+    return f"cli:{current_user()}"
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Trust X-Forwarded-Proto/For from the proxy at 127.0.0.1 (TLS terminated there)."
+        ),
+    ] = False,
+) -> None:
+    """Run the web application (API under /api, pages at /). FOR RESEARCH USE ONLY.
+
+    Create the first admin with `tkiresist user add NAME --role admin` first. Cookies are
+    marked Secure when requests come over https (terminate TLS in a proxy and pass
+    --proxy-headers)."""
+    import uvicorn
+
+    from tkiresist.registry.db import redact
+    from tkiresist.web.context import build_context
+    from tkiresist.web.settings import Settings
+
+    if db is not None:
+        os.environ["TKIRESIST_DB"] = db
+    try:
+        # migrations once, here, before any worker starts
+        ctx = build_context(Settings.from_env())
+    except TkiResistError as exc:
+        raise _fail(exc) from None
+    admins = ctx.store.count_users("admin")
+    where = redact(ctx.registry.url)
+    ctx.registry.close()
+    if admins == 0:
+        typer.echo(
+            "warning: no admin account yet: create one with `tkiresist user add NAME --role admin`",
+            err=True,
+        )
+    typer.echo(f"tkiresist: database {where}; serving on http://{host}:{port}", err=True)
+    uvicorn.run(
+        "tkiresist.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+        log_level="info",
+    )
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        text: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return text
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    role: Annotated[str, typer.Option(help="viewer, curator or admin.")] = "viewer",
+    db: DbOption = None,
+) -> None:
+    """Add a user. The password is asked for (or read from the first line of stdin)."""
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, check_name, check_role, migrate_web
+
+    try:
+        check_name(name)
+        check_role(role)
+        password = _read_password()
+        with open_registry(db) as registry:
+            migrate_web(registry.engine)
+            store = WebStore(registry.engine)
+            user = store.add_user(name, password, role, who=_who())
+            store.audit(_who(), "user.add", user.name, detail={"role": role, "via": "cli"})
+    except TkiResistError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"added {user.role} {user.name!r}")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """List the users."""
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, migrate_web
+
+    try:
+        with open_registry(db) as registry:
+            migrate_web(registry.engine)
+            users = WebStore(registry.engine).list_users()
+    except TkiResistError as exc:
+        raise _fail(exc) from None
+    for u in users:
+        state = "" if u.active else " (inactive)"
+        typer.echo(f"{u.name}\t{u.role}{state}")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    db: DbOption = None,
+) -> None:
+    """Set a user's password (asked for, or read from stdin); their sessions end."""
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, migrate_web
+
+    try:
+        password = _read_password()
+        with open_registry(db) as registry:
+            migrate_web(registry.engine)
+            store = WebStore(registry.engine)
+            store.change_user(name, password=password)
+            store.audit(_who(), "user.change", name, detail={"password": "changed", "via": "cli"})
+    except TkiResistError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"password of {name!r} changed")

@@ -1,0 +1,54 @@
+"""What every request handler needs: the open registry, the web store, the knowledge base and
+the settings. Built once per application by :func:`build_context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tkiresist.web.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import Request
+
+    from tkiresist.knowledge.loader import KnowledgeBase
+    from tkiresist.registry.db import Registry
+    from tkiresist.web.store import WebStore
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    settings: Settings
+    registry: Registry
+    store: WebStore
+    kb: KnowledgeBase
+    shift_secret: bytes | None
+    """None: date-shifted exports are unavailable (set TKIRESIST_SHIFT_SECRET)."""
+
+
+def build_context(settings: Settings) -> Context:
+    """Open (and on first use create) the registry, bring the web tables up to date, load the
+    knowledge base."""
+    from tkiresist.knowledge.loader import load_knowledge_base
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, migrate_web
+
+    registry = open_registry(
+        settings.db_url,
+        migrate=settings.migrate,
+        load_defaults=settings.load_default_datasets,
+    )
+    try:
+        migrate_web(registry.engine)
+        store = WebStore(registry.engine, hasher=settings.password_hasher)
+        kb = load_knowledge_base()
+    except BaseException:
+        registry.close()
+        raise
+    secret = settings.shift_secret.encode("utf-8") if settings.shift_secret else None
+    return Context(settings, registry, store, kb, secret)
+
+
+def context_of(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx

@@ -1,0 +1,1 @@
+"""Alembic migrations of the web application's tables (users, sessions, audit trail)."""

@@ -1,0 +1,1 @@
+"""Revisions of the web tables, oldest first (``w0001``...)."""
