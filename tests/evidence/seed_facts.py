@@ -1,15 +1,17 @@
 """The seed's Table 1 as rows of ``registry_case_facts``, written out by hand for the tests.
 
-Source: Cheung BMF, El Helali A, Leung DKC. Cureus 2025;17:e92202, doi:10.7759/cureus.92202,
-Table 1 (16 cases). One dict per row, in the contract of :mod:`tkiresist.evidence.facts`.
-"Not reported" cells (NA, N/A, blank) are ``None``; "No" post-resistance regimen is ``None``
-with ``combination_egfr_alk`` False. Prior TKIs list EGFR TKIs only (chemotherapy,
-bevacizumab and necitumumab are not TKIs). The first post-resistance regimen is the first
-regimen after the arrow-separated sequence. ``cns_reported`` is True where the CNS column says
-Yes or No.
+Source: Cheung BMF, El Helali A, Leung DKC. Cureus 2025, doi:10.7759/cureus.92202, Table 1
+(16 cases). One dict per row, in the contract of :mod:`tkiresist.evidence.facts`. "Not
+reported" cells (NA, N/A, blank) are ``None``; so is the post-resistance regimen when the table
+says "No", and then ``combination_egfr_alk`` too. Sex is ``male``/``female`` as the registry
+writes it. Text columns keep the table's wording (the registry writes canonical text). Prior
+TKIs list EGFR TKIs only (chemotherapy, bevacizumab and necitumumab are not TKIs). The first
+post-resistance regimen is the first of the arrow-separated sequence. ``cns_reported`` is True
+where the CNS column says Yes or No.
 
-These rows stand in for the registry's bundled dataset ``cheung2025-table1`` until the
-registry builds the table itself; the tests check the numbers the seed reports against them.
+These rows follow the brief's minimal contract (no optional registry columns such as
+``last_egfr_tki``), so the summary's fallbacks are exercised; a test checks them against the
+registry's own import of the seed text.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "1",
         65,
-        "M",
+        "male",
         "ex19del",
         False,
         "Exon 19 del",
@@ -82,7 +84,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "2",
         63,
-        "F",
+        "female",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -105,7 +107,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "3",
         46,
-        "F",
+        "female",
         "uncommon",
         False,
         "L747P",
@@ -128,7 +130,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "4",
         67,
-        "F",
+        "female",
         "l858r",
         True,
         "L858R → T790M",
@@ -151,7 +153,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "5",
         61,
-        "M",
+        "male",
         "l858r",
         False,
         "L858R",
@@ -174,7 +176,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "6",
         68,
-        "M",
+        "male",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -197,7 +199,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "7",
         62,
-        "M",
+        "male",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -220,7 +222,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "8",
         60,
-        "F",
+        "female",
         "l858r",
         False,
         "L858R",
@@ -243,7 +245,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "9",
         46,
-        "F",
+        "female",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -266,7 +268,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "10",
         57,
-        "F",
+        "female",
         "ex19del",
         True,
         "Exon 19 deletion → T790M",
@@ -289,7 +291,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "11",
         65,
-        "F",
+        "female",
         "ex19del",
         True,
         "Exon 19 deletion → T790M",
@@ -312,7 +314,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "12",
         59,
-        "M",
+        "male",
         "l858r",
         True,
         "L858R → T790M",
@@ -335,7 +337,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "13",
         60,
-        "F",
+        "female",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -360,7 +362,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "14",
         78,
-        "F",
+        "female",
         "ex19del",
         False,
         "Exon 19 deletion",
@@ -383,7 +385,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "15",
         60,
-        "F",
+        "female",
         "ex19del",
         True,
         "Exon 19 deletion + T790M (de novo)",
@@ -406,7 +408,7 @@ _ROWS: tuple[tuple[Any, ...], ...] = (
     (
         "16",
         42,
-        "F",
+        "female",
         "l858r",
         False,
         "L858R",
@@ -478,7 +480,7 @@ def rows(dataset: str = DATASET) -> list[dict[str, Any]]:
                 "interval_censored": False if interval is not None else None,
                 "post_regimen_text": post_text,
                 "first_post_regimen": first,
-                "combination_egfr_alk": combo,
+                "combination_egfr_alk": combo if first is not None else None,
                 "best_response": resp,
                 "grade3_any": g3,
                 "grade3_text": g3_text,

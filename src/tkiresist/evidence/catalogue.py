@@ -18,7 +18,7 @@ the less obvious statistics are in :data:`DEFINITIONS` and in the summary module
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -79,6 +79,40 @@ TRUE = Predicate("TRUE")
 _ASSESSED = "best_response IN ('CR', 'PR', 'SD', 'PD')"
 COMBINATION_SQL = "combination_egfr_alk IS TRUE"
 _PARTNERS = "alk_partners IS NOT NULL"
+#: Indexes on ``registry_case_facts`` that make :func:`~tkiresist.evidence.summary.summarize`
+#: a few streaming index scans (no sort) on SQLite: name suffix -> columns, in order. The
+#: summary's GROUP BY lists these columns in this order; the registry's migrations create them.
+EVIDENCE_INDEXES: Final[Mapping[str, tuple[str, ...]]] = {
+    "cube": (
+        "dataset",
+        "prior_tkis",
+        "alk_partners",
+        "first_post_regimen",
+        "combination_egfr_alk",
+        "best_response",
+        "grade3_any",
+        "last_egfr_tki",
+        "grade3_on_first_post_regimen",
+    ),
+    # the interval's columns first; the rest make it cover the one-scan counts query too
+    "interval": (
+        "dataset",
+        "interval_months",
+        "interval_censored",
+        "egfr_baseline",
+        "egfr_t790m",
+        "osimertinib_exposed",
+        "cns_reported",
+        "cns_involved",
+        "sex",
+    ),
+    "age": ("dataset", "age"),
+}
+
+#: the registry's own attribution of grade >=3 events (used when the table has the column)
+GRADE3_ON_FIRST: Final = "grade3_on_first_post_regimen"
+#: the registry's EGFR TKI at resistance (used when the table has the column)
+LAST_TKI: Final = "last_egfr_tki"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +254,7 @@ FIXED: tuple[_Fixed, ...] = (
         "Age and sex",
         "Male",
         "with sex reported",
-        _p("sex = 'M'"),
+        _p("sex = 'male'"),
         _p("sex IS NOT NULL"),
         evidence=("sex",),
     ),
@@ -229,7 +263,7 @@ FIXED: tuple[_Fixed, ...] = (
         "Age and sex",
         "Female",
         "with sex reported",
-        _p("sex = 'F'"),
+        _p("sex = 'female'"),
         _p("sex IS NOT NULL"),
         evidence=("sex",),
     ),
@@ -311,7 +345,7 @@ FIXED: tuple[_Fixed, ...] = (
         _p(f"{COMBINATION_SQL} AND grade3_any IS TRUE"),
         _p(f"{COMBINATION_SQL} AND grade3_any IS NOT NULL"),
         "count",
-        ("first_post_regimen", "grade3_text"),
+        ("first_post_regimen", "grade3_text", GRADE3_ON_FIRST),
         query="cube",
     ),
     _Fixed(
@@ -327,9 +361,6 @@ FIXED: tuple[_Fixed, ...] = (
     ),
 )
 FIXED_BY_ID: Final[Mapping[str, _Fixed]] = {f.id: f for f in FIXED}
-
-#: statistics whose numerator is a subset of their listing predicate (see DEFINITIONS).
-ATTRIBUTED: Final = frozenset({"combination_grade3plus_count"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,14 +613,41 @@ def evidence_columns(stat_id: str) -> tuple[str, ...]:
     return family.evidence if family else ()
 
 
-def case_predicates(stat_id: str) -> tuple[Predicate | None, Predicate]:
-    """SQL conditions selecting the cases of ``stat_id``'s numerator (``None`` for a median,
-    range and the like) and denominator. Raises :class:`EvidenceError` for an unknown id."""
+@dataclass(frozen=True, slots=True)
+class CasePredicates:
+    """The cases of a statistic: its numerator (``None`` for a median, range and the like) and
+    its denominator. ``exact`` is False when the numerator condition selects a superset of the
+    counted cases (grade >=3 events read from text: the count then drops the events attributed
+    to drugs outside the regimen)."""
+
+    numerator: Predicate | None
+    denominator: Predicate
+    exact: bool = True
+
+
+def case_predicates(stat_id: str, columns: Iterable[str] = ()) -> CasePredicates:
+    """SQL conditions selecting the cases of ``stat_id``; ``columns`` are the facts table's
+    columns, so that the registry's optional columns are used when present. Raises
+    :class:`EvidenceError` for an unknown id."""
+    have = frozenset(columns)
+    num, den, exact = _case_predicates(stat_id, have)
+    return CasePredicates(num, den, exact)
+
+
+def _case_predicates(
+    stat_id: str, have: frozenset[str]
+) -> tuple[Predicate | None, Predicate, bool]:
+    if stat_id == "combination_grade3plus_count" and GRADE3_ON_FIRST in have:
+        return (
+            _p(f"{COMBINATION_SQL} AND {GRADE3_ON_FIRST} IS TRUE"),
+            _p(f"{COMBINATION_SQL} AND {GRADE3_ON_FIRST} IS NOT NULL"),
+            True,
+        )
     if stat_id in FIXED_BY_ID:
         fixed = FIXED_BY_ID[stat_id]
-        return fixed.numerator, fixed.denominator
+        return fixed.numerator, fixed.denominator, stat_id != "combination_grade3plus_count"
     if stat_id in NUMERIC_BY_ID:
-        return None, NUMERIC_BY_ID[stat_id].denominator
+        return None, NUMERIC_BY_ID[stat_id].denominator, True
     family = dynamic_family(stat_id)
     if family is None:
         raise EvidenceError(f"unknown statistic {stat_id!r}", Location(field="statistic"))
@@ -600,22 +658,25 @@ def case_predicates(stat_id: str) -> tuple[Predicate | None, Predicate]:
         drug = _drug_from_slug(key)
         assert drug is not None
         num = Predicate(list_member_sql("prior_tkis", "d0"), {"d0": list_member_pattern(drug)})
-        return num, _p("prior_tkis IS NOT NULL")
+        return num, _p("prior_tkis IS NOT NULL"), True
     if family.name == "tki_at_resistance":
         drug = _drug_from_slug(key)
         assert drug is not None
+        if LAST_TKI in have:
+            num = Predicate(f"{LAST_TKI} = :d0", {"d0": drug})
+            return num, _p(f"{LAST_TKI} IS NOT NULL"), True
         num = Predicate(list_last_sql("prior_tkis", "d0"), {"d0": list_last_pattern(drug)})
-        return num, _p("prior_tkis IS NOT NULL")
+        return num, _p("prior_tkis IS NOT NULL"), True
     if family.name.startswith("partner"):
         gene = _gene_from_slug(key)
         assert gene is not None
         num = Predicate(list_member_sql("alk_partners", "g0"), {"g0": list_member_pattern(gene)})
-        return num, _p(_PARTNERS)
+        return num, _p(_PARTNERS), True
     drugs = _drugs_from_slug(key)
     assert drugs is not None
     regimen = Predicate("first_post_regimen = :r0", {"r0": " + ".join(drugs)})
     if family.name == "regimen":
-        return regimen, _p("first_post_regimen IS NOT NULL")
+        return regimen, _p("first_post_regimen IS NOT NULL"), True
     assessed = regimen.and_(_p(_ASSESSED))
     wanted = "('CR', 'PR')" if family.name == "regimen_orr" else "('CR', 'PR', 'SD')"
-    return regimen.and_(_p(f"best_response IN {wanted}")), assessed
+    return regimen.and_(_p(f"best_response IN {wanted}")), assessed, True

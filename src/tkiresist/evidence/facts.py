@@ -34,13 +34,24 @@ ColumnKind = Literal["text", "vocab", "bool", "int", "float", "list"]
 
 @dataclass(frozen=True, slots=True)
 class FactColumn:
-    """One column of the facts table as evidence synthesis reads it."""
+    """One column of the facts table as evidence synthesis reads it.
+
+    ``required`` columns are the contract; the others are used when the table has them (the
+    registry's table does) and otherwise derived or left out.
+    """
 
     name: str
     kind: ColumnKind
     meaning: str
     vocabulary: tuple[str, ...] = ()
     required: bool = True
+
+
+#: Other spellings accepted for vocabulary terms (in filters and claims files).
+VOCABULARY_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
+    "sex": {"m": "male", "f": "female"},
+    "egfr_baseline": {"exon19del": "ex19del", "ex19": "ex19del", "l858r": "l858r"},
+}
 
 
 _COLUMNS: tuple[FactColumn, ...] = (
@@ -54,7 +65,10 @@ _COLUMNS: tuple[FactColumn, ...] = (
         required=False,
     ),
     FactColumn("age", "int", "age in years"),
-    FactColumn("sex", "vocab", "sex", ("M", "F")),
+    FactColumn("status", "vocab", "curation status", ("draft", "reviewed"), required=False),
+    FactColumn("study", "text", "the cited study as written", required=False),
+    FactColumn("needs_curation", "bool", "the case has cells to curate", required=False),
+    FactColumn("sex", "vocab", "sex", ("female", "male", "other")),
     FactColumn(
         "egfr_baseline",
         "vocab",
@@ -64,11 +78,24 @@ _COLUMNS: tuple[FactColumn, ...] = (
     FactColumn("egfr_t790m", "bool", "T790M present at any time in the EGFR history"),
     FactColumn("egfr_history_text", "text", "the EGFR history as the source wrote it"),
     FactColumn("prior_tkis", "list", "EGFR TKIs before resistance, generic names in order"),
+    FactColumn(
+        "last_egfr_tki",
+        "text",
+        "the EGFR TKI at resistance (without the column: the last prior TKI)",
+        required=False,
+    ),
     FactColumn("osimertinib_exposed", "bool", "osimertinib among the prior TKIs"),
     FactColumn("tki_generations", "text", "generations of the prior TKIs"),
     FactColumn("alk_partners", "list", "5' partner genes of the ALK fusion(s), e.g. EML4,STRN"),
     FactColumn("n_alk_fusions", "int", "number of distinct ALK fusions"),
     FactColumn("eml4_any", "bool", "an EML4::ALK fusion among the fusions"),
+    FactColumn(
+        "partner_class",
+        "vocab",
+        "eml4 (EML4 only), uncommon (non-EML4 only), both, unknown",
+        ("eml4", "uncommon", "both", "unknown"),
+        required=False,
+    ),
     FactColumn("uncommon_partner_any", "bool", "a partner other than EML4 among the fusions"),
     FactColumn("interval_months", "float", "months from the start of the line to resistance"),
     FactColumn("interval_censored", "bool", "still on treatment: the interval is a lower bound"),
@@ -88,6 +115,13 @@ _COLUMNS: tuple[FactColumn, ...] = (
         ("CR", "PR", "SD", "PD"),
     ),
     FactColumn("grade3_any", "bool", "any grade ≥3 adverse event reported"),
+    FactColumn(
+        "grade3_on_first_post_regimen",
+        "bool",
+        "a grade ≥3 event attributed to the first post-resistance regimen (without the column, "
+        "attribution is read from grade3_text)",
+        required=False,
+    ),
     FactColumn("grade3_text", "text", "the grade ≥3 adverse events as the source wrote them"),
     FactColumn("biopsy", "text", "the resistance specimen"),
     FactColumn("testing", "text", "the method(s) that found the fusion"),

@@ -63,8 +63,11 @@ from tkiresist.evidence.catalogue import (
     COMBINATION_SQL,
     DE_NOVO_EML4,
     DEFINITIONS,
+    EVIDENCE_INDEXES,
     FAMILIES,
     FIXED,
+    GRADE3_ON_FIRST,
+    LAST_TKI,
     REQUIRED_IDS,
     RESPONSES,
     Predicate,
@@ -277,6 +280,10 @@ class _CubeRow:
     grade3: bool | None
     grade3_text: str | None
     n: int
+    last_tki: str | None = None
+    """The registry's EGFR TKI at resistance; ``None`` without the column (then: last prior)."""
+    grade3_on_regimen: bool | None = None
+    """The registry's attribution of grade >=3 events to the first regimen, if it has one."""
 
 
 def _named_drugs(text: str) -> frozenset[str]:
@@ -316,7 +323,9 @@ class _Counts:
                 self.num[stat_id] += n
 
 
-def _summarize_cube(rows: Sequence[_CubeRow]) -> tuple[_Counts, dict[str, int], list[str]]:
+def _summarize_cube(
+    rows: Sequence[_CubeRow], *, registry_last_tki: bool, registry_grade3: bool
+) -> tuple[_Counts, dict[str, int], list[str]]:
     counts = _Counts()
     fam_den: dict[str, int] = defaultdict(int)
     dynamic: list[str] = []
@@ -345,11 +354,12 @@ def _summarize_cube(rows: Sequence[_CubeRow]) -> tuple[_Counts, dict[str, int], 
                 counts.num[dyn(f"partner_{gene.lower()}_case_share")] += n
         if row.prior_tkis is not None:
             fam_den["prior_tki"] += n
-            fam_den["tki_at_resistance"] += n
             for drug in dict.fromkeys(row.prior_tkis):
                 counts.num[dyn(f"prior_tki_{drug_slug(drug)}_exposure_share")] += n
-            if row.prior_tkis:
-                last = row.prior_tkis[-1]
+        last = row.last_tki if registry_last_tki else (row.prior_tkis or (None,))[-1]
+        if (registry_last_tki and last is not None) or (not registry_last_tki and row.prior_tkis):
+            fam_den["tki_at_resistance"] += n
+            if last is not None:
                 counts.num[dyn(f"tki_at_resistance_{drug_slug(last)}_count")] += n
         has_regimen = row.regimen is not None
         assessed = row.response in RESPONSES
@@ -364,12 +374,20 @@ def _summarize_cube(rows: Sequence[_CubeRow]) -> tuple[_Counts, dict[str, int], 
         counts.add("combination_orr", n, row.response in ("CR", "PR"), combo and assessed)
         counts.add("combination_dcr", n, row.response in ("CR", "PR", "SD"), combo and assessed)
         counts.add("grade3plus_any_count", n, row.grade3 is True, row.grade3 is not None)
-        counts.add(
-            "combination_grade3plus_count",
-            n,
-            row.grade3 is True and attributed_to_regimen(row.grade3_text, row.regimen),
-            combo and row.grade3 is not None,
-        )
+        if registry_grade3:
+            counts.add(
+                "combination_grade3plus_count",
+                n,
+                row.grade3_on_regimen is True,
+                combo and row.grade3_on_regimen is not None,
+            )
+        else:
+            counts.add(
+                "combination_grade3plus_count",
+                n,
+                row.grade3 is True and attributed_to_regimen(row.grade3_text, row.regimen),
+                combo and row.grade3 is not None,
+            )
         if row.regimen is not None:
             fam_den["regimen"] += n
             slug = regimen_slug(row.regimen)
@@ -377,6 +395,29 @@ def _summarize_cube(rows: Sequence[_CubeRow]) -> tuple[_Counts, dict[str, int], 
             for suffix, wanted in (("orr", ("CR", "PR")), ("dcr", ("CR", "PR", "SD"))):
                 counts.add(dyn(f"regimen_{slug}_{suffix}"), n, row.response in wanted, assessed)
     return counts, dict(fam_den), dynamic
+
+
+def _grouped(
+    facts: FactsSource, columns: list[str], scope: Predicate, extra: str | None = None
+) -> dict[tuple[Any, ...], int]:
+    """``COUNT(*)`` per combination of ``columns`` (expressions written in this module).
+
+    The query groups by ``dataset`` first, then ``columns``, and the datasets are merged
+    here: so an index ``(dataset, *columns)`` (:data:`EVIDENCE_INDEXES`) serves the query as
+    a streaming scan, with or without a dataset filter. Constant columns (``NULL``) are left
+    out of the query and come back as ``None``.
+    """
+    real = [c for c in columns if c != "NULL"]
+    where = scope.sql if extra is None else f"({scope.sql}) AND {extra}"
+    keys = ", ".join(["dataset", *real])
+    positions = ", ".join(str(i) for i in range(1, len(real) + 2))
+    sql = f"SELECT {keys}, COUNT(*) FROM {facts.table} WHERE {where} GROUP BY {positions}"
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in facts.rows(sql, scope.params):
+        values = iter(row[1:-1])
+        key = tuple(None if c == "NULL" else next(values) for c in columns)
+        out[key] += int(row[-1])
+    return dict(out)
 
 
 def _filter_predicate(dataset: str | None, flt: Filter | None) -> Predicate:
@@ -481,6 +522,12 @@ def summarize(
     facts = open_source(source, table)
     check_columns(facts)
     flt = parse_filter(where) if isinstance(where, str) else where
+    for clause in flt.clauses if flt else ():
+        if clause.column not in facts.columns:
+            raise EvidenceError(
+                f"the facts table has no column {clause.column!r} to filter on",
+                Location(file=facts.description, field="where", column=clause.position + 1),
+            )
     scope = _filter_predicate(dataset, flt)
     tbl = facts.table
 
@@ -498,12 +545,15 @@ def summarize(
     if n_cases == 0 and dataset is not None:
         _raise_unknown_dataset(facts, dataset, flt)
 
-    # 2. cube: open vocabularies.
-    cube_sql = (
-        "SELECT prior_tkis, alk_partners, first_post_regimen, combination_egfr_alk, "
-        "best_response, grade3_any, "
-        f"CASE WHEN {COMBINATION_SQL} AND grade3_any IS TRUE THEN grade3_text END, COUNT(*) "
-        f"FROM {tbl} WHERE {scope.sql} GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    # 2. cube: open vocabularies (columns in the order of EVIDENCE_INDEXES["cube"]).
+    registry_last_tki = LAST_TKI in facts.columns
+    registry_grade3 = GRADE3_ON_FIRST in facts.columns
+    cube_cols = list(EVIDENCE_INDEXES["cube"][1:7])
+    cube_cols.append(LAST_TKI if registry_last_tki else "NULL")
+    cube_cols.append(
+        GRADE3_ON_FIRST
+        if registry_grade3
+        else f"CASE WHEN {COMBINATION_SQL} AND grade3_any IS TRUE THEN grade3_text END"
     )
     cube = [
         _CubeRow(
@@ -513,12 +563,16 @@ def summarize(
             combination=as_bool(r[3]),
             response=None if r[4] is None else str(r[4]).upper(),
             grade3=as_bool(r[5]),
-            grade3_text=None if r[6] is None else str(r[6]),
-            n=int(r[7]),
+            last_tki=None if r[6] is None else str(r[6]),
+            grade3_on_regimen=as_bool(r[7]) if registry_grade3 else None,
+            grade3_text=None if registry_grade3 or r[7] is None else str(r[7]),
+            n=n,
         )
-        for r in facts.rows(cube_sql, scope.params)
+        for r, n in _grouped(facts, cube_cols, scope).items()
     ]
-    cube_counts, fam_den, dynamic = _summarize_cube(cube)
+    cube_counts, fam_den, dynamic = _summarize_cube(
+        cube, registry_last_tki=registry_last_tki, registry_grade3=registry_grade3
+    )
 
     stats: list[Statistic] = []
     for f in FIXED:
@@ -566,11 +620,12 @@ def summarize(
         )
 
     # 3. interval
-    interval_rows = facts.rows(
-        f"SELECT interval_months, interval_censored, COUNT(*) FROM {tbl} "
-        f"WHERE ({scope.sql}) AND interval_months IS NOT NULL GROUP BY 1, 2",
-        scope.params,
-    )
+    interval_rows = [
+        (t, cens, n)
+        for (t, cens), n in _grouped(
+            facts, list(EVIDENCE_INDEXES["interval"][1:3]), scope, "interval_months IS NOT NULL"
+        ).items()
+    ]
     observed = [(float(t), int(c)) for t, cens, c in interval_rows if as_bool(cens) is not True]
     interval = describe([t for t, _ in observed], counts=[c for _, c in observed])
     stats += _distribution_stats(
@@ -614,9 +669,7 @@ def summarize(
         )
 
     # 4. age
-    age_rows = facts.rows(
-        f"SELECT age, COUNT(*) FROM {tbl} WHERE {scope.sql} GROUP BY 1", scope.params
-    )
+    age_rows = [(a, n) for (a,), n in _grouped(facts, ["age"], scope).items()]
     ages = [(None if a is None else float(a), int(c)) for a, c in age_rows]
     age = describe([a for a, _ in ages], counts=[c for _, c in ages])
     stats += _distribution_stats("age", "Age and sex", "years", age, "with age reported")

@@ -37,6 +37,7 @@ from typing import Literal
 from tkiresist.errors import Location, ParseError, TkiResistError
 from tkiresist.evidence.facts import (
     FACT_COLUMNS,
+    VOCABULARY_ALIASES,
     FactColumn,
     list_member_pattern,
     list_member_sql,
@@ -226,13 +227,14 @@ def _check_value(text: str, pos: int, column: FactColumn, op: Op, raw: str) -> S
             raise _error(text, pos, f"a finite number for column {column.name}")
         return int(number) if kind == "int" and number.is_integer() else number
     if kind == "vocab":
+        alias = VOCABULARY_ALIASES.get(column.name, {}).get(raw.lower())
         for term in column.vocabulary:
-            if raw.lower() == term.lower():
+            if raw.lower() == term.lower() or alias == term:
                 return term
         raise _error(text, pos, f"one of {', '.join(column.vocabulary)} for {column.name}")
     if kind == "list" and op == "has":
         return _check_element(text, pos, column, raw)
-    if column.name == "first_post_regimen":
+    if column.name in ("first_post_regimen", "last_egfr_tki"):
         return _canonical_regimen(text, pos, raw)
     return raw
 
