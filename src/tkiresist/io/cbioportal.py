@@ -12,7 +12,9 @@ What an export holds
                                     ``add_global_case_list: true``
 ``data_clinical_patient.txt``       one row per case: AGE (at diagnosis), SEX,
                                     SMOKING_HISTORY, ECOG, HISTOLOGY, STAGE,
-                                    CNS_METASTASIS_AT_DIAGNOSIS, SOURCE_DOI
+                                    CNS_METASTASIS_AT_DIAGNOSIS, SOURCE_DOI, DRIVER_CATEGORY
+                                    (the founding driver's category when the source names
+                                    no variant)
 ``data_clinical_sample.txt``        one row per specimen that was tested: SAMPLE_TYPE
                                     (``primary``, ``metastasis``, ``progression``),
                                     ONCOTREE_CODE, SPECIMEN_TYPE, SPECIMEN_SITE,
@@ -223,6 +225,11 @@ PATIENT_ATTRIBUTES: Final = (
         "BOOLEAN",
     ),
     ClinicalAttribute("SOURCE_DOI", "Source DOI", "Publication the case comes from"),
+    ClinicalAttribute(
+        "DRIVER_CATEGORY",
+        "Declared Driver",
+        "The founding driver as a tkiresist category id, when the source names no variant",
+    ),
 )
 SAMPLE_ATTRIBUTES: Final = (
     ClinicalAttribute("PATIENT_ID", "Patient Identifier", "Identifier of the patient (case id)"),
@@ -468,6 +475,7 @@ def _clinical(b: _Builder, cases: Sequence[Case]) -> None:
                 dx.stage,
                 dx.cns_involvement,
                 case.source.doi if case.source is not None else None,
+                dx.driver,
             ]
         )
     b.files[PATIENT_FILE] = clinical_text(PATIENT_ATTRIBUTES, rows)
