@@ -16,7 +16,7 @@ from tkiresist.errors import FormatError
 from tkiresist.model.case import Case
 from tkiresist.model.interpretation import Interpretation
 from tkiresist.report import write_report
-from tkiresist.report.pdf import _no_fetch
+from tkiresist.report.pdf import html_to_pdf
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("weasyprint") is None,
@@ -58,6 +58,22 @@ def test_pdf_text(seed_pdf: Path, seed_result: Interpretation) -> None:
     assert "A4" in pages
 
 
-def test_typesetting_never_fetches() -> None:
+@pytest.mark.parametrize(
+    "ref",
+    [
+        '<img src="https://example.invalid/x.png">',
+        '<link rel="stylesheet" href="http://example.invalid/s.css">',
+        '<img src="file:///etc/hostname">',
+    ],
+)
+def test_typesetting_refuses_external_resources(ref: str) -> None:
     with pytest.raises(FormatError, match="self-contained"):
-        _no_fetch("https://example.org/font.woff2")
+        html_to_pdf(f"<html><body><p>x</p>{ref}</body></html>")
+
+
+def test_typesetting_reads_data_urls() -> None:
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+        "/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
+    )
+    assert html_to_pdf(f'<html><body><img src="{pixel}"></body></html>').startswith(b"%PDF-")

@@ -18,8 +18,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tkiresist import __version__
 from tkiresist.model.case import Case
@@ -30,6 +31,9 @@ from tkiresist.model.interpretation import (
     TestEvidence,
 )
 from tkiresist.model.timeline import Specimen
+
+if TYPE_CHECKING:
+    import jinja2
 
 FigureFormat = Literal["svg", "png"]
 
@@ -165,6 +169,27 @@ def _pct(value: float | None) -> str:
     return f"{100 * value:.1f}%"
 
 
+@cache
+def _environment() -> jinja2.Environment:
+    """The template environment: autoescape on, undefined names are errors."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tkiresist.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = _pct
+    env.filters["months"] = _months
+    return env
+
+
+def _months(m: float) -> str:
+    return f"{m:.1f}".rstrip("0").rstrip(".")
+
+
 def render_html(
     case: Case,
     result: Interpretation,
@@ -176,22 +201,12 @@ def render_html(
 
     ``figure`` picks how the timeline is embedded: inline SVG (default; sharp, searchable) or
     a PNG data URI. ``generated`` is the date printed as the report's date (default: today)."""
-    import jinja2
     from markupsafe import Markup
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tkiresist.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = _pct
-    env.filters["months"] = lambda m: f"{m:.1f}".rstrip("0").rstrip(".")
     columns = columns_for(case, result)
     svg, png_uri = _figure(case, result, figure)
     trace = sorted(result.trace, key=lambda t: (not t.fired, t.statement))
-    template = env.get_template("report.html.j2")
+    template = _environment().get_template("report.html.j2")
     return template.render(
         case=case,
         r=result,

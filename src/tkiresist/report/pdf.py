@@ -11,38 +11,44 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from tkiresist.errors import FormatError, Location
 from tkiresist.model.case import Case
 from tkiresist.model.interpretation import Interpretation
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """A report is self-contained; refuse to fetch anything while typesetting it."""
-    raise FormatError(
-        f"the report refers to an external resource {url!r}; reports must be self-contained",
-        Location(field="report"),
-    )
+def html_to_pdf(html: str) -> bytes:
+    """Typeset self-contained HTML as PDF. Only ``data:`` URLs may be read; a reference to
+    anything else (http, https, file) raises FormatError instead of being fetched."""
+    try:
+        import weasyprint  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        from weasyprint.urls import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
+            FatalURLFetchingError,
+            URLFetcher,
+        )
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise FormatError(
+            "PDF reports need WeasyPrint 68 or later (pip install 'tkiresist[pdf]'; on Debian "
+            f"also apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}",
+            Location(field="report"),
+        ) from exc
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    try:
+        data = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    except FatalURLFetchingError as exc:
+        raise FormatError(
+            f"a report must be self-contained; it refers to an external resource ({exc})",
+            Location(field="report"),
+        ) from exc
+    assert isinstance(data, bytes)
+    return data
 
 
 def render_pdf(case: Case, result: Interpretation, *, generated: dt.date | None = None) -> bytes:
-    """The report as PDF bytes. Raises FormatError when WeasyPrint is not installed."""
-    try:
-        import weasyprint  # type: ignore[import-untyped, import-not-found, unused-ignore]
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise FormatError(
-            f"PDF reports need WeasyPrint (pip install 'tkiresist[pdf]'; on Debian also "
-            f"apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}",
-            Location(field="report"),
-        ) from exc
+    """The report of ``result`` as PDF bytes. Raises FormatError when WeasyPrint is missing."""
     from tkiresist.report.html import render_html
 
-    html = render_html(case, result, generated=generated, figure="svg")
-    document = weasyprint.HTML(string=html, url_fetcher=_no_fetch, base_url=".")
-    data = document.write_pdf()
-    assert isinstance(data, bytes)
-    return data
+    return html_to_pdf(render_html(case, result, generated=generated, figure="svg"))
 
 
 def write_pdf(
