@@ -323,3 +323,13 @@ def test_json_columns_are_plain_json(db_url: str) -> None:
         raw = conn.execute(select(CaseRow.case_json).where(CaseRow.uid == UID(12))).scalar_one()
     data = json.loads(raw)
     assert data["id"] == UID(12) and data["schema_version"] == "1.0"
+
+
+def test_a_bad_csv_row_late_in_the_file_imports_nothing(db_url: str, tmp_path: Path) -> None:
+    """CSV rows stream into the transaction: a structural error on row 3 still rolls back."""
+    csv = tmp_path / "t.csv"
+    csv.write_text("Case,Age/sex,ALK fusion\n1,50/F,EML4-ALK\n2,51/M,TFG-ALK\n2,52/F,STRN-ALK\n")
+    with open_registry(db_url, load_defaults=False) as reg:
+        with pytest.raises(FormatError, match="row label '2' is used twice"):
+            import_table(reg, csv, source="PMID:1")
+        assert reg.count() == 0 and _rows(reg, HistoryRow) == 0 and _rows(reg, DatasetRow) == 0

@@ -17,13 +17,14 @@ from tkiresist.registry.record import ReportedSummary, SourceRef
 from tkiresist.registry.tables import read_seed_text
 
 EXPECTED = Path(__file__).parent / "data" / "seed_table1_facts.tsv"
-CONTRACT = (
-    "case_uid dataset age sex egfr_baseline egfr_t790m egfr_history_text prior_tkis "
-    "osimertinib_exposed tki_generations alk_partners n_alk_fusions eml4_any "
-    "uncommon_partner_any interval_months interval_censored post_regimen_text first_post_regimen "
-    "combination_egfr_alk best_response grade3_any grade3_text biopsy testing cns_reported "
-    "cns_involved extracranial_sites"
-).split()
+CONTRACT = [
+    *("case_uid", "dataset", "age", "sex", "egfr_baseline", "egfr_t790m", "egfr_history_text"),
+    *("prior_tkis", "osimertinib_exposed", "tki_generations", "alk_partners", "n_alk_fusions"),
+    *("eml4_any", "uncommon_partner_any", "interval_months", "interval_censored"),
+    *("post_regimen_text", "first_post_regimen", "combination_egfr_alk", "best_response"),
+    *("grade3_any", "grade3_text", "biopsy", "testing", "cns_reported", "cns_involved"),
+    "extracranial_sites",
+]
 
 
 def _expected() -> list[dict[str, str]]:
@@ -141,26 +142,37 @@ def test_still_on_treatment_is_censored() -> None:
     assert f.egfr_baseline == "l858r" and f.alk_partners is None and f.partner_class is None
 
 
-def test_an_approximate_time_gives_no_interval() -> None:
-    case = parse_case_text(
-        ONGOING.replace("start: 2023-02-01, stop_reason: ongoing", "start: about 1 months after dx")
-        + "  - {id: s2, type: specimen, time: 9 months after osi, kind: plasma}\n"
-        + "  - {id: t2, type: test, specimen: s2, assay: ngs-rna-fusion,"
-        + " findings: [{alteration: EML4::ALK}]}\n"
+def _with_resistance(start: str, resistance: str) -> str:
+    """ONGOING with osimertinib starting at ``start`` and an EML4::ALK plasma test at
+    ``resistance``."""
+    body = ONGOING.replace("start: 2023-02-01, stop_reason: ongoing", f"start: {start}")
+    return body + (
+        f"  - {{id: s2, type: specimen, time: {resistance}, kind: plasma}}\n"
+        "  - {id: t2, type: test, specimen: s2, assay: ngs-rna-fusion,"
+        " findings: [{alteration: EML4::ALK}]}\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "resistance", "interval"),
+    [
+        ("about 1 months after dx", "9 months after osi", 9.0),  # exact offset from osi
+        ("about 1 months after dx", "about 9 months after osi", None),
+        ("2023-02-01", "2023-11-01", 273 / (365.25 / 12)),  # two full dates
+        ("about 1 months after dx", "2023-11-01", None),  # the start is approximate
+    ],
+)
+def test_interval_only_from_exact_times(
+    start: str, resistance: str, interval: float | None
+) -> None:
+    case = parse_case_text(_with_resistance(start, resistance))
     f = derive_facts(
         uid=case.id, dataset="local", status="draft", source_id="local", source_row=None,
         case=case, reported=ReportedSummary(),
     )  # fmt: skip
-    assert f.interval_months == pytest.approx(9.0)  # osi -> resistance: exact offset
     assert f.biopsy == "liquid" and f.alk_partners == "EML4"
-    approx = parse_case_text(ONGOING.replace("start: 2023-02-01", "start: about 1 months after dx")
-                             .replace(", stop_reason: ongoing", "")
-                             + "  - {id: s2, type: specimen, time: about 9 months after osi,"
-                             + " kind: plasma}\n  - {id: t2, type: test, specimen: s2,"
-                             + " assay: ngs-rna-fusion, findings: [{alteration: EML4::ALK}]}\n")  # fmt: skip
-    g = derive_facts(
-        uid=case.id, dataset="local", status="draft", source_id="local", source_row=None,
-        case=approx, reported=ReportedSummary(),
-    )  # fmt: skip
-    assert g.interval_months is None and g.alk_partners == "EML4"
+    if interval is None:
+        assert f.interval_months is None and f.interval_censored is None
+    else:
+        assert f.interval_months == pytest.approx(interval, abs=1e-3)
+        assert f.interval_censored is False

@@ -152,9 +152,14 @@ def test_testing_invalid() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("No", ()), ("Liver", ("liver",)), ("Liver & bone", ("liver", "bone")),
-     ("Lung, pleural effusion", ("lung", "pleural effusion")), ("Lung, adrenal", ("lung", "adrenal"))],
-)  # fmt: skip
+    [
+        ("No", ()),
+        ("Liver", ("liver",)),
+        ("Liver & bone", ("liver", "bone")),
+        ("Lung, pleural effusion", ("lung", "pleural effusion")),
+        ("Lung, adrenal", ("lung", "adrenal")),
+    ],
+)
 def test_sites(text: str, expected: tuple[str, ...]) -> None:
     assert parse_sites(text) == expected
 

@@ -29,20 +29,21 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
 
 from tkiresist.errors import ConflictError, Location, RegistryError
-from tkiresist.io.casefile import case_to_data
 from tkiresist.model.case import Case
 from tkiresist.registry.facts import CaseFacts, derive_facts
 from tkiresist.registry.models import (
@@ -329,28 +330,36 @@ class _Docs:
     doc: dict[str, Any]
 
 
+def _case_json(case: Case) -> str:
+    """The stored JSON of a case: the case-file form (``case_to_data``: None left out),
+    compact, UTF-8."""
+    return case.model_dump_json(exclude_none=True)
+
+
 def _docs(
     case: Case,
     reported: ReportedSummary,
     flags: Sequence[CurationFlag],
     status: str,
     provenance: Sequence[FieldSource] | None = None,
+    *,
+    with_doc: bool = True,
 ) -> _Docs:
-    case_doc = case_to_data(case)
-    reported_doc = reported.model_dump(mode="json", exclude_none=True)
-    flags_doc = [f.model_dump(mode="json") for f in flags]
-    doc: dict[str, Any] = {
-        "status": status,
-        "case": case_doc,
-        "reported": reported_doc,
-        "flags": flags_doc,
-    }
-    if provenance is not None:
-        doc["provenance"] = {
-            p.field: p.model_dump(mode="json", exclude={"field"}, exclude_none=True)
-            for p in provenance
+    """The JSON texts to store, and (``with_doc``) the document history diffs compare."""
+    case_json = _case_json(case)
+    reported_json = reported.model_dump_json(exclude_none=True)
+    flags_json = _dumps([f.model_dump(mode="json") for f in flags]) if flags else "[]"
+    doc: dict[str, Any] = {}
+    if with_doc:
+        doc = {
+            "status": status,
+            "case": json.loads(case_json),
+            "reported": json.loads(reported_json),
+            "flags": json.loads(flags_json),
         }
-    return _Docs(_dumps(case_doc), _dumps(reported_doc), _dumps(flags_doc), doc)
+        if provenance is not None:
+            doc["provenance"] = _new_provenance(provenance)
+    return _Docs(case_json, reported_json, flags_json, doc)
 
 
 _MISSING: Any = object()
@@ -377,6 +386,11 @@ def diff(old: Any, new: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
     )
 
 
+@lru_cache(maxsize=1024)
+def _paths_json(paths: tuple[str, ...]) -> str:
+    return _dumps(list(paths))
+
+
 def _provenance_rows(uid: str, provenance: Sequence[FieldSource]) -> list[dict[str, Any]]:
     return [
         {
@@ -386,7 +400,7 @@ def _provenance_rows(uid: str, provenance: Sequence[FieldSource]) -> list[dict[s
             "parsed": p.parsed,
             "message": p.message,
             "source_line": p.line,
-            "paths_json": _dumps(list(p.paths)),
+            "paths_json": _paths_json(p.paths),
         }
         for p in provenance
     ]
@@ -761,7 +775,7 @@ class Registry:
                     source = _source(r.source_kind, r.source_id, r.source_table, r.source_row)
                     chunk.append(_facts(r.uid, r.dataset, r.status, source, case, reported, flags))
                 if chunk:
-                    s.execute(insert(FactsRow), chunk)
+                    s.execute(_table(FactsRow), chunk)
                 n += len(chunk)
         return n
 
@@ -769,90 +783,106 @@ class Registry:
 
     def import_abstractions(
         self,
-        items: Sequence[tuple[str, Abstraction]],
+        items: Iterable[tuple[str, Abstraction]],
         *,
         source: SourceRef,
         dataset: str,
         who: str,
         meta: DatasetMeta | None = None,
+        batch: int = 2000,
     ) -> ImportReport:
         """Import rows (row key, abstraction) of one source table in ONE transaction.
 
         Matched by (source id, table, row): a row already imported is left alone when nothing
         changed, updated with history rows when it did (drafts only), and skipped when the case
         was reviewed or deleted since. New rows get a uid ``<dataset slug>-<row slug>``.
-        Any error rolls the whole import back.
+        ``items`` may be a generator: rows are written ``batch`` at a time inside the one
+        transaction, so memory stays flat. Any error, in the rows or the database, rolls the
+        whole import back.
         """
-        report = ImportReport(source=source, dataset=dataset, rows=len(items))
+        report = ImportReport(source=source, dataset=dataset)
         now = _now()
         with self._write() as s:
             self._ensure_dataset(s, meta or DatasetMeta(dataset, source_id=source.id), who)
+            mine = (CaseRow.source_id == source.id) & (CaseRow.source_table == source.table)
             existing = {
                 r.source_row: r
-                for r in s.scalars(
-                    select(CaseRow).where(
-                        CaseRow.source_id == source.id, CaseRow.source_table == source.table
-                    )
+                for r in s.execute(
+                    select(
+                        CaseRow.uid, CaseRow.source_row, CaseRow.status, CaseRow.deleted_at,
+                        CaseRow.case_json, CaseRow.reported_json, CaseRow.flags_json,
+                    ).where(mine)
                 ).all()
-            }
+            }  # fmt: skip
+            stored: dict[str, dict[str, Any]] = {}
+            if existing:
+                prov = s.execute(
+                    select(FieldProvenanceRow).join(
+                        CaseRow, CaseRow.uid == FieldProvenanceRow.case_uid
+                    ).where(mine)
+                ).scalars()  # fmt: skip
+                for p in prov:
+                    stored.setdefault(p.case_uid, {})[p.field] = _stored_provenance(p)
             prefix = (slug(dataset) or "case")[:40].strip("-")
             taken = set(s.scalars(select(CaseRow.uid).where(CaseRow.uid.like(f"{prefix}-%"))).all())
-            cases: list[dict[str, Any]] = []
-            provs: list[dict[str, Any]] = []
-            hist: list[dict[str, Any]] = []
-            facts: list[dict[str, Any]] = []
+            pending = _Pending()
+            seen: set[str] = set()
             for key, item in items:
+                report.rows += 1
+                if key in seen:
+                    raise RegistryError(f"row {key!r} appears twice in one import")
+                seen.add(key)
                 src = source.model_copy(update={"row": key})
                 row = existing.get(key)
                 if row is None:
                     uid = _allocate(prefix, key, taken)
                     case = item.case.model_copy(update={"id": uid})
-                    docs = _docs(case, item.reported, item.flags, "draft")
-                    cases.append(_case_row(uid, dataset, src, "draft", docs, who, now))
-                    provs.extend(_provenance_rows(uid, item.provenance))
-                    hist.append(
+                    docs = _docs(case, item.reported, item.flags, "draft", with_doc=False)
+                    pending.cases.append(_case_row(uid, dataset, src, "draft", docs, who, now))
+                    pending.provs.extend(_provenance_rows(uid, item.provenance))
+                    pending.hist.append(
                         {
                             "case_uid": uid, "version": 1, "changed_at": now, "changed_by": who,
                             "action": "import", "field": "*", "old_json": None, "new_json": None,
                             "reason": f"imported from {src.describe()}",
                         }
                     )  # fmt: skip
-                    facts.append(
+                    pending.facts.append(
                         _facts(uid, dataset, "draft", src, case, item.reported, item.flags)
                     )
                     report.created.append(uid)
                     report.flagged.extend((uid, f) for f in item.flags)
+                    if len(pending.cases) >= batch:
+                        pending.flush(s)
                     continue
                 uid = row.uid
                 if row.deleted_at is not None:
                     report.skipped.append((uid, "deleted in the registry"))
                     continue
                 case = item.case.model_copy(update={"id": uid})
-                old = _record(row, self._provenance(s, uid))
-                if (
-                    _docs(case, item.reported, item.flags, row.status, item.provenance).doc
-                    == _docs(old.case, old.reported, old.flags, row.status, old.provenance).doc
-                ):
+                docs = _docs(case, item.reported, item.flags, row.status, with_doc=False)
+                same = (
+                    (docs.case_json, docs.reported_json, docs.flags_json)
+                    == (row.case_json, row.reported_json, row.flags_json)
+                    and _new_provenance(item.provenance) == stored.get(uid, {})
+                )  # fmt: skip
+                if same:
                     report.unchanged.append(uid)
                     continue
                 if row.status == "reviewed":
                     report.skipped.append((uid, "reviewed: a curator's version is kept"))
                     continue
+                current = s.get(CaseRow, uid)
+                assert current is not None
+                old = _record(current, self._provenance(s, uid))
                 self._change(
-                    s, row, old, case, item.reported, item.flags, row.status, item.provenance,
-                    who=who, action="import", reason=f"re-imported from {src.describe()}",
+                    s, current, old, case, item.reported, item.flags, row.status,
+                    item.provenance, who=who, action="import",
+                    reason=f"re-imported from {src.describe()}",
                 )  # fmt: skip
                 report.updated.append(uid)
                 report.flagged.extend((uid, f) for f in item.flags)
-            batches: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (
-                (CaseRow, cases),
-                (FieldProvenanceRow, provs),
-                (HistoryRow, hist),
-                (FactsRow, facts),
-            )
-            for model, rows in batches:
-                for start in range(0, len(rows), 5000):
-                    s.execute(insert(model), rows[start : start + 5000])
+            pending.flush(s)
         return report
 
     # -- internals -----------------------------------------------------------------------------
@@ -923,11 +953,11 @@ class Registry:
         reason: str | None,
     ) -> None:
         docs = _docs(item.case, item.reported, item.flags, status)
-        s.execute(insert(CaseRow), [_case_row(uid, dataset, source, status, docs, who, now)])
+        s.execute(_table(CaseRow), [_case_row(uid, dataset, source, status, docs, who, now)])
         if item.provenance:
-            s.execute(insert(FieldProvenanceRow), _provenance_rows(uid, item.provenance))
+            s.execute(_table(FieldProvenanceRow), _provenance_rows(uid, item.provenance))
         s.execute(
-            insert(HistoryRow),
+            _table(HistoryRow),
             [{
                 "case_uid": uid, "version": 1, "changed_at": now, "changed_by": who,
                 "action": action, "field": "*", "old_json": None, "new_json": None,
@@ -935,7 +965,7 @@ class Registry:
             }],
         )  # fmt: skip
         s.execute(
-            insert(FactsRow),
+            _table(FactsRow),
             [_facts(uid, dataset, status, source, item.case, item.reported, item.flags)],
         )
 
@@ -969,7 +999,7 @@ class Registry:
             reported_json=after.reported_json, flags_json=after.flags_json,
         )  # fmt: skip
         s.execute(
-            insert(HistoryRow),
+            _table(HistoryRow),
             [
                 {
                     "case_uid": uid, "version": version, "changed_at": now, "changed_by": who,
@@ -983,13 +1013,57 @@ class Registry:
         if provenance is not None:
             s.execute(delete(FieldProvenanceRow).where(FieldProvenanceRow.case_uid == uid))
             if provenance:
-                s.execute(insert(FieldProvenanceRow), _provenance_rows(uid, provenance))
+                s.execute(_table(FieldProvenanceRow), _provenance_rows(uid, provenance))
         s.execute(delete(FactsRow).where(FactsRow.case_uid == uid))
         s.execute(
-            insert(FactsRow),
+            _table(FactsRow),
             [_facts(uid, old.dataset, status, old.source, case, reported, flags)],
         )
         return True
+
+
+@dataclass
+class _Pending:
+    """New rows waiting to be written, table by table (parents first)."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    provs: list[dict[str, Any]] = field(default_factory=list)
+    hist: list[dict[str, Any]] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, s: Session) -> None:
+        batches: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (
+            (CaseRow, self.cases),
+            (FieldProvenanceRow, self.provs),
+            (HistoryRow, self.hist),
+            (FactsRow, self.facts),
+        )
+        for model, rows in batches:
+            if rows:
+                s.execute(_table(model), rows)
+                rows.clear()
+
+
+def _new_provenance(provenance: Sequence[FieldSource]) -> dict[str, Any]:
+    return {
+        p.field: p.model_dump(mode="json", exclude={"field"}, exclude_none=True) for p in provenance
+    }
+
+
+def _stored_provenance(p: FieldProvenanceRow) -> dict[str, Any]:
+    """A stored provenance row in the shape of :func:`_new_provenance`'s values."""
+    out: dict[str, Any] = {"verbatim": p.verbatim, "parsed": p.parsed}
+    if p.message is not None:
+        out["message"] = p.message
+    if p.source_line is not None:
+        out["line"] = p.source_line
+    out["paths"] = json.loads(p.paths_json)
+    return out
+
+
+def _table(model: type[Base]) -> Insert:
+    """A Core INSERT of ``model``'s table: executemany, no primary keys fetched back."""
+    return Base.metadata.tables[model.__tablename__].insert()
 
 
 def _allocate(prefix: str, key: str, taken: set[str]) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 from pydantic import Field
@@ -43,13 +44,32 @@ from tkiresist.model.timeline import (
     TherapyLine,
     event_time,
 )
-from tkiresist.nomenclature.drugs import lookup
+from tkiresist.nomenclature.drugs import Drug
+from tkiresist.nomenclature.drugs import lookup as _lookup
 from tkiresist.registry.record import CurationFlag, ReportedSummary
 
 EgfrBaseline = Literal["ex19del", "l858r", "uncommon", "other"]
 PartnerClass = Literal["eml4", "uncommon", "both", "unknown"]
 
 _RANK: Final = {"CR": 0, "PR": 1, "SD": 2, "non-CR/non-PD": 3, "PD": 4}
+
+
+@lru_cache(maxsize=1024)
+def lookup(generic: str) -> Drug:
+    """The drug of a generic id (cached: facts look the same few drugs up very often)."""
+    return _lookup(generic)
+
+
+@lru_cache(maxsize=4096)
+def _categories(alteration: SequenceVariant) -> frozenset[str]:
+    return categorize(alteration)
+
+
+@lru_cache(maxsize=4096)
+def _format(alteration: SequenceVariant) -> str:
+    from tkiresist.nomenclature.alterations import format_alteration
+
+    return format_alteration(alteration)
 
 
 class CaseFacts(Value):
@@ -211,7 +231,7 @@ def derive_facts(
         ]
     baseline = [a for t in baseline_tests for a in _detected(t) if isinstance(a, SequenceVariant)]
     egfr_base = [a for a in baseline if a.gene == "EGFR"]
-    cats = set().union(*(categorize(a) for a in egfr_base)) if egfr_base else set()
+    cats = set().union(*(_categories(a) for a in egfr_base)) if egfr_base else set()
     egfr_baseline: EgfrBaseline | None = None
     if "egfr_ex19del" in cats:
         egfr_baseline = "ex19del"
@@ -227,7 +247,7 @@ def derive_facts(
         for a in _detected(t)
         if isinstance(a, SequenceVariant) and a.gene == "EGFR"
     ]
-    t790m = [t for t, a in all_egfr if "egfr_t790m" in categorize(a)]
+    t790m = [t for t, a in all_egfr if "egfr_t790m" in _categories(a)]
     t790m_de_novo = any(t in baseline_tests for t in t790m)
 
     # -- resistance point ---------------------------------------------------------------
@@ -456,8 +476,6 @@ def _history_text(
 ) -> str | None:
     """``EGFR exon 19 deletion → EGFR p.T790M``: EGFR variants at baseline, then each later
     test up to the resistance point that adds one."""
-    from tkiresist.nomenclature.alterations import format_alteration
-
     steps: list[list[str]] = []
     seen: set[str] = set()
     limit = tl.at(resistance) if resistance is not None else None
@@ -467,7 +485,7 @@ def _history_text(
         new = []
         for a in _detected(t):
             if isinstance(a, SequenceVariant) and a.gene == "EGFR":
-                name = format_alteration(a)
+                name = _format(a)
                 if name not in seen:
                     seen.add(name)
                     new.append(name)

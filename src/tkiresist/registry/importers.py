@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from tkiresist.errors import Location, ParseError
@@ -45,6 +46,32 @@ def current_user() -> str:
         return "unknown"
 
 
+def iter_abstractions(
+    table: SourceTable,
+    source: SourceRef,
+    *,
+    citation: Citation | None = None,
+    primary_sources: dict[str, PrimarySource] | None = None,
+    label: str | None = None,
+) -> Iterator[tuple[str, Abstraction]]:
+    """Every row of ``table`` as (row key, abstraction), one at a time; cells that fail are
+    flagged inside. ``label`` names the file in provenance (default: ``table.file``)."""
+    for row in table.iter_rows():
+        src = source.model_copy(update={"table": table.name, "row": row.key})
+        yield (
+            row.key,
+            abstract_row(
+                row,
+                case_id="row",  # the registry gives the uid
+                source=src,
+                file=label or table.file,
+                citation=citation,
+                not_reported=table.not_reported,
+                primary_source=(primary_sources or {}).get(row.key),
+            ),
+        )
+
+
 def abstract_table(
     table: SourceTable,
     source: SourceRef,
@@ -53,26 +80,12 @@ def abstract_table(
     primary_sources: dict[str, PrimarySource] | None = None,
     label: str | None = None,
 ) -> list[tuple[str, Abstraction]]:
-    """Every row of ``table`` as (row key, abstraction); cells that fail are flagged inside.
-    ``label`` names the file in provenance (default: ``table.file``)."""
-    out: list[tuple[str, Abstraction]] = []
-    for row in table.rows:
-        src = source.model_copy(update={"table": table.name, "row": row.key})
-        out.append(
-            (
-                row.key,
-                abstract_row(
-                    row,
-                    case_id="row",  # the registry gives the uid
-                    source=src,
-                    file=label or table.file,
-                    citation=citation,
-                    not_reported=table.not_reported,
-                    primary_source=(primary_sources or {}).get(row.key),
-                ),
-            )
+    """:func:`iter_abstractions` as a list."""
+    return list(
+        iter_abstractions(
+            table, source, citation=citation, primary_sources=primary_sources, label=label
         )
-    return out
+    )
 
 
 def parse_source(text: str) -> SourceRef:
@@ -110,7 +123,7 @@ def import_table(
     if citation is None:
         citation = Citation(doi=src.id) if src.kind == "doi" else Citation(pmid=src.id)
     src = src.model_copy(update={"table": parsed.name, "row": None})
-    items = abstract_table(
+    items = iter_abstractions(
         parsed, src, citation=citation, primary_sources=primary_sources, label=label
     )
     return registry.import_abstractions(

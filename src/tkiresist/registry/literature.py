@@ -421,6 +421,7 @@ _METHOD_KIND: Final[Mapping[str, Literal["ngs", "pcr", "ihc", "fish"]]] = {
 }
 
 
+@lru_cache(maxsize=256)
 def _resistance_assay(methods: tuple[str, ...]) -> Assay:
     kinds = {_METHOD_KIND.get(m, "other") for m in methods}
     method = kinds.pop() if len(kinds) == 1 else "other"
@@ -433,8 +434,28 @@ def _resistance_assay(methods: tuple[str, ...]) -> Assay:
     )
 
 
+@lru_cache(maxsize=4096)
 def _after(anchor: str, months: float = 0.0, approximate: bool = True) -> TimePoint:
     return TimePoint(after=anchor, days=months * DAYS_PER_MONTH, approximate=approximate)
+
+
+@lru_cache(maxsize=1024)
+def _agents(drugs: tuple[str, ...]) -> tuple[Agent, ...]:
+    return tuple(Agent(drug=d) for d in drugs)
+
+
+DIAGNOSIS: Final = Diagnosis(
+    id="dx",
+    histology="non-small cell lung cancer",
+    oncotree_code="NSCLC",
+    note="histology as a review table gives it (NSCLC); the subtype is not stated",
+)
+BASELINE_SPECIMEN: Final = Specimen(
+    id="spec-baseline",
+    time=TimePoint(after="dx", days=0.0),
+    kind="other",
+    note="baseline testing at diagnosis; specimen not reported",
+)
 
 
 @dataclass
@@ -539,14 +560,7 @@ def abstract_row(
     cns = r.read("cns_progression", parse_yes_no, ("reported.cns_progression",))
     extracranial = r.read("extracranial_sites", parse_sites, ("reported.extracranial_progression",))
 
-    events: list[AnyEvent] = [
-        Diagnosis(
-            id="dx",
-            histology="non-small cell lung cancer",
-            oncotree_code="NSCLC",
-            note="histology as a review table gives it (NSCLC); the subtype is not stated",
-        )
-    ]
+    events: list[AnyEvent] = [DIAGNOSIS]
     assays: list[Assay] = []
 
     def assay_for(methods: tuple[str, ...] | None) -> str:
@@ -557,14 +571,7 @@ def abstract_row(
 
     egfr_source = r.finding_source("egfr_mutation")
     if history is not None:
-        events.append(
-            Specimen(
-                id="spec-baseline",
-                time=_after("dx", approximate=False),
-                kind="other",
-                note="baseline testing at diagnosis; specimen not reported",
-            )
-        )
+        events.append(BASELINE_SPECIMEN)
         base = history.steps[0]
         events.append(
             MolecularTest(
@@ -590,7 +597,7 @@ def abstract_row(
             TherapyLine(
                 id=line_id,
                 line=k,
-                agents=tuple(Agent(drug=d) for d in regimen.drugs),
+                agents=_agents(regimen.drugs),
                 start=_after(anchor),
                 note=f"before resistance; {NOT_REPORTED_NOTE} (order as listed)",
             )
@@ -664,7 +671,7 @@ def abstract_row(
             TherapyLine(
                 id=line_id,
                 line=offset + k,
-                agents=tuple(Agent(drug=d) for d in regimen.drugs),
+                agents=_agents(regimen.drugs),
                 start=_after(post_anchor),
                 note=f"after resistance; {NOT_REPORTED_NOTE} (order as listed)",
             )

@@ -29,10 +29,10 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -174,17 +174,17 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell: its text exactly as read (fragments joined by one space) and its first line."""
+class Cell(NamedTuple):
+    """One cell: its text exactly as read (fragments joined by one space) and its first line.
+
+    Named tuples, not models: a 100,000-row table has 1.4 million cells."""
 
     text: str
     line: int | None = None
     lines: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One table row: its key (the case label or the row number) and its cells by field."""
 
     key: str
@@ -207,9 +207,18 @@ class SourceTable:
     format: TableFormat
     columns: tuple[str, ...]
     fields: tuple[str | None, ...]
-    rows: tuple[SourceRow, ...]
+    source: Callable[[], Iterator[SourceRow]] = field(repr=False, compare=False)
     not_reported: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+
+    def iter_rows(self) -> Iterator[SourceRow]:
+        """The rows, one at a time (a large CSV is not held as objects). A structural problem
+        in a row (extra cells, a repeated label) raises FormatError when that row is reached."""
+        return self.source()
+
+    @property
+    def rows(self) -> tuple[SourceRow, ...]:
+        """All rows (read again on every access: prefer :meth:`iter_rows` for large tables)."""
+        return tuple(self.source())
 
 
 # --------------------------------------------------------------------------------- mapping
@@ -263,31 +272,29 @@ def _rows_from_records(
     records: Iterable[tuple[int | None, Sequence[str]]],
     fields: tuple[str | None, ...],
     file: str,
-) -> tuple[SourceRow, ...]:
+) -> Iterator[SourceRow]:
     """Rows of a CSV/XLSX table: one record, one row; the key is the label or the row number."""
-    rows: list[SourceRow] = []
     keys: dict[str, int | None] = {}
     n = 0
+    width = len(fields)
+    named = [(i, name) for i, name in enumerate(fields) if name is not None]
     for line, values in records:
         if not any(v.strip() for v in values):
             continue
         n += 1
-        extra = [v for v in values[len(fields) :] if v.strip()]
-        if extra:
-            raise FormatError(
-                f"row has {len(values)} cells, the header {len(fields)}: extra {extra[0]!r}",
-                Location(file, line),
-            )
-        cells = {
-            name: Cell(values[i] if i < len(values) else "", line, (line,) if line else ())
-            for i, name in enumerate(fields)
-            if name is not None
-        }
+        if len(values) > width:
+            extra = [v for v in values[width:] if v.strip()]
+            if extra:
+                raise FormatError(
+                    f"row has {len(values)} cells, the header {width}: extra {extra[0]!r}",
+                    Location(file, line),
+                )
+        lines = (line,) if line else ()
+        cells = {name: Cell(values[i] if i < len(values) else "", line, lines) for i, name in named}
         label = cells.get("case_label")
         key = label.text.strip() if label is not None and label.text.strip() else str(n)
         _unique_key(keys, key, line, file)
-        rows.append(SourceRow(key, line, cells, (line,) if line else ()))
-    return tuple(rows)
+        yield SourceRow(key, line, cells, lines)
 
 
 def _unique_key(keys: dict[str, int | None], key: str, line: int | None, file: str) -> None:
@@ -373,13 +380,14 @@ def read_seed_text(
         _unique_key(keys, row.key, row.line, file)
         rows.append(row)
     name = table or (mapping.table if mapping and mapping.table else None) or caption or "Table"
+    frozen = tuple(rows)
     return SourceTable(
         name=name,
         file=file,
         format="seed-text",
         columns=tuple(headers),
         fields=fields,
-        rows=tuple(rows),
+        source=lambda: iter(frozen),
         not_reported=mapping.not_reported if mapping else (),
     )
 
@@ -429,19 +437,20 @@ def read_csv_table(
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        records = [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise FormatError(f"malformed CSV: {exc}", Location(file, reader.line_num)) from None
-    records = [(ln, row) for ln, row in records if any(c.strip() for c in row)]
-    if not records:
+    records = _csv_records(text, dialect, file)
+    first = next(records, None)
+    if first is None:
         raise FormatError("empty table: expected a header line", Location(file, 1))
-    header_line, headers = records[0]
+    header_line, headers = first
     fields = _map_columns(headers, mapping, file, header_line)
-    rows = _rows_from_records(records[1:], fields, file)
-    if not rows:
+    if next(records, None) is None:
         raise FormatError("the table has a header but no rows", Location(file, header_line))
+
+    def rows() -> Iterator[SourceRow]:
+        body = _csv_records(text, dialect, file)
+        next(body)  # the header
+        return _rows_from_records(body, fields, file)
+
     name = table or (mapping.table if mapping and mapping.table else None) or "Table"
     return SourceTable(
         name=name,
@@ -449,9 +458,25 @@ def read_csv_table(
         format="csv",
         columns=tuple(headers),
         fields=fields,
-        rows=rows,
+        source=rows,
         not_reported=mapping.not_reported if mapping else (),
     )
+
+
+def _csv_records(
+    text: str, dialect: type[csv.Dialect] | csv.Dialect, file: str
+) -> Iterator[tuple[int | None, list[str]]]:
+    """Non-empty CSV records with the line each ends on."""
+    reader = csv.reader(io.StringIO(text), dialect)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FormatError(f"malformed CSV: {exc}", Location(file, reader.line_num)) from None
+        if any(c.strip() for c in row):
+            yield reader.line_num, row
 
 
 XLSX_EXTRA = "xlsx"
@@ -494,9 +519,9 @@ def read_xlsx_table(
         raise FormatError(f"sheet {sheet_name!r} is empty", Location(file))
     header_line, headers = records[0]
     fields = _map_columns(headers, mapping, file, header_line)
-    rows = _rows_from_records(records[1:], fields, file)
-    if not rows:
+    if len(records) < 2:
         raise FormatError("the table has a header but no rows", Location(file, header_line))
+    body = records[1:]
     name = table or (mapping.table if mapping and mapping.table else None) or sheet_name
     return SourceTable(
         name=name,
@@ -504,7 +529,7 @@ def read_xlsx_table(
         format="xlsx",
         columns=tuple(headers),
         fields=fields,
-        rows=rows,
+        source=lambda: _rows_from_records(body, fields, file),
         not_reported=mapping.not_reported if mapping else (),
     )
 
