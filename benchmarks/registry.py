@@ -64,18 +64,14 @@ def write_cases(path: Path, n: int, seed: int = 20250913) -> None:
         out.writerow(HEADER)
         for i in range(1, n + 1):
             interval = rng.choice(("N/A", str(rng.randint(3, 48)), f"{rng.randint(3, 48)}.5"))
-            out.writerow(
-                (
-                    i,
-                    f"Author{rng.randint(1, 500)} et al. ({rng.randint(2010, 2025)}), "
-                    f"Case {rng.randint(1, 40)}",
-                    f"{rng.choice(AGES)}/{rng.choice(SEXES)}",
-                    rng.choice(EGFR), rng.choice(TKIS), rng.choice(FUSIONS), interval,
-                    rng.choice(POST), rng.choice(RESPONSES), rng.choice(GRADE3),
-                    rng.choice(BIOPSY), rng.choice(TESTING), rng.choice(YES_NO),
-                    rng.choice(SITES),
-                )  # fmt: skip
-            )
+            study = f"Author{rng.randint(1, 500)} et al. ({rng.randint(2010, 2025)}), "
+            study += f"Case {rng.randint(1, 40)}"
+            row = [i, study, f"{rng.choice(AGES)}/{rng.choice(SEXES)}"]
+            row += [rng.choice(EGFR), rng.choice(TKIS), rng.choice(FUSIONS), interval]
+            row += [rng.choice(POST), rng.choice(RESPONSES), rng.choice(GRADE3)]
+            row += [rng.choice(BIOPSY), rng.choice(TESTING), rng.choice(YES_NO)]
+            row += [rng.choice(SITES)]
+            out.writerow(row)
 
 
 def main(argv: list[str] | None = None) -> int:
