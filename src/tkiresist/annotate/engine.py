@@ -262,7 +262,18 @@ def _maf_keys(run: _Run, header: TableHeader) -> int:
         raise FormatError(
             "MAF has a header but no data rows", Location(header.file, header.header_line + 1)
         )
+    _warn_empty_samples(run, header, "maf_rows", "Tumor_Sample_Barcode")
     return n
+
+
+def _warn_empty_samples(run: _Run, header: TableHeader, table: str, column: str) -> None:
+    first, count = run.rows(f"SELECT min(rowid), count(*) FROM {table} WHERE s IS NULL")[0]
+    if count:
+        run.warn(
+            f"empty {column} in {count:,} row(s): annotated as one sample without a name "
+            "(no clinical context)",
+            header.loc(_line(header, first), column),
+        )
 
 
 def _check_build(run: _Run, header: TableHeader, table: str) -> None:
@@ -465,6 +476,7 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout) -> int:
               SELECT {_ident(s)} AS s, {key} FROM {_read_csv(header)}"""
     _csv_error(run, header, "SV", lambda: run.sql(sql))
     n = int(run.scalar("SELECT count(*) FROM sv_rows"))
+    _warn_empty_samples(run, header, "sv_rows", s)
     found = run.rows("SELECT k1, k2, min(rowid), count(*) FROM sv_rows GROUP BY k1, k2 ORDER BY 3")
     ctx_cats = context_categories(run.kb)
     rows: list[tuple[object, ...]] = []

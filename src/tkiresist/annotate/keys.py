@@ -93,7 +93,7 @@ CATEGORY_GENES: Final = frozenset(g for c in CATALOGUE.values() for g in c.genes
 _AA1 = "ACDEFGHIKLMNPQRSTVWYU"
 PROTEIN_SUBSTITUTION: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})([{_AA1}X*])"
 """``p.T259A``, ``p.R123*``: canonical as written when the new residue differs."""
-PROTEIN_FRAMESHIFT: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})[{_AA1}X*]?fs(\*[0-9]+|\*\?)?"
+PROTEIN_FRAMESHIFT: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})[{_AA1}X*]?fs(\*[0-9]{{1,9}}|\*\?)?"
 """``p.N139Qfs*5``: canonical form ``p.N139fs``."""
 CDNA_ACCESSION: Final = r"^(ENST[0-9]{11}|N[MR]_[0-9]{1,12})(\.[0-9]{1,4})?:"
 """A transcript prefix dropped before reading a c. change."""
@@ -295,14 +295,15 @@ def fusion_pair(site1: str | None, site2: str | None) -> Annotation:
 
 
 def fusion_text(text: str) -> Annotation:
-    """An OncoKB-style ``Fusion`` cell (``EML4-ALK``, ``NKX2-1::ALK``...)."""
-    from tkiresist.errors import UnknownGeneError
+    """An OncoKB-style ``Fusion`` cell (``EML4-ALK``, ``NKX2-1::ALK``...).
+
+    A cell the fusion grammar cannot read is ``unparsed``, with the grammar's reason (which
+    names a symbol HGNC does not know, when that is why).
+    """
     from tkiresist.nomenclature.fusions import parse_fusions
 
     try:
         report = parse_fusions(text)
-    except UnknownGeneError as exc:
-        return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message(exc))
     except ParseError as exc:
         return Annotation(None, "", RowStatus.UNPARSED, _message(exc))
     names = ", ".join(f.name for f in report.fusions)

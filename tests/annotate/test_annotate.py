@@ -1,0 +1,316 @@
+"""annotate_tables end to end on small real and constructed tables."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.annotate.conftest import (
+    CBIO_SV,
+    GENOME_NEXUS_MAF,
+    ONCOKB_FUSIONS,
+    VCF2MAF_MAF,
+)
+from tkiresist.annotate import OUTPUT_COLUMNS, annotate_tables
+from tkiresist.errors import FormatError
+from tkiresist.knowledge.loader import KnowledgeBase
+
+EX19 = "egfr_classical_sensitising,egfr_ex19del,egfr_mutation,egfr_sensitising"
+L858R = "egfr_classical_sensitising,egfr_l858r,egfr_mutation,egfr_sensitising"
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def data_lines(path: Path) -> list[str]:
+    return [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+
+
+def test_egfr_exon19_delins_from_a_real_maf(tmp_path: Path, fixture_kb: KnowledgeBase) -> None:
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(GENOME_NEXUS_MAF, out=out, kb=fixture_kb)
+    rows = read_rows(out)
+    assert len(rows) == 3
+    egfr = rows[2]
+    assert egfr["HGVSp_Short"] == "p.L747_S752delinsQ"
+    assert egfr["TKIRESIST_ALTERATION"] == "EGFR p.L747_S752delinsQ"
+    assert egfr["TKIRESIST_CATEGORIES"] == EX19
+    # the fixture's exon 19 sensitivity statement: regimen level A; prior therapy unknown
+    assert egfr["TKIRESIST_HIGHEST_SENSITIVE_LEVEL"] == "A"
+    assert egfr["TKIRESIST_HIGHEST_RESISTANCE_LEVEL"] == ""
+    assert egfr["TKIRESIST_STATEMENTS"] == "ex19del-first-line"
+    assert egfr["TKIRESIST_STATUS"] == "annotated"
+    assert egfr["TKIRESIST_ONCOTREE_CODE"] == "NSCLC"
+    assert egfr["TKIRESIST_PRIOR_DRUG_CLASSES"] == ""
+    # the other two rows: a PIK3CA in-frame deletion, and an EGFR splice-region change read
+    # through its c. change (p.X210_splice has no protein change)
+    assert rows[0]["TKIRESIST_ALTERATION"] == "PIK3CA p.V105_E109delinsG"
+    assert rows[0]["TKIRESIST_CATEGORIES"] == "pik3ca_mutation"
+    assert rows[1]["TKIRESIST_ALTERATION"] == "EGFR c.630G>T"
+    assert rows[1]["TKIRESIST_CATEGORIES"] == "egfr_mutation"
+    assert [r["TKIRESIST_STATUS"] for r in rows[:2]] == ["no_match", "no_match"]
+    maf = report.table("maf")
+    assert (maf.rows_in, maf.rows_out) == (3, 3)
+    assert maf.count("annotated") == 1
+    # the empty Tumor_Sample_Barcode is reported, located
+    assert any("Tumor_Sample_Barcode" in str(w) and ":4:17:" in str(w) for w in report.warnings)
+
+
+def test_packaged_knowledge_base_categories(tmp_path: Path) -> None:
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(GENOME_NEXUS_MAF, out=out)
+    egfr = read_rows(out)[2]
+    assert egfr["TKIRESIST_ALTERATION"] == "EGFR p.L747_S752delinsQ"
+    assert egfr["TKIRESIST_CATEGORIES"] == EX19
+    assert report.knowledge_base.startswith("tkiresist knowledge base ")
+
+
+def test_output_is_the_input_line_plus_columns(tmp_path: Path) -> None:
+    out = tmp_path / "out.tsv"
+    annotate_tables(VCF2MAF_MAF, out=out)
+    text = out.read_text(encoding="utf-8").splitlines()
+    src = VCF2MAF_MAF.read_text(encoding="utf-8").splitlines()
+    assert text[0] == src[0] == "#version 2.4"
+    assert text[1] == src[1] + "\t" + "\t".join(OUTPUT_COLUMNS)
+    assert len(text) == len(src)
+    for got, original in zip(text[2:], src[2:], strict=True):
+        assert got.startswith(original + "\t")
+        assert got.count("\t") == original.count("\t") + len(OUTPUT_COLUMNS)
+
+
+def test_unknown_gene_is_kept_and_reported_with_its_line(
+    tmp_path: Path, write_maf: Callable[..., Path], fixture_kb: KnowledgeBase
+) -> None:
+    maf = write_maf(
+        [
+            ("EGFR", "GRCh37", "Missense_Mutation", "S1", "c.2573T>G", "p.L858R"),
+            ("NOTAGENE1", "GRCh37", "Missense_Mutation", "S1", "c.10A>G", "p.K4E"),
+            ("TP53", "GRCh37", "Nonsense_Mutation", "S1", "c.916C>T", "p.R306*"),
+        ]
+    )
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(maf, out=out, kb=fixture_kb)
+    rows = read_rows(out)
+    assert [r["Hugo_Symbol"] for r in rows] == ["EGFR", "NOTAGENE1", "TP53"]
+    unknown = rows[1]
+    assert unknown["TKIRESIST_STATUS"] == "unknown_gene"
+    assert all(unknown[c] == "" for c in OUTPUT_COLUMNS if c not in (
+        "TKIRESIST_STATUS", "TKIRESIST_ONCOTREE_CODE", "TKIRESIST_PRIOR_DRUG_CLASSES"))  # fmt: skip
+    assert rows[0]["TKIRESIST_CATEGORIES"] == L858R
+    assert rows[2]["TKIRESIST_ALTERATION"] == "TP53 p.R306*"
+    warning = next(w for w in report.warnings if "NOTAGENE1" in w.message)
+    # line 1 is '#version 2.4', line 2 the header: the second data row is line 4
+    assert (warning.location.file, warning.location.line) == (str(maf), 4)
+    assert (warning.location.column, warning.location.field) == (1, "Hugo_Symbol")
+    assert report.table("maf").count("unknown_gene") == 1
+
+
+def test_tsv_and_parquet_have_the_same_rows(tmp_path: Path) -> None:
+    tsv, parquet = tmp_path / "out.tsv", tmp_path / "out.parquet"
+    annotate_tables(VCF2MAF_MAF, out=tsv)
+    annotate_tables(VCF2MAF_MAF, out=parquet, fmt="parquet")
+    con = duckdb.connect()
+    from_tsv = con.execute(
+        f"SELECT * FROM read_csv('{tsv}', delim='\t', skip=1, header=true, quote='', "
+        "escape='', all_varchar=true)"
+    ).fetchall()
+    from_parquet = con.execute(f"SELECT * FROM '{parquet}'").fetchall()
+    assert len(from_tsv) == len(from_parquet) == 25
+
+    def norm(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+        return [tuple("" if v is None else v for v in r) for r in rows]
+
+    assert norm(from_tsv) == norm(from_parquet)
+    meta = dict(con.execute(f"SELECT key, value FROM parquet_kv_metadata('{parquet}')").fetchall())
+    assert meta[b"comments"] == b"#version 2.4"
+    assert meta[b"tkiresist_knowledge_base"].startswith(b"tkiresist knowledge base")
+
+
+def test_row_order_and_count_over_many_rows(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+    genes = ["EGFR", "TP53", "KRAS", "RUNX1", "NOTAGENE1", "PIK3CA", "BRAF"]
+    changes = ["p.L858R", "p.R175H", "p.G12C", "p.L429R", "p.K4E", "p.E545K", "p.V600E"]
+    rows = [
+        (genes[i % 7], "GRCh38", "Missense_Mutation", f"S{i % 997}", "", changes[(i * 3) % 7])
+        for i in range(9000)
+    ]
+    maf = write_maf(rows)
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(maf, out=out)
+    got = data_lines(out)[1:]
+    assert len(got) == 9000 == report.table("maf").rows_out
+    src = data_lines(maf)[1:]
+    assert all(g.startswith(s + "\t") for g, s in zip(got, src, strict=True))
+    annotated = read_rows(out)
+    for row in annotated:
+        if row["TKIRESIST_STATUS"] != "unknown_gene":
+            assert row["TKIRESIST_ALTERATION"] == f"{row['Hugo_Symbol']} {row['HGVSp_Short']}"
+
+
+def _clinical(write_table: Callable[[str, str], Path], rows: list[tuple[str, str, str]]) -> Path:
+    head = (
+        "#Sample\tCancer\tTherapy\n#STRING\tSTRING\tSTRING\n"
+        "SAMPLE_ID\tONCOTREE_CODE\tPRIOR_THERAPY\n"
+    )
+    return write_table("clinical.txt", head + "".join("\t".join(r) + "\n" for r in rows))
+
+
+def test_prior_therapy_and_tumour_type_change_the_levels(
+    tmp_path: Path,
+    write_maf: Callable[..., Path],
+    write_table: Callable[[str, str], Path],
+    fixture_kb: KnowledgeBase,
+) -> None:
+    samples = ["EARLY", "OSI", "UNKNOWN", "NAIVE", "BREAST", "NOCLIN"]
+    rows = []
+    for s in samples:
+        rows.append(("EGFR", "GRCh37", "Missense_Mutation", s, "", "p.L858R"))
+        rows.append(("EGFR", "GRCh37", "Missense_Mutation", s, "", "p.T790M"))
+    rows.append(("EGFR", "GRCh37", "Missense_Mutation", "NODRIVER", "", "p.T790M"))
+    maf = write_maf(rows)
+    clinical = _clinical(
+        write_table,
+        [("EARLY", "LUAD", "erlotinib"), ("OSI", "LUAD", "osimertinib"), ("UNKNOWN", "NSCLC", ""),
+         ("NAIVE", "LUAD", "none"), ("BREAST", "BRCA", "erlotinib"),
+         ("NODRIVER", "LUAD", "erlotinib")],
+    )  # fmt: skip
+    out = tmp_path / "out.tsv"
+    annotate_tables(maf, clinical=clinical, out=out, kb=fixture_kb)
+    t790m = {r["Tumor_Sample_Barcode"]: r for r in read_rows(out) if r["HGVSp_Short"] == "p.T790M"}
+    fired = {s: r["TKIRESIST_STATEMENTS"] for s, r in t790m.items()}
+    assert fired == {
+        "EARLY": "t790m-after-early",  # generation 1, driver present
+        "OSI": "",  # generation 3 only
+        "UNKNOWN": "t790m-after-early",  # prior therapy unknown: context not applied
+        "NAIVE": "",  # no prior therapy
+        "BREAST": "",  # not NSCLC
+        "NOCLIN": "t790m-after-early",  # not in the clinical file: NSCLC, therapy unknown
+        "NODRIVER": "",  # no sensitising driver in the sample
+    }
+    early = t790m["EARLY"]
+    assert early["TKIRESIST_HIGHEST_RESISTANCE_LEVEL"] == "A"  # the statement's level
+    assert early["TKIRESIST_HIGHEST_SENSITIVE_LEVEL"] == "B"  # its osimertinib regimen
+    assert early["TKIRESIST_PRIOR_DRUG_CLASSES"] == "egfr_tki"
+    assert t790m["NAIVE"]["TKIRESIST_PRIOR_DRUG_CLASSES"] == "none"
+    assert t790m["UNKNOWN"]["TKIRESIST_PRIOR_DRUG_CLASSES"] == ""
+    assert t790m["NOCLIN"]["TKIRESIST_ONCOTREE_CODE"] == "NSCLC"
+    assert t790m["BREAST"]["TKIRESIST_ONCOTREE_CODE"] == "BRCA"
+    assert t790m["OSI"]["TKIRESIST_STATUS"] == "no_match"
+
+
+def test_sv_and_cna_rows_take_context_from_the_maf(
+    tmp_path: Path,
+    write_maf: Callable[..., Path],
+    write_table: Callable[[str, str], Path],
+    fixture_kb: KnowledgeBase,
+) -> None:
+    maf = write_maf([("EGFR", "GRCh37", "In_Frame_Del", "P1-T1", "", "p.E746_A750del")])
+    clinical = _clinical(write_table, [("P1-T1", "LUAD", "osimertinib")])
+    out = tmp_path / "cohort.tsv"
+    report = annotate_tables(maf, sv=CBIO_SV, clinical=clinical, out=out, kb=fixture_kb)
+    sv_rows = read_rows(tmp_path / "cohort.sv.tsv")
+    assert len(sv_rows) == 4
+    eml4 = sv_rows[0]
+    assert (eml4["Sample_Id"], eml4["TKIRESIST_ALTERATION"]) == ("P1-T1", "EML4::ALK")
+    assert eml4["TKIRESIST_STATEMENTS"] == "alk-fusion-after-egfr"
+    assert eml4["TKIRESIST_HIGHEST_RESISTANCE_LEVEL"] == "C"
+    assert sv_rows[1]["TKIRESIST_ALTERATION"] == "KIF5B::RET"  # written RET first
+    assert sv_rows[2]["TKIRESIST_ALTERATION"] == "ALK fusion"  # partner not given
+    assert sv_rows[3]["TKIRESIST_STATUS"] == "unparsed"  # EGFR::EGFR, intragenic
+    assert report.table("sv").rows_out == 4
+
+
+def test_cna_long_output_and_context(
+    tmp_path: Path,
+    write_maf: Callable[..., Path],
+    write_table: Callable[[str, str], Path],
+    fixture_kb: KnowledgeBase,
+) -> None:
+    maf = write_maf([("EGFR", "GRCh37", "Missense_Mutation", "P1-T1", "", "p.L858R")])
+    cna = write_table(
+        "data_cna.txt",
+        "Hugo_Symbol\tEntrez_Gene_Id\tP1-T1\tP2-T1\tP3-T1\n"
+        "MET\t4233\t2\t0\tNA\nEGFR\t1956\t1\t2\t0\nCDKN2A\t1029\t-2\t-1.5\t\n"
+        "NOTAGENE1\t0\t2\t0\t0\n",
+    )
+    out = tmp_path / "cohort.parquet"
+    report = annotate_tables(maf, cna=cna, out=out, fmt="parquet", kb=fixture_kb)
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT Hugo_Symbol, Sample_Id, Value, TKIRESIST_ALTERATION, TKIRESIST_STATEMENTS, "
+        f"TKIRESIST_STATUS FROM '{tmp_path / 'cohort.cna.parquet'}'"
+    ).fetchall()
+    assert rows == [
+        ("MET", "P1-T1", "2", "MET amplification", "met-amp-after-egfr", "annotated"),
+        ("EGFR", "P1-T1", "1", "EGFR gain", "", "no_match"),
+        ("EGFR", "P2-T1", "2", "EGFR amplification", "", "no_match"),
+        ("CDKN2A", "P1-T1", "-2", "CDKN2A deletion", "", "no_match"),
+        ("CDKN2A", "P2-T1", "-1.5", "CDKN2A loss", "", "no_match"),
+        ("NOTAGENE1", "P1-T1", "2", "", "", "unknown_gene"),
+    ]
+    assert report.table("cna").rows_out == 6
+    warning = next(w for w in report.warnings if "NOTAGENE1" in w.message)
+    assert (warning.location.line, warning.location.field) == (5, "Hugo_Symbol")
+
+
+def test_oncokb_fusion_table(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+    maf = write_maf([("EGFR", "GRCh37", "Missense_Mutation", "S1", "", "p.L858R")])
+    out = tmp_path / "o.tsv"
+    report = annotate_tables(maf, sv=ONCOKB_FUSIONS, out=out)
+    rows = read_rows(tmp_path / "o.sv.tsv")
+    assert [r["TKIRESIST_ALTERATION"] for r in rows] == [
+        "EML4::ALK", "KIF5B::RET", "", "NKX2-1::ALK"]  # fmt: skip
+    assert [r["TKIRESIST_STATUS"] for r in rows][2] == "unparsed"
+    assert any("EGFR-intragenic" in w.message for w in report.warnings)
+
+
+def test_unknown_drug_in_clinical_file_is_reported(
+    tmp_path: Path, write_maf: Callable[..., Path], write_table: Callable[[str, str], Path]
+) -> None:
+    maf = write_maf([("EGFR", "GRCh37", "Missense_Mutation", "S1", "", "p.T790M")])
+    clinical = _clinical(write_table, [("S1", "LUAD", "erlotinib, notadrugumab")])
+    out = tmp_path / "o.tsv"
+    report = annotate_tables(maf, clinical=clinical, out=out)
+    warning = next(w for w in report.warnings if "notadrugumab" in w.message)
+    assert (warning.location.line, warning.location.field) == (4, "PRIOR_THERAPY")
+    assert read_rows(out)[0]["TKIRESIST_PRIOR_DRUG_CLASSES"] == ""  # taken as unknown
+
+
+def test_a_failed_write_leaves_no_output(
+    tmp_path: Path, write_maf: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the rows written do not line up with the rows read (here: the second read is made
+    to skip a line), the run fails and leaves neither the output nor a temporary file."""
+    from tkiresist.annotate import engine
+
+    maf = write_maf([("EGFR", "GRCh37", "Missense_Mutation", f"S{i}", "", "p.L858R")
+                     for i in range(3)])  # fmt: skip
+    read_lines = engine._read_lines
+
+    def skip_one(header: object) -> str:
+        return read_lines(header).replace("skip=2", "skip=3")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_read_lines", skip_one)
+    out = tmp_path / "out" / "o.tsv"
+    out.parent.mkdir()
+    with pytest.raises(FormatError, match="changed while it was read"):
+        annotate_tables(maf, out=out)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_refused_input_leaves_no_output(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+    maf = write_maf(
+        [("EGFR", "GRCh37", "Missense_Mutation", "S1", "", "p.L858R"),
+         ("EGFR", "GRCh38", "Missense_Mutation", "S2", "", "p.L858R")]
+    )  # fmt: skip
+    out = tmp_path / "out" / "o.tsv"
+    out.parent.mkdir()
+    with pytest.raises(FormatError, match="genome build mismatch"):
+        annotate_tables(maf, out=out)
+    assert list(out.parent.iterdir()) == []
