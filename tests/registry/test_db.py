@@ -333,3 +333,29 @@ def test_a_bad_csv_row_late_in_the_file_imports_nothing(db_url: str, tmp_path: P
         with pytest.raises(FormatError, match="row label '2' is used twice"):
             import_table(reg, csv, source="PMID:1")
         assert reg.count() == 0 and _rows(reg, HistoryRow) == 0 and _rows(reg, DatasetRow) == 0
+
+
+def test_concurrent_saves_one_wins(db_url: str) -> None:
+    """Two threads save the same version at once: exactly one succeeds, one conflicts."""
+    import threading
+
+    with open_registry(db_url) as reg:
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def save(who: str) -> None:
+            start.wait()
+            try:
+                reg.update(UID(7), expected_version=1, who=who, status="reviewed")
+                outcomes.append("saved")
+            except ConflictError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=save, args=(w,)) for w in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["conflict", "saved"]
+        assert reg.get(UID(7)).version == 2
+        assert [h.version for h in reg.history(UID(7))] == [1, 2]
