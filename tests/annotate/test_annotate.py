@@ -314,3 +314,33 @@ def test_a_refused_input_leaves_no_output(tmp_path: Path, write_maf: Callable[..
     with pytest.raises(FormatError, match="genome build mismatch"):
         annotate_tables(maf, out=out)
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("encoding", ["bom+crlf", "gzip without .gz"])
+def test_bom_crlf_and_gzip_inputs(tmp_path: Path, encoding: str) -> None:
+    import gzip
+
+    text = (
+        "#version 2.4\nHugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+        "EGFR\tS1\tMissense_Mutation\tp.L858R\nKRAS\tS1\tMissense_Mutation\tp.G12C\n"
+    )
+    maf = tmp_path / "in.maf"
+    if encoding == "bom+crlf":
+        maf.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    else:
+        maf.write_bytes(gzip.compress(text.encode()))
+    out = tmp_path / "out.tsv"
+    annotate_tables(maf, out=out)
+    written = out.read_bytes()
+    assert b"\r" not in written
+    rows = read_rows(out)
+    assert [r["TKIRESIST_ALTERATION"] for r in rows] == ["EGFR p.L858R", "KRAS p.G12C"]
+    assert written.startswith(b"#version 2.4\nHugo_Symbol\t")
+
+
+def test_output_may_not_overwrite_an_input(tmp_path: Path) -> None:
+    maf = tmp_path / "m.tsv"
+    maf.write_bytes(VCF2MAF_MAF.read_bytes())
+    with pytest.raises(FormatError, match="overwrite an input"):
+        annotate_tables(maf, out=maf)
+    assert maf.read_bytes() == VCF2MAF_MAF.read_bytes()

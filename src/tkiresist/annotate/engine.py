@@ -147,15 +147,20 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _read_csv(header: TableHeader, columns: Sequence[str] | None = None) -> str:
-    """``read_csv`` of a tab-separated table, every column as text, no quoting."""
-    cols = header.columns
-    spec = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in cols) + "}"
-    del columns
+def _common(header: TableHeader) -> str:
+    compression = "gzip" if header.compressed else "none"
     return (
-        f"read_csv({_q(header.file)}, delim='\t', header=true, skip={header.skip}, quote='', "
-        f"escape='', columns={spec}, auto_detect=false, strict_mode=true, null_padding=false, "
-        "max_line_size=100000000)"
+        "quote='', escape='', auto_detect=false, strict_mode=true, "
+        f"compression='{compression}', max_line_size={header.max_line_size}"
+    )
+
+
+def _read_csv(header: TableHeader) -> str:
+    """``read_csv`` of a tab-separated table, every column as text, no quoting."""
+    spec = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in header.columns) + "}"
+    return (
+        f"read_csv({_q(header.file)}, delim='\t', header=true, skip={header.skip}, "
+        f"columns={spec}, null_padding=false, {_common(header)})"
     )
 
 
@@ -163,8 +168,7 @@ def _read_lines(header: TableHeader) -> str:
     """``read_csv`` of a table's data lines, each as one text column ``line``."""
     return (
         f"read_csv({_q(header.file)}, delim='\x1f', header=false, skip={header.header_line}, "
-        "quote='', escape='', columns={'line': 'VARCHAR'}, auto_detect=false, "
-        "strict_mode=true, max_line_size=100000000)"
+        f"columns={{'line': 'VARCHAR'}}, {_common(header)})"
     )
 
 
@@ -448,7 +452,9 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
             f"{what}: {reason}; {n:,} row(s) kept unannotated (status unparsed)",
             header.loc(_line(header, first), "HGVSp_Short" if header.has("HGVSp_Short") else None),
         )
-    return int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, p, c FROM maf_rows)"))
+    distinct = int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, p, c FROM maf_rows)"))
+    run.sql("DROP TABLE maf_rows")  # the row annotations hold what is still needed
+    return distinct
 
 
 def _ctx(ann: Annotation, ctx_cats: frozenset[str]) -> str:
@@ -857,15 +863,21 @@ def output_paths(out: Path) -> dict[str, Path]:
     }
 
 
+MEMORY_LIMIT = "1400MB"
+"""DuckDB's memory limit (``TKIRESIST_DUCKDB_MEMORY`` overrides it): beyond it, DuckDB spills
+to a temporary directory. With the interpreter and the normalisation tables, the process stays
+under 2 GB for 3 million MAF rows (``benchmarks/annotate.py``)."""
+
+
 def _connect(workdir: str) -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    mode = os.environ.get("TKIRESIST_DUCKDB_MODE", "file")
+    mode = os.environ.get("TKIRESIST_DUCKDB_MODE", "memory")
     database = os.path.join(workdir, "annotate.duckdb") if mode == "file" else ":memory:"
     con = duckdb.connect(
         database, config={"temp_directory": workdir, "preserve_insertion_order": True}
     )
-    limit = os.environ.get("TKIRESIST_DUCKDB_MEMORY", "1GB")
+    limit = os.environ.get("TKIRESIST_DUCKDB_MEMORY", MEMORY_LIMIT)
     con.execute(f"SET memory_limit = {_q(limit)}")
     return con
 
@@ -892,13 +904,21 @@ def annotate_tables(
     if fmt not in ("tsv", "parquet"):
         raise FormatError(f"output format {fmt!r}: expected tsv or parquet", Location(str(out)))
     maf, out = Path(maf), Path(out)
+    sv, cna, clinical = (Path(p) if p is not None else None for p in (sv, cna, clinical))
     maf_h = inputs.maf_header(maf)
-    sv_h = inputs.sv_header(Path(sv)) if sv is not None else None
-    cna_h = inputs.cna_header(Path(cna)) if cna is not None else None
-    clin_h = inputs.clinical_header(Path(clinical)) if clinical is not None else None
+    sv_h = inputs.sv_header(sv) if sv is not None else None
+    cna_h = inputs.cna_header(cna) if cna is not None else None
+    clin_h = inputs.clinical_header(clinical) if clinical is not None else None
     if not out.parent.is_dir():
         raise FormatError("the output directory does not exist", Location(str(out)))
     paths = output_paths(out)
+    inputs_given = [p.resolve() for p in (maf, sv, cna, clinical) if p is not None]
+    for path in paths.values():
+        if path.resolve() in inputs_given:
+            raise FormatError(
+                "the output would overwrite an input file; choose another --out",
+                Location(str(path)),
+            )
     knowledge = kb if kb is not None else load_knowledge_base()
     with tempfile.TemporaryDirectory(prefix="tkiresist-annotate-") as workdir:
         con = _connect(workdir)
@@ -957,6 +977,8 @@ def _annotate(
         headers["cna"] = cna_h
     for table in run.tables:
         _final(run, table)
+        if table != "cna":
+            run.sql(f"DROP TABLE {table}_rowann")
         run.stage(f"{table} order")
         header = headers[table]
         rows_in, distinct = counts[table]
@@ -977,6 +999,7 @@ def _annotate(
                 statuses=_statuses(run, table),
             )
         )
+        run.sql(f"DROP TABLE {table}_final")
     return reports
 
 

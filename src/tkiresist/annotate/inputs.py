@@ -80,6 +80,12 @@ class TableHeader:
     columns: tuple[str, ...]
     preamble: tuple[str, ...]
     compressed: bool = False
+    header_bytes: int = 0
+
+    @property
+    def max_line_size(self) -> int:
+        """A line-length limit for DuckDB that admits the header (a wide CNA matrix)."""
+        return max(2_097_152, 2 * self.header_bytes)
 
     @property
     def skip(self) -> int:
@@ -137,7 +143,8 @@ def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
     preamble: list[str] = []
     header: tuple[int, str] | None = None
     with _open_text(path) as fh:
-        for number, text in enumerate(_lines(fh), start=1):
+        for number, line in enumerate(_lines(fh), start=1):
+            text = line.removeprefix("\ufeff") if number == 1 else line
             if text.startswith("#"):
                 preamble.append(text)
                 continue
@@ -174,7 +181,9 @@ def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
                 Location(file=file, line=number, column=i, field=name),
             )
         seen[name] = i
-    return TableHeader(file, kind, number, columns, tuple(preamble), _is_gzip(path))
+    return TableHeader(
+        file, kind, number, columns, tuple(preamble), _is_gzip(path), len(text.encode())
+    )
 
 
 def require(header: TableHeader, names: Sequence[str], what: str) -> None:
