@@ -359,3 +359,32 @@ def test_concurrent_saves_one_wins(db_url: str) -> None:
         assert sorted(outcomes) == ["conflict", "saved"]
         assert reg.get(UID(7)).version == 2
         assert [h.version for h in reg.history(UID(7))] == [1, 2]
+
+
+def test_csv_with_a_mapping_file(db_url: str, tmp_path: Path) -> None:
+    csv = tmp_path / "review.csv"
+    csv.write_text(
+        "Pt;Reference;Age;Sex;EGFR;TKI;Fusion;Months;Comments\n"
+        "A1;Smith et al. (2020);55;F;L858R;Osimertinib;EML4-ALK;12;first\n"
+        "A2;Smith et al. (2020);61;M;Exon 19 deletion → T790M;Gefitinib;STRN-ALK;NR;\n"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "table: Table 2\ncolumns: {Pt: case_label, Reference: study, EGFR: egfr_mutation,"
+        " TKI: egfr_tki,"
+        " Fusion: alk_fusion, Months: interval_months}\nignore: [Comments]\nnot_reported: [NR]\n"
+    )
+    with open_registry(db_url, load_defaults=False) as reg:
+        report = import_table(
+            reg, csv, source="10.1234/review", mapping=mapping, dataset="smith", who="me"
+        )
+        assert report.created == ["smith-a1", "smith-a2"] and not report.flagged
+        rec = reg.get("smith-a2")
+        assert rec.source == SourceRef.parse("10.1234/review", "Table 2", "A2")
+        facts = reg.facts("smith-a2")
+        assert facts is not None
+        assert (facts.egfr_baseline, facts.egfr_t790m, facts.alk_partners) == (
+            "ex19del", True, "STRN",
+        )  # fmt: skip
+        assert facts.interval_months is None and reg.facts("smith-a1").interval_months == 12.0  # type: ignore[union-attr]
+        assert {p.field: p.verbatim for p in rec.provenance}["interval_months"] == "NR"

@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tkiresist.errors import FormatError
 from tkiresist.registry.tables import (
@@ -184,3 +186,24 @@ def test_every_field_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "registry.md").read_text()
     missing = [name for name in FIELDS if f"`{name}`" not in doc]
     assert not missing
+
+
+_CELL = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+        blacklist_characters="\t\r\n\x0b\x0c\x1c\x1d\x1e\x85",
+    ),
+    max_size=12,
+)
+
+
+@given(st.lists(st.lists(_CELL, min_size=13, max_size=13), min_size=1, max_size=6))
+def test_seed_text_round_trip(rows: list[list[str]]) -> None:
+    """Any single-line cells written tab-separated under the seed's header read back exactly
+    (labels 1..n; a trailing blank cell may be dropped but reads back as blank)."""
+    lines = [HEADER] + [f"{i}\t" + "\t".join(cells) for i, cells in enumerate(rows, start=1)]
+    table = read_seed_text("\n".join(lines) + "\nTABLE 1: caption\n")
+    assert [r.key for r in table.rows] == [str(i) for i in range(1, len(rows) + 1)]
+    for row, cells in zip(table.rows, rows, strict=True):
+        got = [row.cells[f].text for f in table.fields[1:] if f is not None]
+        assert got == cells

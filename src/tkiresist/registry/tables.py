@@ -409,6 +409,10 @@ def _join(
     for col, name in enumerate(fields):
         if name is None:
             continue
+        if len(parts) == 1:  # one line: the cell exactly as written
+            ln, row = parts[0]
+            cells[name] = Cell(row[col], ln, (ln,) if row[col].strip() else ())
+            continue
         pieces = [(ln, row[col]) for ln, row in parts if row[col].strip()]
         if len(pieces) > 1:
             text = " ".join(p.strip() for _, p in pieces)
