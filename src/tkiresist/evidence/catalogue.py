@@ -456,7 +456,7 @@ def regimen_slug(canonical: str) -> str:
     return "_".join(drug_slug(d.strip()) for d in canonical.split("+"))
 
 
-def _drugs_from_slug(slug: str) -> tuple[str, ...] | None:
+def drugs_from_slug(slug: str) -> tuple[str, ...] | None:
     """Split a regimen slug into known generic names (``None`` if it does not split)."""
     from tkiresist.nomenclature.drugs import is_known, lookup
 
@@ -593,7 +593,7 @@ def dynamic_family(stat_id: str) -> Family | None:
         elif family.name.startswith("partner"):
             ok = _gene_from_slug(key) is not None
         else:
-            ok = _drugs_from_slug(key) is not None
+            ok = drugs_from_slug(key) is not None
         return family if ok else None
     return None
 
@@ -672,7 +672,7 @@ def _case_predicates(
         assert gene is not None
         num = Predicate(list_member_sql("alk_partners", "g0"), {"g0": list_member_pattern(gene)})
         return num, _p(_PARTNERS), True
-    drugs = _drugs_from_slug(key)
+    drugs = drugs_from_slug(key)
     assert drugs is not None
     regimen = Predicate("first_post_regimen = :r0", {"r0": " + ".join(drugs)})
     if family.name == "regimen":
