@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"re-import (idempotent): {len(again.unchanged)} unchanged in {t4 - t3:.1f} s")
     print(f"registry now holds {n} cases")
-    if not args.keep and args.db is None:
+    if not args.keep:
         for p in sorted(tmp.iterdir()):
             p.unlink()
         tmp.rmdir()
