@@ -1567,6 +1567,43 @@ def partitions(con: duckdb.DuckDBPyConnection, n: int) -> list[dict[str, pa.Tabl
     return out
 
 
+def write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, n: int) -> list[Path]:
+    """Stage the inputs for a cluster: ``folder/shared/<table>.parquet`` and
+    ``folder/part-<k>/<table>.parquet`` for each of the ``n`` patient partitions. Any engine
+    that can call a Python function per partition (Dask, Spark, Ray) then runs
+    :func:`analyse_bucket` on each ``part-<k>`` folder and concatenates the results."""
+    folder = Path(folder)
+    (folder / "shared").mkdir(parents=True, exist_ok=True)
+    for name in SHARED_TABLES:
+        con.execute(
+            f"COPY {name} TO {_lit(str(folder / 'shared' / f'{name}.parquet'))} (FORMAT parquet)"
+        )
+    out: list[Path] = []
+    for k in range(n):
+        part = folder / f"part-{k}"
+        part.mkdir(exist_ok=True)
+        for name in INPUT_TABLES:
+            target = _lit(str(part / f"{name}.parquet"))
+            con.execute(
+                f"COPY (SELECT * FROM {name} WHERE hash(patient_id) % {int(n)} = {k}) "
+                f"TO {target} (FORMAT parquet)"
+            )
+        out.append(part)
+    return out
+
+
+def analyse_bucket(part: Path, max_gap_days: int = 90) -> pa.Table:
+    """:func:`analyse_partition` on a folder staged by :func:`write_partitions` (the shared
+    tables are read from the sibling ``shared`` folder)."""
+    import pyarrow.parquet as pq
+
+    part = Path(part)
+    tables = {name: pq.read_table(part / f"{name}.parquet") for name in INPUT_TABLES}
+    for name in SHARED_TABLES:
+        tables[name] = pq.read_table(part.parent / "shared" / f"{name}.parquet")
+    return analyse_partition(tables, max_gap_days)
+
+
 # ---------------------------------------------------------------------------------------------
 # The cohort summary
 # ---------------------------------------------------------------------------------------------

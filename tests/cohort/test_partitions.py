@@ -70,3 +70,17 @@ def test_dask_partitions_give_the_single_machine_answer(loaded) -> None:  # type
     assert _sorted(combined) == _sorted(whole)
     # and the summary built from the partitions is the single-machine summary
     assert summarise(combined).frequencies == summarise(whole).frequencies
+
+
+def test_staged_parquet_buckets_give_the_single_machine_answer(loaded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tkiresist.cohort import analyse_bucket, write_partitions
+
+    parts = write_partitions(loaded.con, tmp_path / "staged", 3)
+    assert sorted(p.name for p in (tmp_path / "staged").iterdir()) == [
+        "part-0",
+        "part-1",
+        "part-2",
+        "shared",
+    ]
+    combined = pa.concat_tables([analyse_bucket(p) for p in parts])
+    assert _sorted(combined) == _sorted(analyse(loaded.con))
