@@ -547,14 +547,17 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
     entrez = header.column_number("Entrez_Gene_Id") if header.has("Entrez_Gene_Id") else None
     ent = f"parts[{entrez}]" if entrez else "NULL::VARCHAR"
     missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
+    # (a semi-join on cna_samples here makes DuckDB hold the unnested lists: a literal list)
+    meta = "[" + ", ".join(str(header.column_number(c)) for c in inputs.CNA_META
+                           if header.has(c)) + "]"  # fmt: skip
     run.sql(
         f"""
         CREATE OR REPLACE TABLE cna_cells AS
         SELECT line_no, gene, entrez, idx, trim(v) AS v FROM (
           SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
-                 unnest(parts) AS v, unnest(range(1, len(parts) + 1)) AS idx
+                 generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
           FROM cna_lines)
-        WHERE idx IN (SELECT idx FROM cna_samples)
+        WHERE NOT list_contains({meta}, idx)
           AND trim(v) <> '0' AND NOT list_contains({missing}, trim(v))
         """
     )
