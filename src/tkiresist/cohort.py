@@ -717,7 +717,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
     con = study.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tl_treat (patient_id VARCHAR, start_day INTEGER, "
-        "stop_day INTEGER, agent VARCHAR, agent_class VARCHAR)"
+        "stop_day INTEGER, agent VARCHAR, agent_class VARCHAR, line_no INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE tl_specimen (sample_id VARCHAR, day INTEGER)")
     known = (
@@ -785,12 +785,13 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         if "AGENT" in head.columns:
             klass = '"AGENT_CLASS"' if "AGENT_CLASS" in head.columns else "NULL"
             ttype = '"TREATMENT_TYPE"' if "TREATMENT_TYPE" in head.columns else "''"
+            line_no = 'TRY_CAST(trim("LINE") AS INTEGER)' if "LINE" in head.columns else "NULL"
             con.execute(
                 f"""
                 INSERT INTO tl_treat
                 SELECT trim("PATIENT_ID"), CAST(trim("START_DATE") AS INTEGER),
                        TRY_CAST(trim("STOP_DATE") AS INTEGER), trim("AGENT"),
-                       trim(coalesce({klass}, ''))
+                       trim(coalesce({klass}, '')), {line_no}
                 FROM {table}
                 WHERE {etype} = 'TREATMENT' AND trim(coalesce("AGENT", '')) NOT IN ('', 'NA')
                   AND lower(coalesce({ttype}, '')) NOT LIKE '%radiation%'
@@ -861,7 +862,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         """
         CREATE OR REPLACE TEMP TABLE treatments AS
         SELECT DISTINCT t.patient_id, t.start_day, t.stop_day, m.drug AS agent, m.drug_class,
-               m.generation, m.targeted
+               m.generation, m.targeted, t.line_no
         FROM tl_treat t JOIN agent_map m
           ON m.agent_text = t.agent AND m.declared IS NOT DISTINCT FROM t.agent_class
         """
@@ -1314,14 +1315,17 @@ def _core_sql(max_gap_days: int) -> str:
 WITH
 -- 1-2. progression samples and the targeted line in effect
 cand AS (
-  SELECT s.patient_id, s.sample_id, s.day, t.start_day, t.agent, t.drug_class, t.generation
+  SELECT s.patient_id, s.sample_id, s.day, t.start_day, coalesce(t.line_no, -1) AS line_no,
+         t.agent, t.drug_class, t.generation
   FROM samples s JOIN treatments t
     ON t.patient_id = s.patient_id AND t.targeted AND t.start_day < s.day
    AND (t.stop_day IS NULL OR t.stop_day >= s.day - {gap})
   WHERE s.sample_type IN ({progression}) AND s.day IS NOT NULL
 ),
+-- the line: the latest start; among equal starts the highest LINE number, when given
 line_start AS (
-  SELECT patient_id, sample_id, day, max(start_day) AS start_day
+  SELECT patient_id, sample_id, day, arg_max(start_day, (start_day, line_no)) AS start_day,
+         max((start_day, line_no)) AS pick
   FROM cand GROUP BY ALL
 ),
 prog AS (
@@ -1331,7 +1335,8 @@ prog AS (
 prior AS (
   SELECT c.patient_id, c.agent, c.drug_class, c.generation
   FROM cand c JOIN prog p
-    ON p.patient_id = c.patient_id AND p.sample_id = c.sample_id AND c.start_day = p.start_day
+    ON p.patient_id = c.patient_id AND p.sample_id = c.sample_id
+   AND (c.start_day, c.line_no) = p.pick
 ),
 prior_label AS (
   SELECT patient_id,

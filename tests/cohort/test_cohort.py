@@ -371,3 +371,20 @@ def test_cli_export_needs_one_source(tmp_path: Path) -> None:
     result = runner.invoke(_standalone(), ["export", "cbioportal", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2
     assert "give either --dataset or --cases" in result.stderr
+
+
+def test_sparse_literature_rows_take_the_last_line_and_read_absence_as_the_engine_does(
+    tmp_path: Path,
+) -> None:
+    """Review-table rows date every pre-resistance line at day 0 (times not reported): the
+    LINE number picks the line in effect. Their 'as reported' tests name findings, not assays,
+    so the baseline did not look for ALK fusions: the fusion is not assessable, as the engine
+    reads it, and no mechanism is claimed."""
+    from tkiresist.io.cbioportal import dataset_cases
+
+    export_study(dataset_cases("cheung2025-table1"), tmp_path / "study", study_id="table1")
+    rows = _rows(tmp_path / "study")
+    assert rows["cheung2025-table1-row2"]["prior_drug"] == "osimertinib"  # erlotinib, then osi
+    assert rows["cheung2025-table1-row12"]["prior_drug"] == "gefitinib"
+    assert all(r["acquired"] == [] and r["mechanisms"] == [] for r in rows.values())
+    assert rows["cheung2025-table1-row12"]["n_not_assessable"] == 2  # EML4::ALK and STRN::ALK

@@ -48,8 +48,11 @@ diagnosis's, or ``SCLC`` / ``LUSC`` when a test on it reports small-cell or squa
 transformation.
 
 A *not detected* finding writes no row: the gene panel of the sample says what was covered, and
-a covered gene without a row was not detected (cBioPortal's own reading). Equivocal findings are
-not exported; the report counts them.
+a covered gene without a row was not detected (cBioPortal's own reading). Panels follow the
+engine's reading of absence (:mod:`tkiresist.interpret.serial`): an NGS test covers the genes its
+assay lists (a covered gene it did not report was not detected); any other test (PCR, FISH, IHC,
+a literature table's "as reported") covers only the genes it reports on, detected or not.
+Equivocal findings are not exported; the report counts them.
 
 Privacy: no names, pseudonyms, free-text notes, report texts or calendar dates are written.
 Times are whole days from diagnosis; ages are at diagnosis.
@@ -409,16 +412,16 @@ def _panels(case: Case, tests: Sequence[MolecularTest]) -> dict[AlterationKind, 
         assays: list[str] = []
         for t in tests:
             assay = case.assay(t.assay)
-            covered: tuple[str, ...] = ()
-            if assay is not None:
-                covered = getattr(assay.coverage, kind)
-            # a finding the assay could not have seen (another method found it) adds its genes
+            # as the engine reads absence: an NGS test's coverage says what it would have
+            # reported; any other test speaks only of the genes it names
+            ngs = assay is not None and assay.method == "ngs"
+            covered: tuple[str, ...] = getattr(assay.coverage, kind) if ngs and assay else ()
             finding_genes = [
                 g
                 for f in t.findings
                 if (kg := _kind_genes(f)) is not None
                 and kg[0] == kind
-                and (assay is None or not assay.covers(f.alteration))
+                and not (ngs and assay is not None and assay.covers(f.alteration))
                 for g in kg[1]
             ]
             if "*" in covered:
