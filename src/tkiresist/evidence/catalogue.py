@@ -643,6 +643,8 @@ def _case_predicates(
             _p(f"{COMBINATION_SQL} AND {GRADE3_ON_FIRST} IS NOT NULL"),
             True,
         )
+    if stat_id == "eml4_vs_de_novo_test":  # the test's k and n are eml4_partner_share's
+        stat_id = "eml4_partner_share"
     if stat_id in FIXED_BY_ID:
         fixed = FIXED_BY_ID[stat_id]
         return fixed.numerator, fixed.denominator, stat_id != "combination_grade3plus_count"

@@ -618,7 +618,7 @@ def _explain_statistic(
                 f"Within the claim, {claim.numerator}/{den} = {inner:.1f}%, "
                 f"{'consistent with' if consistent else 'not'} the {claim.percent:g}% stated."
             )
-    if preds.numerator is not None and (failed & {"numerator", "percent", "value"}):
+    if preds.numerator is not None and (failed & {"numerator", "percent", "value", "p-value"}):
         total, rows = list_cases(
             facts, preds.numerator.and_(preds.denominator), dataset=dataset, columns=columns
         )
@@ -655,7 +655,7 @@ def _explain_statistic(
                 facts, preds.denominator, dataset=dataset, columns=columns, limit=200
             )
             values = sorted(
-                ((r[column], r) for r in rows if r.get(column) is not None),
+                ((r[column], r) for r in rows if isinstance(r.get(column), int | float)),
                 key=lambda vr: float(vr[0]),
             )
             refs = _case_refs([r for _, r in values], columns)

@@ -1,0 +1,69 @@
+"""Pooled evidence for the interpretation engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.evidence import seed_facts
+from tkiresist.errors import EvidenceError, UnknownDrugError
+from tkiresist.evidence import pooled
+from tkiresist.evidence.pooled import PooledEvidenceIndex
+from tkiresist.evidence.summary import summarize
+from tkiresist.model.interpretation import PooledEvidence
+
+
+@pytest.fixture(scope="module")
+def index(seed_engine: Any) -> PooledEvidenceIndex:
+    return PooledEvidenceIndex(summarize(seed_engine, dataset=seed_facts.DATASET))
+
+
+@pytest.mark.parametrize(
+    ("drugs", "label", "k", "n"),
+    [
+        (("osimertinib", "alectinib"), "combination EGFR + ALK TKI", 6, 9),
+        (("crizotinib", "osimertinib"), "combination EGFR + ALK TKI", 6, 9),
+        (("osimertinib", "lorlatinib"), "combination EGFR + ALK TKI", 6, 9),
+        (("alectinib",), "alectinib", 1, 1),
+    ],
+)
+def test_lookup(
+    index: PooledEvidenceIndex, drugs: tuple[str, ...], label: str, k: int, n: int
+) -> None:
+    found = index(drugs)
+    assert isinstance(found, PooledEvidence)
+    assert found.label == f"{label} (registry: cheung2025-table1)"
+    assert (found.numerator, found.denominator) == (k, n)
+    assert found.value == pytest.approx(k / n)
+
+
+def test_combination_interval_is_exact(index: PooledEvidenceIndex) -> None:
+    from scipy.stats import binomtest
+
+    found = index(("osimertinib", "alectinib"))
+    assert found is not None
+    ci = binomtest(6, 9).proportion_ci(method="exact")
+    assert (found.ci_low, found.ci_high) == pytest.approx((ci.low, ci.high))
+    assert str(found).endswith("6/9 = 66.7%, exact 95% CI 29.9–92.5%")
+
+
+def test_no_evidence_is_none_and_bad_input_raises(index: PooledEvidenceIndex) -> None:
+    assert index(("lorlatinib",)) is None  # no case received it
+    assert index(("osimertinib", "alectinib", "carboplatin")) is None
+    with pytest.raises(UnknownDrugError):
+        index(("notadrug",))
+    with pytest.raises(EvidenceError):
+        index(())
+
+
+def test_default_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TKIRESIST_DB", f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    pooled.default_index.cache_clear()
+    try:
+        found = pooled.pooled_for_regimen(("osimertinib", "alectinib"))
+    finally:
+        pooled.default_index.cache_clear()
+    assert found is not None and (found.numerator, found.denominator) == (6, 9)
+    assert "cheung2025-table1" in found.label
