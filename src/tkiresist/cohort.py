@@ -65,6 +65,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -330,21 +331,15 @@ class _Registry:
         return alt_id
 
 
-_GENE_CACHE: dict[str, str] = {}
-
-
+@cache
 def _gene(symbol: str) -> str:
+    """The approved symbol, or the symbol as written when HGNC does not know it."""
     from tkiresist.nomenclature.genes import lookup
 
-    s = symbol.strip()
-    hit = _GENE_CACHE.get(s)
-    if hit is None:
-        try:
-            hit = lookup(s).approved
-        except ParseError:
-            hit = s
-        _GENE_CACHE[s] = hit
-    return hit
+    try:
+        return lookup(symbol.strip()).approved
+    except ParseError:
+        return symbol.strip()
 
 
 def _maf_alteration(
