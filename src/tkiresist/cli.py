@@ -327,12 +327,15 @@ def add_test(
 
 # -- sub-commands that live with their library modules (each imports only typer at start) --
 def _mount() -> None:
+    from tkiresist.cli_cbioportal import cohort, export_cbioportal
     from tkiresist.io.fhir.cli import export_fhir, import_fhir
     from tkiresist.registry.cli import registry_app
 
     export_app = typer.Typer(help="Write a case or a dataset in an exchange format.")
     import_app = typer.Typer(help="Read a case from an exchange format.")
     export_app.command("fhir")(export_fhir)
+    export_app.command("cbioportal")(export_cbioportal)
+    app.command("cohort")(cohort)
     import_app.command("fhir")(import_fhir)
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
