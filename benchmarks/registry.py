@@ -10,7 +10,13 @@ Table 1: EGFR histories, TKI sequences, fusions, regimens, responses...), then t
 the nomenclature layer, building each sparse case, deriving its facts, and writing cases,
 provenance, history and facts in one transaction. Target: 100,000 cases in under 60 s.
 
-(The summary part, over 1,000,000 cases, belongs to evidence synthesis.)
+The summary part (evidence synthesis)::
+
+    python benchmarks/registry.py summary [--cases 1000000] [--runs 3] [--db PATH] [--keep]
+
+fills the facts table of an empty registry with 1,000,000 synthetic rows and times
+``tkiresist.evidence.summary.summarize`` (target: under 2 s); see
+``benchmarks/registry_summary.py``.
 """
 
 from __future__ import annotations
@@ -114,5 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def summary_main(argv: list[str] | None = None) -> int:
+    """The summary part: ``summarize`` over 1,000,000 synthetic facts rows (evidence, #5)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from registry_summary import main as summary_benchmark
+
+    return summary_benchmark(argv)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["summary"]:
+        sys.exit(summary_main(sys.argv[2:]))
     sys.exit(main())
