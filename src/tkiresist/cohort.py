@@ -69,7 +69,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from tkiresist.errors import FormatError, Location, ParseError, Problem
+from tkiresist.errors import FormatError, Location, ManyProblems, ParseError, Problem
 from tkiresist.io.cbioportal import (
     CASE_LISTS,
     MATRIX_FILE,
@@ -114,22 +114,11 @@ MAX_PROBLEMS: Final = 20
 LIST_SEP: Final = "; "
 
 
-class StudyValidationError(FormatError):
+class StudyValidationError(ManyProblems, FormatError):
     """A study folder breaks the format; carries every located problem found (up to 20)."""
 
     code = "study_invalid"
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self._problems = tuple(problems)
-        first = self._problems[0] if self._problems else Problem("invalid study")
-        super().__init__(first.message, first.location)
-
-    @property
-    def problems(self) -> tuple[Problem, ...]:
-        return self._problems
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self._problems)
+    what = "invalid study"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ Hierarchy::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -169,14 +170,18 @@ class UnknownDrugError(ParseError):
         self.message = msg
 
 
-class CaseValidationError(TkiResistError):
-    """A case breaks the model's rules. Carries every problem found, each located."""
+class ManyProblems(TkiResistError):
+    """Base of the errors that report every located problem found, not just the first.
 
-    code = "case_invalid"
+    Subclasses set ``code`` and ``what`` (used when the list is empty) and mix in the family
+    they belong to, e.g. ``class StudyValidationError(ManyProblems, FormatError)``.
+    """
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+    what = "invalid input"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self._problems = tuple(problems)
-        first = self._problems[0] if self._problems else Problem("invalid case")
+        first = self._problems[0] if self._problems else Problem(self.what)
         super().__init__(first.message, first.location)
 
     @property
@@ -185,6 +190,13 @@ class CaseValidationError(TkiResistError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self._problems)
+
+
+class CaseValidationError(ManyProblems):
+    """A case breaks the model's rules. Carries every problem found, each located."""
+
+    code = "case_invalid"
+    what = "invalid case"
 
 
 class FormatError(TkiResistError):

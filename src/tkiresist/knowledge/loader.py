@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
-from tkiresist.errors import KnowledgeBaseError, Location, Problem
+from tkiresist.errors import KnowledgeBaseError, Location, ManyProblems, Problem
 from tkiresist.knowledge.schema import SEMVER, Citation, Statement
 from tkiresist.model.base import Value
 
@@ -42,22 +42,11 @@ META_FILE = "_meta.yaml"
 CITATIONS_FILE = "citations.yaml"
 
 
-class KnowledgeBaseInvalid(KnowledgeBaseError):
+class KnowledgeBaseInvalid(ManyProblems, KnowledgeBaseError):
     """The knowledge base breaks its schema. Carries every located problem found."""
 
     code = "knowledge_base_invalid"
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self._problems = tuple(problems)
-        first = self._problems[0] if self._problems else Problem("invalid knowledge base")
-        super().__init__(first.message, first.location)
-
-    @property
-    def problems(self) -> tuple[Problem, ...]:
-        return self._problems
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self._problems)
+    what = "invalid knowledge base"
 
 
 class Meta(Value):
