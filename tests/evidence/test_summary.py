@@ -172,7 +172,8 @@ def test_json_shape(seed_summary: EvidenceSummary) -> None:
 
 
 def test_sources_agree(seed_engine: Any, seed_duckdb: Any, registry_engine: Any) -> None:
-    """SQLite, a DuckDB relation, a DuckDB connection and the registry give equal numbers."""
+    """SQLite (engine or connection), a DuckDB relation, a DuckDB connection and the registry
+    give equal numbers."""
 
     def numbers(summary: EvidenceSummary) -> dict[str, Any]:
         return {s.id: (s.numerator, s.denominator, s.value) for s in summary.statistics}
@@ -181,6 +182,8 @@ def test_sources_agree(seed_engine: Any, seed_duckdb: Any, registry_engine: Any)
     assert numbers(summarize(seed_duckdb, dataset=DATASET)) == reference
     assert numbers(summarize(seed_duckdb.table("registry_case_facts"))) == reference
     assert numbers(summarize(registry_engine, dataset=DATASET)) == reference
+    with seed_engine.connect() as conn:  # a SQLAlchemy Connection, as well as an Engine
+        assert numbers(summarize(conn, dataset=DATASET)) == reference
 
 
 REGISTRY_COLUMNS = (
