@@ -157,7 +157,7 @@ def generate(directory: Path, rows: int) -> dict[str, Path]:
     class_of = " ".join(
         f"WHEN hot = '{p}' THEN '{c}'" for spots in HOTSPOTS.values() for p, c, _ in spots
     )
-    maf = directory / "data_mutations.txt"
+    maf = directory / FILES["maf"]
     con.execute(
         f"""
         CREATE TEMP TABLE g AS
@@ -258,7 +258,7 @@ def generate(directory: Path, rows: int) -> dict[str, Path]:
         shutil.copyfileobj(body, out, 1 << 20)
     Path(f"{maf}.body").unlink()
 
-    sv = directory / "data_sv.txt"
+    sv = directory / FILES["sv"]
     flist = [f"{a}\t{b}" for a, b, _ in FUSIONS]
     fusion_pick, fusion_n = _weighted([(f, w) for f, (_, _, w) in zip(flist, FUSIONS, strict=True)])
     con.execute(
@@ -286,7 +286,7 @@ def generate(directory: Path, rows: int) -> dict[str, Path]:
         """
     )
 
-    cna = directory / "data_CNA.txt"
+    cna = directory / FILES["cna"]
     cna_samples = max(10, rows // 100)
     cna_genes = CNA_GENES_FIXED + tail[: 100 - len(CNA_GENES_FIXED)]
     with cna.open("w", encoding="utf-8") as fh:
@@ -304,7 +304,7 @@ def generate(directory: Path, rows: int) -> dict[str, Path]:
             assert cells is not None
             fh.write(f"{gene}\t{cells[0]}\n")
 
-    clinical = directory / "data_clinical_sample.txt"
+    clinical = directory / FILES["clinical"]
     onco_pick, onco_n = _weighted(ONCOTREE)
     th_pick, th_n = _weighted(THERAPY)
     con.execute(
@@ -330,6 +330,14 @@ def generate(directory: Path, rows: int) -> dict[str, Path]:
     return {"maf": maf, "sv": sv, "cna": cna, "clinical": clinical}
 
 
+FILES = {
+    "maf": "data_mutations.txt",
+    "sv": "data_sv.txt",
+    "cna": "data_CNA.txt",
+    "clinical": "data_clinical_sample.txt",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------------------------
@@ -348,19 +356,35 @@ class Run:
     output: str
 
 
+TIME = Path("/usr/bin/time")
+RSS_TAG = "__max_rss_kb__"
+
+
 def run_child(label: str, argv: list[str]) -> Run:
-    """Run ``argv``; wall time and the child's own peak RSS (``os.wait4``)."""
+    """Run ``argv``; wall time and the child's own peak RSS.
+
+    The peak RSS comes from ``/usr/bin/time -f %M`` when it exists, else from ``os.wait4``.
+    (``wait4`` alone over-reports: a child's ``ru_maxrss`` includes the pages it shared with
+    this process between ``fork`` and ``exec``.)
+    """
+    wrapped = [str(TIME), "-f", f"{RSS_TAG} %M", *argv] if TIME.exists() else argv
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     assert proc.stdout is not None and proc.stderr is not None
-    out = proc.stdout.read().decode() + proc.stderr.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{label} failed ({proc.returncode}):\n{out[-3000:]}")
-    # ru_maxrss is in kilobytes on Linux
-    return Run(label, seconds, usage.ru_maxrss / 1024, out)
+    stdout, stderr = proc.stdout.read().decode(), proc.stderr.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{label} failed ({code}):\n{(stdout + stderr)[-3000:]}")
+    rss_kb = float(usage.ru_maxrss)
+    kept: list[str] = []
+    for line in stderr.splitlines():
+        if line.startswith(RSS_TAG):
+            rss_kb = float(line.split()[1])
+        else:
+            kept.append(line)
+    return Run(label, seconds, rss_kb / 1024, stdout + "\n".join(kept))
 
 
 def annotate_argv() -> list[str]:
@@ -393,7 +417,13 @@ def bench(size: int, base: Path, repeat: int) -> tuple[list[str], dict[str, Run]
     lines: list[str] = []
     d = base / f"n{size}"
     t0 = time.perf_counter()
-    files = generate(d, size)
+    # generate in a child process, so this one stays small (see run_child)
+    subprocess.run(
+        [sys.executable, __file__, "--generate-only", "--sizes", str(size), "--keep", str(base)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    files = {k: d / v for k, v in FILES.items()}
     gen = time.perf_counter() - t0
     mb = files["maf"].stat().st_size / 1e6
     lines.append(f"size {size:,}: generated in {gen:.1f} s; MAF {mb:.0f} MB; {load()}")
@@ -405,8 +435,6 @@ def bench(size: int, base: Path, repeat: int) -> tuple[list[str], dict[str, Run]
     argv = annotate_argv()
     lines.append(f"  command: {' '.join(Path(a).name for a in argv)}")
     for _ in range(repeat):
-        inproc, counts = scan_in_process(files["maf"])
-        runs.setdefault("scan (in process)", []).append(Run("scan", inproc, 0.0, str(counts)))
         runs.setdefault("scan (child)", []).append(
             run_child("scan", [sys.executable, "-c", scan_code])
         )
@@ -426,6 +454,9 @@ def bench(size: int, base: Path, repeat: int) -> tuple[list[str], dict[str, Run]
                  str(files["clinical"]), "--out", str(d / "all.tsv")],
             )
         )  # fmt: skip
+    for _ in range(repeat):  # last: DuckDB in this process would inflate the children's RSS
+        inproc, counts = scan_in_process(files["maf"])
+        runs.setdefault("scan (in process)", []).append(Run("scan", inproc, 0.0, str(counts)))
     best = {k: min(v, key=lambda r: r.seconds) for k, v in runs.items()}
     scan = best["scan (child)"].seconds
     lines.append(f"  {'what':<20} {'rows':>10} {'seconds':>8} {'x scan':>7} {'rows/s':>12} "

@@ -7,8 +7,8 @@ The plan, per input table, never looping over rows in Python:
    position in the file.
 2. **Normalise.** The distinct strings go to Python once each (:mod:`tkiresist.annotate.keys`):
    gene symbols, protein and c. changes the SQL fast paths leave, the keys of genes that have
-   categories, fusions, copy-number calls. The answers come back as small tables and are joined
-   into one annotation per distinct key.
+   categories, fusions, copy-number calls. The answers come back as small tables, and the rows
+   are joined to them (one hash join per small table).
 3. **Context.** Per sample: the OncoTree code and prior therapy of the clinical file, and the
    categories (of every table) that some statement's context names
    (:func:`tkiresist.annotate.levels.context_categories`).
@@ -331,11 +331,12 @@ def _gene_table(run: _Run, header: TableHeader, source: str, column: str, out: s
 
 
 def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
-    """``maf_rowann``: each row's alteration, categories, context categories and status.
+    """``maf_rowann`` (a view): each row's alteration, categories, context categories and
+    status; ``maf_ctxrows``: the rows that have categories.
 
     The distinct genes, protein changes, c. changes and category-gene keys are read once
-    each into small tables; the rows are then joined to them. Returns the number of distinct
-    (gene, protein change, c. change) keys.
+    each into small tables; the view joins the rows to them. Returns the number of distinct
+    keys normalised (genes, protein changes, c. changes, category-gene variants).
     """
     _gene_table(run, header, "maf_rows", "g", "maf_genes")
     coding = f"coalesce(vc, '') NOT IN {_NON_PROTEIN_SQL}"
@@ -419,7 +420,7 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     vc_coding = coding.replace("vc", "r.vc")
     run.sql(
         f"""
-        CREATE OR REPLACE TABLE maf_rowann AS
+        CREATE OR REPLACE VIEW maf_rowann AS
         SELECT r.rowid AS rid, r.s, r.g, r.p, r.c,
           CASE WHEN gm.approved IS NULL OR NOT ({vc_coding}) THEN NULL
                WHEN ck.approved IS NOT NULL THEN ck.alteration
@@ -441,10 +442,20 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
                              AND ck.c = {ckey}
         """
     )
-    run.stage("row annotations")
+    run.sql(
+        f"""
+        CREATE OR REPLACE TABLE maf_ctxrows AS
+        SELECT rid, s, cats, ctx FROM maf_rowann
+        WHERE g IN (SELECT g FROM maf_genes WHERE list_contains({genes}, approved))
+          AND cats <> ''
+        """
+    )
+    run.stage("rows with categories")
+    # Only rows whose protein change did not read can be unparsed: filter on that first.
     for g, p, first, n, problem in run.rows(
         "SELECT g, p, min(rid), count(*), any_value(problem) FROM maf_rowann "
-        "WHERE status = 'unparsed' GROUP BY g, p ORDER BY 3"
+        "WHERE (p IS NULL OR p IN (SELECT p FROM maf_prot WHERE canon IS NULL)) "
+        "AND status = 'unparsed' GROUP BY g, p ORDER BY 3"
     ):
         what = f"{g} {p}" if p else f"{g} (no protein change)"
         reason = problem or "no protein or c. change given"
@@ -452,9 +463,12 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
             f"{what}: {reason}; {n:,} row(s) kept unannotated (status unparsed)",
             header.loc(_line(header, first), "HGVSp_Short" if header.has("HGVSp_Short") else None),
         )
-    distinct = int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, p, c FROM maf_rows)"))
-    run.sql("DROP TABLE maf_rows")  # the row annotations hold what is still needed
-    return distinct
+    return int(
+        run.scalar(
+            "SELECT (SELECT count(*) FROM maf_genes) + (SELECT count(*) FROM maf_prot) "
+            "+ (SELECT count(*) FROM maf_cdna) + (SELECT count(*) FROM maf_cat)"
+        )
+    )
 
 
 def _ctx(ann: Annotation, ctx_cats: frozenset[str]) -> str:
@@ -518,6 +532,7 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout) -> int:
           ON a.k1 IS NOT DISTINCT FROM r.k1 AND a.k2 IS NOT DISTINCT FROM r.k2
         """
     )
+    run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
     return n
 
 
@@ -610,6 +625,7 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
         FROM cna_rows r JOIN cna_ann a ON a.g IS NOT DISTINCT FROM r.g AND a.v = r.v
         """
     )
+    run.sql("CREATE OR REPLACE VIEW cna_ctxrows AS SELECT * FROM cna_rowann WHERE cats <> ''")
     return lines, cells
 
 
@@ -667,14 +683,15 @@ def _clinical(run: _Run, header: TableHeader | None) -> dict[str, PriorTherapy]:
 
 def _samples(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
     """``samples(s, onc, therapy, prior, present)`` over every sample of every table."""
-    union = " UNION ALL ".join(f"SELECT s, ctx FROM {t}_rowann" for t in run.tables)
+    with_ctx = " UNION ALL ".join(f"SELECT s, ctx FROM {t}_ctxrows" for t in run.tables)
+    ids = " UNION ".join(f"SELECT DISTINCT s FROM {t}_rows" for t in run.tables)
     rows = [(t, p.classes_text) for t, p in therapies.items()]
     _table_from_rows(run.con, "therapies", [("therapy", "VARCHAR"), ("prior", "VARCHAR")], rows)
     run.sql(
         f"""
         CREATE OR REPLACE TABLE sample_present AS
         SELECT s, coalesce(string_agg(DISTINCT cat, ',' ORDER BY cat), '') AS present
-        FROM (SELECT s, unnest(string_split(ctx, ',')) AS cat FROM ({union}) WHERE ctx <> '')
+        FROM (SELECT s, unnest(string_split(ctx, ',')) AS cat FROM ({with_ctx}) WHERE ctx <> '')
         GROUP BY s
         """
     )
@@ -683,7 +700,7 @@ def _samples(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
         CREATE OR REPLACE TABLE samples AS
         SELECT ids.s, coalesce(cl.onc, {_q(DEFAULT_ONCOTREE)}) AS onc, cl.therapy,
                coalesce(th.prior, '') AS prior, coalesce(sp.present, '') AS present
-        FROM (SELECT DISTINCT s FROM ({union})) ids
+        FROM ({ids}) ids
         LEFT JOIN clinical cl ON cl.s = ids.s
         LEFT JOIN therapies th ON th.therapy = cl.therapy
         LEFT JOIN sample_present sp ON sp.s = ids.s
@@ -696,8 +713,8 @@ def _matches(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
     triggers = "[" + ", ".join(_q(c) for c in sorted(trigger_categories(run.kb))) + "]"
     union = " UNION ".join(
         f"""SELECT DISTINCT r.cats, sm.onc, sm.therapy, sm.present
-            FROM {t}_rowann r JOIN samples sm ON sm.s IS NOT DISTINCT FROM r.s
-            WHERE r.cats <> '' AND list_has_any(string_split(r.cats, ','), {triggers})"""
+            FROM {t}_ctxrows r JOIN samples sm ON sm.s IS NOT DISTINCT FROM r.s
+            WHERE list_has_any(string_split(r.cats, ','), {triggers})"""
         for t in run.tables
     )
     combos = run.rows(union) if run.tables else []
@@ -980,8 +997,9 @@ def _annotate(
         headers["cna"] = cna_h
     for table in run.tables:
         _final(run, table)
-        if table != "cna":
-            run.sql(f"DROP TABLE {table}_rowann")
+        if table == "maf":  # the final table holds what is still needed
+            run.sql("DROP VIEW maf_rowann")
+            run.sql("DROP TABLE maf_rows")
         run.stage(f"{table} order")
         header = headers[table]
         rows_in, distinct = counts[table]
