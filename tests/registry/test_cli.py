@@ -72,7 +72,7 @@ def test_old_schema_message_and_migrate(db: str) -> None:
     refused = runner.invoke(registry_app, ["list", "--db", db])
     assert refused.exit_code == 2 and "tkiresist registry migrate" in refused.stderr
     done = runner.invoke(registry_app, ["migrate", "--db", db])
-    assert done.exit_code == 0 and "from r0001 to r0002" in done.stdout
+    assert done.exit_code == 0 and f"from r0001 to {dbmod.head_revision()}" in done.stdout
     assert runner.invoke(registry_app, ["migrate", "--db", db]).stdout.startswith("already at")
 
 
