@@ -34,7 +34,9 @@ from tkiresist.web.store import SessionInfo
 
 if TYPE_CHECKING:
     from tkiresist.evidence.summary import EvidenceSummary
+    from tkiresist.io.base import ReadResult
     from tkiresist.model.case import Case
+    from tkiresist.model.findings import Finding
     from tkiresist.model.interpretation import Interpretation
     from tkiresist.registry.db import ImportReport
     from tkiresist.registry.record import CaseRecord, HistoryEntry
@@ -433,6 +435,38 @@ def _renamed(exc: TkiResistError, tmp: str, shown: str) -> WebError:
     return err
 
 
+def _relabel(result: ReadResult, tmp: str, shown: str) -> ReadResult:
+    """``result`` as if read from a file named ``shown``: the temporary path appears nowhere
+    (not in the findings' provenance, which is stored with the case, nor in warnings)."""
+    import dataclasses
+
+    def finding(f: Finding) -> Finding:
+        if f.provenance is None or f.provenance.file != tmp:
+            return f
+        return f.model_copy(update={"provenance": f.provenance.model_copy(update={"file": shown})})
+
+    return dataclasses.replace(
+        result,
+        file=shown,
+        findings_by_sample={
+            sample: tuple(finding(f) for f in group)
+            for sample, group in result.findings_by_sample.items()
+        },
+        warnings=tuple(
+            Problem(
+                w.message.replace(tmp, shown),
+                Location(
+                    shown if w.location.file == tmp else w.location.file,
+                    w.location.line,
+                    w.location.column,
+                    w.location.field,
+                ),
+            )
+            for w in result.warnings
+        ),
+    )
+
+
 def attach_upload(
     ctx: Context,
     info: SessionInfo,
@@ -461,7 +495,7 @@ def attach_upload(
     detail = {"file": shown, "bytes": len(data), "version": version}
     with audited(ctx, info, "case.attach", uid, remote, detail) as extra:
         with uploaded(filename, data) as path:
-            result = read_file(path, file_format or None)
+            result = _relabel(read_file(path, file_format or None), str(path), shown)
             updated = attach_test(
                 rec.case,
                 result,
@@ -473,13 +507,7 @@ def attach_upload(
                 specimen_kind=specimen_kind or None,
                 specimen_site=specimen_site or None,
             )
-            warnings = tuple(
-                Problem(
-                    p.message.replace(str(path), shown),
-                    Location(shown, p.location.line, p.location.column, p.location.field),
-                )
-                for p in result.warnings
-            )
+            warnings = result.warnings
         saved = ctx.registry.update(
             uid,
             expected_version=version,
@@ -519,6 +547,7 @@ def import_upload(
                 dataset=dataset or None,
                 table=table or None,
                 who=info.user.name,
+                label=shown,
             )
         extra.update(
             created=len(report.created), updated=len(report.updated), skipped=len(report.skipped)

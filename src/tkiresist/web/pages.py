@@ -348,7 +348,33 @@ def case_from_form(form: Mapping[str, str]) -> Case:
             detail = p.location.field or ""
             msg = f"{detail}: {p.message}" if detail and field in ("events", "extra") else p.message
             located.append(Problem(msg, Location(None, line, None, field)))
+        seen = {p.location.field for p in located}
+        located += [p for p in _head_problems(head) if p.location.field not in seen]
         raise CaseValidationError(located) from None
+
+
+_PROBE_EVENT = {"id": "dx", "type": "diagnosis", "histology": "adenocarcinoma"}
+
+
+def _head_problems(head: dict[str, Any]) -> list[Problem]:
+    """Problems of the fields outside the events, by the model's own rules: the case-file
+    reader stops at its first failing stage, a form shows every field's problem at once."""
+    from pydantic import ValidationError
+
+    from tkiresist.model.case import DEFER_CONSISTENCY, Case
+
+    try:
+        Case.model_validate({**head, "events": [_PROBE_EVENT]}, context={DEFER_CONSISTENCY: True})
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            path = ".".join(str(x) for x in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err.get("type", "").endswith(("_type", "_parsing")):
+                msg += f" (got {err.get('input')!r})"
+            out.append(Problem(msg, Location(field=_field_of(path))))
+        return out
+    return []
 
 
 @router.get("/cases/new")
@@ -390,8 +416,12 @@ async def new_case_submit(request: Request, info: SessionInfo = CuratorPage) -> 
         uid = await run_in_threadpool(work)
     except TkiResistError as exc:
         errors = problems_by_field(exc.problems)
+        message = exc.message
         if isinstance(upload, UploadFile) and upload.filename:
             errors = {"file": [str(p) for p in exc.problems]}
+        elif isinstance(exc, CaseValidationError):
+            n = len(exc.problems)
+            message = f"The case is not valid: {n} problem{'s' * (n != 1)}, shown by the fields."
         return render(
             request,
             "case_form.html",
@@ -400,7 +430,7 @@ async def new_case_submit(request: Request, info: SessionInfo = CuratorPage) -> 
             errors=errors,
             mode="new",
             version=None,
-            message=exc.message,
+            message=message,
         )
     return _redirect(f"/cases/{uid}")
 
