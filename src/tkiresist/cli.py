@@ -119,6 +119,22 @@ def interpret(
         Path | None,
         typer.Option("--report", help="also write a self-contained report: out.html or out.pdf"),
     ] = None,
+    pooled: Annotated[
+        bool,
+        typer.Option(
+            "--pooled/--no-pooled",
+            help="attach pooled registry evidence (n, ORR with exact CI) to each option",
+        ),
+    ] = True,
+    pooled_dataset: Annotated[
+        str, typer.Option("--pooled-dataset", help="registry dataset to pool")
+    ] = "cheung2025-table1",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="TKIRESIST_DB", help="registry database URL (default: the user's)"
+        ),
+    ] = None,
 ) -> None:
     """Interpret a case at its latest progression: what changed, why, and what now."""
     if output_format not in ("text", "json"):
@@ -132,7 +148,12 @@ def interpret(
         from tkiresist.knowledge.loader import load_knowledge_base
 
         case = read_case(case_file)
-        result = run_engine(case, load_knowledge_base(), at=at)
+        lookup = None
+        if pooled:
+            from tkiresist.evidence.pooled import default_index
+
+            lookup = default_index(pooled_dataset, db)
+        result = run_engine(case, load_knowledge_base(), at=at, pooled=lookup)
         if report is not None:
             from tkiresist.report import write_report
 
@@ -328,6 +349,7 @@ def add_test(
 # -- sub-commands that live with their library modules (each imports only typer at start) --
 def _mount() -> None:
     from tkiresist.cli_cbioportal import cohort, export_cbioportal
+    from tkiresist.evidence.cli import evidence_app
     from tkiresist.io.fhir.cli import export_fhir, import_fhir
     from tkiresist.registry.cli import registry_app
 
@@ -340,6 +362,7 @@ def _mount() -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
     app.add_typer(registry_app, name="registry")
+    app.add_typer(evidence_app, name="evidence")
 
 
 _mount()

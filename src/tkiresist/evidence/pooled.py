@@ -18,24 +18,65 @@ summarised once per process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tkiresist import __version__
 from tkiresist.errors import EvidenceError, Location
-from tkiresist.evidence.catalogue import regimen_slug
-from tkiresist.evidence.summary import EvidenceSummary, Statistic
 from tkiresist.model.interpretation import PooledEvidence
+
+if TYPE_CHECKING:
+    from tkiresist.evidence.summary import EvidenceSummary
 
 DEFAULT_DATASET = "cheung2025-table1"
 COMBINATION_LABEL = "combination EGFR + ALK TKI"
 
 
-class PooledEvidenceIndex:
-    """Look up pooled response evidence for regimens in one summary."""
+@dataclass(frozen=True, slots=True)
+class ResponseRate:
+    """One response-rate statistic of a summary: what the lookup needs, and no more."""
 
-    def __init__(self, summary: EvidenceSummary, dataset: str | None = None) -> None:
-        self.summary = summary
-        self.dataset = dataset or summary.dataset or "all datasets"
+    label: str
+    numerator: int
+    denominator: int
+    ci_low: float | None
+    ci_high: float | None
+
+
+def _regimen_key(generics: Sequence[str]) -> str:
+    """``regimen_<slug>_orr`` as the summary's catalogue names it."""
+    from tkiresist.evidence.catalogue import regimen_slug
+
+    return f"regimen_{regimen_slug(' + '.join(generics))}_orr"
+
+
+class PooledEvidenceIndex:
+    """Look up pooled response evidence for regimens.
+
+    Built from an :class:`~tkiresist.evidence.summary.EvidenceSummary`, or from the response
+    rates alone (``rates``: statistic id → :class:`ResponseRate`), which is what the on-disk
+    cache holds.
+    """
+
+    def __init__(
+        self,
+        summary: EvidenceSummary | None = None,
+        dataset: str | None = None,
+        *,
+        rates: Mapping[str, ResponseRate] | None = None,
+    ) -> None:
+        if rates is None:
+            if summary is None:
+                raise EvidenceError("give a summary or response rates", Location(field="summary"))
+            rates = response_rates(summary)
+        self.rates = dict(rates)
+        self.dataset = dataset or (summary.dataset if summary else None) or "all datasets"
 
     def __call__(self, drugs: tuple[str, ...]) -> PooledEvidence | None:
         return self.lookup(drugs)
@@ -50,40 +91,112 @@ class PooledEvidenceIndex:
         egfr = [d for d in found if d.is_egfr_tki]
         alk = [d for d in found if d.is_alk_tki and not d.is_egfr_tki]
         if egfr and alk and len(egfr) + len(alk) == len(found):
-            return self._evidence(self.summary.get("combination_orr"), COMBINATION_LABEL)
-        canonical = " + ".join(d.generic for d in found)
-        stat = self.summary.get(f"regimen_{regimen_slug(canonical)}_orr")
-        if not stat.denominator:
-            return None
-        return self._evidence(stat, canonical)
+            return self._evidence(self.rates.get("combination_orr"), COMBINATION_LABEL)
+        generics = [d.generic for d in found]
+        return self._evidence(self.rates.get(_regimen_key(generics)), " + ".join(generics))
 
-    def _evidence(self, stat: Statistic, what: str) -> PooledEvidence | None:
-        if not stat.denominator or stat.numerator is None:
+    def _evidence(self, rate: ResponseRate | None, what: str) -> PooledEvidence | None:
+        if rate is None or not rate.denominator:
             return None
-        exact = stat.ci.exact if stat.ci is not None else None
         return PooledEvidence(
             label=f"{what} (registry: {self.dataset})",
-            numerator=stat.numerator,
-            denominator=stat.denominator,
-            value=stat.numerator / stat.denominator,
-            ci_low=exact[0] if exact else None,
-            ci_high=exact[1] if exact else None,
+            numerator=rate.numerator,
+            denominator=rate.denominator,
+            value=rate.numerator / rate.denominator,
+            ci_low=rate.ci_low,
+            ci_high=rate.ci_high,
             method="objective response (CR + PR) among cases with a best response; "
             "Clopper-Pearson exact 95% CI",
-            source=f"tkiresist registry, dataset {self.dataset}: {stat.label}",
+            source=f"tkiresist registry, dataset {self.dataset}: {rate.label}",
         )
 
 
+def response_rates(summary: EvidenceSummary) -> dict[str, ResponseRate]:
+    """The combination and per-regimen ORR statistics of ``summary``, by id."""
+    out: dict[str, ResponseRate] = {}
+    for stat in summary.statistics:
+        wanted = stat.id == "combination_orr" or (
+            stat.id.startswith("regimen_") and stat.id.endswith("_orr")
+        )
+        if not wanted or not stat.denominator or stat.numerator is None:
+            continue
+        exact = stat.ci.exact if stat.ci is not None else None
+        out[stat.id] = ResponseRate(
+            label=stat.label,
+            numerator=stat.numerator,
+            denominator=stat.denominator,
+            ci_low=exact[0] if exact else None,
+            ci_high=exact[1] if exact else None,
+        )
+    return out
+
+
+# -- the default index, cached on disk for SQLite registries ----------------------------------
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
+
+
+def _cache_path(url: str, dataset: str) -> tuple[Path, list[int]] | None:
+    """Where the response rates of a SQLite registry are cached, and the stamp that must
+    match: size and modification time of the database and its write-ahead log. PostgreSQL
+    registries are not cached (they serve long-running processes, and change under them)."""
+    db_file = _sqlite_file(url)
+    if db_file is None or not db_file.exists():
+        return None
+    stamp: list[int] = []
+    for f in (db_file, db_file.with_name(db_file.name + "-wal")):
+        st = f.stat() if f.exists() else None
+        stamp += [st.st_size, st.st_mtime_ns] if st else [0, 0]
+    from platformdirs import user_cache_dir
+
+    key = hashlib.sha256(f"{__version__}|{db_file.resolve()}|{dataset}".encode()).hexdigest()
+    return Path(user_cache_dir("tkiresist")) / f"pooled-{key[:24]}.json", stamp
+
+
+def _read_cache(path: Path, stamp: list[int]) -> dict[str, ResponseRate] | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None  # absent or unreadable: recompute (the cache is an optimisation only)
+    if data.get("stamp") != stamp:
+        return None
+    return {k: ResponseRate(**v) for k, v in data["rates"].items()}
+
+
+def _write_cache(path: Path, stamp: list[int], rates: Mapping[str, ResponseRate]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    payload = {"stamp": stamp, "rates": {k: asdict(v) for k, v in rates.items()}}
+    tmp.write_text(json.dumps(payload), "utf-8")
+    os.replace(tmp, path)
+
+
 @cache
-def default_index(dataset: str = DEFAULT_DATASET) -> PooledEvidenceIndex:
-    """The index over ``dataset`` in the default registry (opened, and on first use created,
-    by :func:`tkiresist.registry.db.open_registry`); built once per process."""
+def default_index(dataset: str = DEFAULT_DATASET, url: str | None = None) -> PooledEvidenceIndex:
+    """The index over ``dataset`` in the registry at ``url`` (default: the user's registry,
+    opened, and on first use created, by :func:`tkiresist.registry.db.open_registry`); built
+    once per process, and for a SQLite registry cached on disk until the database changes."""
+    from tkiresist.registry.location import default_url, normalize_url
+
+    where = normalize_url(url) if url else default_url()
+    cached = _cache_path(where, dataset)
+    if cached is not None:
+        rates = _read_cache(*cached)
+        if rates is not None:
+            return PooledEvidenceIndex(dataset=dataset, rates=rates)
     from tkiresist.evidence.summary import summarize
     from tkiresist.registry.db import open_registry
 
-    with open_registry() as registry:
+    with open_registry(where) as registry:
         summary = summarize(registry.engine, dataset=dataset)
-    return PooledEvidenceIndex(summary, dataset)
+    rates = response_rates(summary)
+    cached = _cache_path(where, dataset)  # the first use may just have created the file
+    if cached is not None:
+        _write_cache(*cached, rates)
+    return PooledEvidenceIndex(dataset=dataset, rates=rates)
 
 
 def pooled_for_regimen(drugs: tuple[str, ...]) -> PooledEvidence | None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -46,6 +45,10 @@ from sqlalchemy.sql.dml import Insert
 from tkiresist.errors import ConflictError, Location, RegistryError
 from tkiresist.model.case import Case
 from tkiresist.registry.facts import CaseFacts, derive_facts
+from tkiresist.registry.location import ENV_VAR as ENV_VAR  # re-exported
+from tkiresist.registry.location import default_path as default_path
+from tkiresist.registry.location import default_url as default_url
+from tkiresist.registry.location import normalize_url as normalize_url
 from tkiresist.registry.models import (
     VERSION_TABLE,
     Base,
@@ -68,40 +71,12 @@ from tkiresist.registry.record import (
     SourceRef,
 )
 
-ENV_VAR = "TKIRESIST_DB"
 MIGRATE_COMMAND = "tkiresist registry migrate"
 DEFAULT_DATASETS: tuple[str, ...] = ("cheung2025-table1",)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 # ----------------------------------------------------------------------------------- where
-
-
-def default_path() -> Path:
-    """``<user data dir>/registry.sqlite`` (platformdirs)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("tkiresist")) / "registry.sqlite"
-
-
-def default_url() -> str:
-    """``$TKIRESIST_DB`` when set, else the SQLite file at :func:`default_path`."""
-    env = os.environ.get(ENV_VAR, "").strip()
-    return env or f"sqlite:///{default_path()}"
-
-
-def normalize_url(url: str) -> str:
-    """A SQLAlchemy URL from what a user typed: a file path means SQLite, and PostgreSQL URLs
-    without a driver use psycopg 3."""
-    text = url.strip()
-    if not text:
-        raise RegistryError("empty database URL", Location(field="db"))
-    if "://" not in text:
-        return f"sqlite:///{Path(text).expanduser().resolve()}"
-    for prefix in ("postgresql://", "postgres://"):
-        if text.startswith(prefix):
-            return "postgresql+psycopg://" + text[len(prefix) :]
-    return text
 
 
 def redact(url: str) -> str:
