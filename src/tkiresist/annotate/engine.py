@@ -339,6 +339,7 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     keys normalised (genes, protein changes, c. changes, category-gene variants).
     """
     _gene_table(run, header, "maf_rows", "g", "maf_genes")
+    run.stage("genes (HGNC)")
     coding = f"coalesce(vc, '') NOT IN {_NON_PROTEIN_SQL}"
     known = "g IN (SELECT g FROM maf_genes WHERE approved IS NOT NULL)"
     # Protein changes: the SQL fast paths, then the parser for the rest.
@@ -971,7 +972,7 @@ def _annotate(
     run.stage("read keys")
     _check_build(run, maf_h, "maf_rows")
     counts["maf"] = (n, _maf_annotate_keys(run, maf_h))
-    run.stage("warnings, distinct keys")
+    run.stage("unparsed warnings")
     run.tables.append("maf")
     if sv_h is not None:
         n_sv = _sv(run, *sv_h)
