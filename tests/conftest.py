@@ -16,3 +16,15 @@ SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_83a4b5ed95b700c3.txt"
 @pytest.fixture(scope="session")
 def seed_case_path() -> Path:
     return SEED_CASE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the suite out of the user's home: the default registry (user data dir) and the
+    pooled-evidence cache (user cache dir) go to a temporary folder for the whole session."""
+    import os
+
+    root = tmp_path_factory.mktemp("user-dirs")
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        os.environ[var] = str(root / var.lower())
+    os.environ.pop("TKIRESIST_DB", None)
