@@ -348,6 +348,7 @@ def add_test(
 
 # -- sub-commands that live with their library modules (each imports only typer at start) --
 def _mount() -> None:
+    from tkiresist.annotate.command import annotate_command
     from tkiresist.cli_cbioportal import cohort, export_cbioportal
     from tkiresist.evidence.cli import evidence_app
     from tkiresist.io.fhir.cli import export_fhir, import_fhir
@@ -358,6 +359,7 @@ def _mount() -> None:
     export_app.command("fhir")(export_fhir)
     export_app.command("cbioportal")(export_cbioportal)
     app.command("cohort")(cohort)
+    app.command("annotate")(annotate_command)
     import_app.command("fhir")(import_fhir)
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
