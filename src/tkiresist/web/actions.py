@@ -168,9 +168,15 @@ def get_record(ctx: Context, uid: str) -> CaseRecord:
         raise NotFound(f"no case {uid!r} in the registry", Location(field="uid")) from None
 
 
-def history(ctx: Context, uid: str) -> list[HistoryEntry]:
+def history(ctx: Context, info: SessionInfo, uid: str) -> list[HistoryEntry]:
+    """Every change of ``uid``, oldest first. The old and new values are the working record's
+    (dates, free text): curators and admins see them, a viewer sees who changed which field
+    when, without the values."""
     get_record(ctx, uid)
-    return ctx.registry.history(uid)
+    entries = ctx.registry.history(uid)
+    if info.user.can("curator"):
+        return entries
+    return [e.model_copy(update={"old": None, "new": None}) for e in entries]
 
 
 def record_json(rec: CaseRecord, case: Case | None = None) -> dict[str, Any]:

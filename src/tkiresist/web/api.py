@@ -282,8 +282,9 @@ def edit_fields(request: Request, uid: str, body: FieldEdit, info: Curator) -> d
 
 
 @router.get("/cases/{uid}/history", tags=["cases"], summary="Every change: who, when, what")
-def case_history(request: Request, uid: str, _info: Viewer) -> dict[str, Any]:
-    entries = actions.history(context_of(request), uid)
+def case_history(request: Request, uid: str, info: Viewer) -> dict[str, Any]:
+    """Old and new values for curators and admins; a viewer gets who, when and which field."""
+    entries = actions.history(context_of(request), info, uid)
     return {"uid": uid, "history": [e.model_dump(mode="json") for e in entries]}
 
 

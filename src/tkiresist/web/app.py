@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tkiresist import __version__
 from tkiresist.errors import TkiResistError
-from tkiresist.web.auth import LoginRequired
+from tkiresist.web.auth import LoginRequired, wants_html
 from tkiresist.web.context import Context, build_context
 from tkiresist.web.errors import body_for, error_body, status_for
 from tkiresist.web.settings import Settings
@@ -165,14 +165,6 @@ class SecurityHeaders:
 
 
 # ----------------------------------------------------------------------------- errors
-
-
-def wants_html(request: Request) -> bool:
-    """A browser asking for a page (not the API): errors are shown as pages."""
-    if request.url.path.startswith("/api"):
-        return False
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept
 
 
 def _error_response(

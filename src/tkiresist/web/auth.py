@@ -42,6 +42,14 @@ class LoginRequired(Unauthenticated):
     """Not logged in, on a page: a browser is sent to the login page instead."""
 
 
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API): errors are shown as pages, and a form that
+    fails is shown again; any other client gets the JSON error shape."""
+    if request.url.path.startswith("/api"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def remote_of(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 

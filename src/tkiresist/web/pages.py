@@ -34,9 +34,16 @@ from tkiresist.web.auth import (
     session_of,
     set_login_csrf_cookie,
     set_session_cookie,
+    wants_html,
 )
 from tkiresist.web.context import context_of
-from tkiresist.web.errors import Forbidden, WebError, problems_by_field, status_for
+from tkiresist.web.errors import (
+    Forbidden,
+    Unprocessable,
+    WebError,
+    problems_by_field,
+    status_for,
+)
 from tkiresist.web.store import ROLES, SessionInfo
 
 if TYPE_CHECKING:
@@ -187,6 +194,8 @@ async def login_submit(request: Request) -> Response:
             login, request, name, password if isinstance(password, str) else ""
         )
     except WebError as exc:
+        if not wants_html(request):
+            raise
         request.state.session = None
         failed = render(
             request,
@@ -415,6 +424,8 @@ async def new_case_submit(request: Request, info: SessionInfo = CuratorPage) -> 
     try:
         uid = await run_in_threadpool(work)
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         errors = problems_by_field(exc.problems)
         message = exc.message
         if isinstance(upload, UploadFile) and upload.filename:
@@ -485,7 +496,7 @@ def _patient_values(request: Request, info: SessionInfo, uid: str) -> dict[str, 
         "problem": problem,
         "svg": svg,
         "specimens": specimens,
-        "history": list(reversed(ctx.registry.history(uid)))[:30],
+        "history": list(reversed(actions.history(ctx, info, uid)))[:30],
         "can_edit": info.user.can("curator"),
     }
 
@@ -528,6 +539,8 @@ async def attach_submit(request: Request, uid: str, info: SessionInfo = CuratorP
     try:
         await run_in_threadpool(work)
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         errors: dict[str, list[str]] = {}
         for p in exc.problems:
             key = (
@@ -591,6 +604,8 @@ async def edit_case_submit(request: Request, uid: str, info: SessionInfo = Curat
     try:
         await run_in_threadpool(work)
     except ConflictError as exc:
+        if not wants_html(request):
+            raise
         current = actions.get_record(ctx, uid)
         return render(
             request,
@@ -606,6 +621,8 @@ async def edit_case_submit(request: Request, uid: str, info: SessionInfo = Curat
             theirs=_form_of_case(current.case),
         )
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         return render(
             request,
             "case_form.html",
@@ -645,6 +662,8 @@ def registry_page(request: Request, info: SessionInfo = ViewerPage) -> HTMLRespo
         if total:
             summary = actions.summarize(ctx, dataset=chosen["dataset"] or None, where=where)
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         error = exc
     return render(
         request,
@@ -686,6 +705,8 @@ async def import_submit(request: Request, info: SessionInfo = CuratorPage) -> Re
     try:
         report = await run_in_threadpool(work)
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         body = {
             "error": {
                 "code": exc.code,
@@ -755,19 +776,25 @@ def _curation_rows(rec: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _curation_values(request: Request, uid: str) -> dict[str, Any]:
+def _curation_values(request: Request, info: SessionInfo, uid: str) -> dict[str, Any]:
     from tkiresist.io.casefile import case_to_data
 
     ctx = context_of(request)
     rec = actions.get_record(ctx, uid)
+    # curators edit the working record; a viewer sees it without Safe Harbor identifiers
+    case = (
+        rec.case
+        if info.user.can("curator")
+        else actions.deidentified(ctx, info, rec.case, "safe_harbor")
+    )
     doc = {
-        "case": case_to_data(rec.case),
+        "case": case_to_data(case),
         "reported": rec.reported.model_dump(mode="json", exclude_none=True),
     }
     return {
         "rec": rec,
         "rows": _curation_rows(rec, doc),
-        "history": list(reversed(ctx.registry.history(uid))),
+        "history": list(reversed(actions.history(ctx, info, uid))),
         "facts": ctx.registry.facts(uid),
         "safe_age": actions.safe_age,
     }
@@ -775,7 +802,7 @@ def _curation_values(request: Request, uid: str) -> dict[str, Any]:
 
 @router.get("/registry/{uid}")
 def curation_page(request: Request, uid: str, info: SessionInfo = ViewerPage) -> HTMLResponse:
-    values = _curation_values(request, uid)
+    values = _curation_values(request, info, uid)
     return render(
         request,
         "curation.html",
@@ -840,7 +867,9 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
         try:
             await run_in_threadpool(work)
         except ConflictError as exc:
-            values = await run_in_threadpool(_curation_values, request, uid)
+            if not wants_html(request):
+                raise
+            values = await run_in_threadpool(_curation_values, request, info, uid)
             return render(
                 request,
                 "curation.html",
@@ -853,6 +882,8 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
                 **values,
             )
         except TkiResistError as exc:
+            if not wants_html(request):
+                raise
             from tkiresist.io.casefile import case_to_data
 
             rec = actions.get_record(ctx, uid)
@@ -864,8 +895,11 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
         else:
             return _redirect(f"/registry/{uid}#history")
     elif errors:
+        if not wants_html(request):
+            problems = [Problem(m, Location(field=k)) for k, ms in errors.items() for m in ms]
+            raise Unprocessable("some values are not valid YAML", problems=problems)
         message, code = "some values are not valid YAML", 422
-    values = await run_in_threadpool(_curation_values, request, uid)
+    values = await run_in_threadpool(_curation_values, request, info, uid)
     return render(
         request,
         "curation.html",
@@ -922,6 +956,8 @@ async def users_submit(request: Request, info: SessionInfo = AdminPage) -> Respo
     try:
         await run_in_threadpool(work)
     except TkiResistError as exc:
+        if not wants_html(request):
+            raise
         users = ctx.store.list_users()
         return render(
             request,
