@@ -265,9 +265,7 @@ def test_registry_search_filters(viewer: Session) -> None:
     assert everything["total"] == 16
     strn = viewer.get("/api/registry/search?partner=STRN").json()
     assert strn["total"] == 2 and "alk_partners has" in strn["where"]
-    combo = viewer.get(
-        "/api/registry/search", params={"regimen": "osimertinib + alectinib"}
-    ).json()
+    combo = viewer.get("/api/registry/search", params={"regimen": "osimertinib + alectinib"}).json()
     assert {c["first_post_regimen"] for c in combo["cases"]} == {"osimertinib + alectinib"}
     alk = viewer.get("/api/registry/search?mechanism=alk-fusion").json()
     assert alk["total"] == 16

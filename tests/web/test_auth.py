@@ -179,7 +179,10 @@ def test_every_write_is_audited_with_the_user(app: Any, curator: Session, seed_y
 def test_login_rate_limit_per_user(app: Any) -> None:
     client = client_for(app)
     for _ in range(3):
-        assert client.post("/api/login", json={"name": "vera", "password": "nope" * 3}).status_code == 401
+        assert (
+            client.post("/api/login", json={"name": "vera", "password": "nope" * 3}).status_code
+            == 401
+        )
     blocked = client.post("/api/login", json={"name": "vera", "password": PASSWORD})
     err = assert_error_shape(blocked, 429)  # even the right password: not checked any more
     assert err["code"] == "rate_limited"

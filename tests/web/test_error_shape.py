@@ -81,7 +81,9 @@ def test_writes_refused_to_a_viewer(viewer: Session, routes: list[tuple[str, str
     for method, path in routes:
         if method == "GET" or (method, path) in OPEN | allowed:
             continue
-        r = viewer.client.request(method, _url(path), headers=viewer.headers(accept="application/json"))
+        r = viewer.client.request(
+            method, _url(path), headers=viewer.headers(accept="application/json")
+        )
         err = assert_error_shape(r, 403)
         assert err["details"][0]["loc"] == ["role"], (method, path)
 
@@ -95,7 +97,9 @@ def test_unknown_ids_and_bad_input_keep_the_shape(
         r = admin.client.request(
             method,
             _url(path),
-            headers=admin.headers(accept="application/json", **{"content-type": "application/json"}),
+            headers=admin.headers(
+                accept="application/json", **{"content-type": "application/json"}
+            ),
             content=b"{}" if method != "GET" else None,
         )
         if r.status_code < 400:

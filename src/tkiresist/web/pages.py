@@ -71,6 +71,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
     )
     env.filters["months"] = lambda m: "" if m is None else f"{m:.1f}".rstrip("0").rstrip(".")
     env.filters["pct"] = lambda x: "" if x is None else f"{100 * x:.1f}%"
