@@ -28,6 +28,24 @@ def test_interpret_yaml_body_gives_the_seed_answer(viewer: Session, seed_yaml: s
     assert body["case_id"] == "cheung2025-case1"
     assert body["options"][0]["drugs"] == ["osimertinib", "alectinib"]
     assert [m["class"] for m in body["mechanisms"]] == ["off_target"]
+    pooled = body["options"][0]["pooled"]  # the registry's combination EGFR + ALK TKI ORR
+    assert (pooled["numerator"], pooled["denominator"]) == (6, 9)
+
+
+def test_pooled_evidence_follows_curation(curator: Session, seed_yaml: str) -> None:
+    def first_pooled() -> tuple[int, int]:
+        result = curator.post("/api/interpret", content=seed_yaml, headers=YAML).json()
+        pooled = result["options"][0]["pooled"]
+        return pooled["numerator"], pooled["denominator"]
+
+    assert first_pooled() == (6, 9)
+    # row 4 (PR on osimertinib + crizotinib): a curator corrects the response to SD
+    r = curator.patch(
+        "/api/cases/cheung2025-table1-4/fields",
+        json={"version": 1, "changes": {"case.events#response-1.category": "SD"}},
+    )
+    assert r.status_code == 200, r.text
+    assert first_pooled() == (5, 9)
 
 
 def test_interpret_json_body_equals_yaml_body(viewer: Session, seed_yaml: str) -> None:

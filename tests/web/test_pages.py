@@ -217,3 +217,28 @@ def test_anonymous_browser_is_sent_to_login_and_back(app: Any) -> None:
         headers=HTML,
     )
     assert bad.status_code == 401 and 'id="login-error"' in bad.text
+
+
+def test_claims_audit_page_and_a_curator_correction(curator: Session) -> None:
+    html = _page(curator, "/claims?status=mismatch")
+    assert 'id="claim-abstract-case-age"' in html
+    assert re.search(r'id="count-mismatch">(\d+) mismatch', html)
+    before = int(re.search(r'id="count-mismatch">(\d+) mismatch', html).group(1))  # type: ignore[union-attr]
+    # the paper's own case: the narrative says 62, Table 1 says 65; correct the registry row
+    r = curator.patch(
+        "/api/cases/cheung2025-table1-1/fields",
+        json={"version": 1, "changes": {"case.patient.age_at_diagnosis": 62}},
+    )
+    assert r.status_code == 200
+    after = curator.get("/api/registry/claims?name=cheung2025").json()
+    assert after["counts"]["mismatch"] == before - 1
+    age = next(x for x in after["results"] if x["claim"]["id"] == "abstract-case-age")
+    assert age["status"] == "match"
+    assert after["source"] == "registry" and after["claims_file"] == "cheung2025"
+
+
+def test_claims_unknown_file_is_404(curator: Session) -> None:
+    from .conftest import assert_error_shape
+
+    assert_error_shape(curator.get("/api/registry/claims?name=nope"), 404)
+    assert curator.client.get("/claims?name=nope", headers=HTML).status_code == 404

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,8 +33,11 @@ from tkiresist.errors import (
 from tkiresist.web.errors import Forbidden, NotFound, Unprocessable, WebError, status_for
 from tkiresist.web.store import SessionInfo
 
+log = logging.getLogger("tkiresist.web")
+
 if TYPE_CHECKING:
     from tkiresist.evidence.summary import EvidenceSummary
+    from tkiresist.interpret.options import PooledLookup
     from tkiresist.io.base import ReadResult
     from tkiresist.model.case import Case
     from tkiresist.model.findings import Finding
@@ -72,6 +76,7 @@ def audited(
             info.user.name, action, target, outcome=exc.code, detail=extra, remote=remote
         )
         raise
+    ctx.derived.invalidate()  # pooled evidence and audits are recomputed from the new data
     ctx.store.audit(info.user.name, action, target, detail=extra or None, remote=remote)
 
 
@@ -189,10 +194,32 @@ def record_json(rec: CaseRecord, case: Case | None = None) -> dict[str, Any]:
     return data
 
 
+POOLED_DATASET = "cheung2025-table1"
+
+
+def pooled_lookup(ctx: Context) -> PooledLookup | None:
+    """Pooled registry evidence per regimen (dataset :data:`POOLED_DATASET`), or None when the
+    registry does not hold that dataset (then options carry no pooled numbers; logged)."""
+    from tkiresist.errors import EvidenceError
+    from tkiresist.evidence.pooled import PooledEvidenceIndex
+    from tkiresist.evidence.summary import summarize
+
+    def build() -> PooledEvidenceIndex | None:
+        try:
+            summary = summarize(ctx.registry.engine, dataset=POOLED_DATASET)
+        except EvidenceError as exc:
+            log.warning("no pooled evidence for interpretations: %s", exc.message)
+            return None
+        return PooledEvidenceIndex(summary, POOLED_DATASET)
+
+    return ctx.derived.get("pooled", build)
+
+
 def interpret_case(ctx: Context, case: Case, at: str | None = None) -> Interpretation:
+    """Interpret ``case`` with the knowledge base and the registry's pooled evidence."""
     from tkiresist.interpret.engine import interpret
 
-    return interpret(case, ctx.kb, at=at or None)
+    return interpret(case, ctx.kb, at=at or None, pooled=pooled_lookup(ctx))
 
 
 def create_case(

@@ -494,7 +494,26 @@ def summary(
     dataset: str | None = None,
 ) -> dict[str, Any]:
     result = actions.summarize(context_of(request), dataset=dataset, where=where)
-    return result.as_json()
+    data: dict[str, Any] = result.as_json()
+    data["source"] = "registry"  # not the database URL
+    return data
+
+
+@router.get("/registry/claims", tags=["registry"], summary="Claims audit: published vs recomputed")
+def claims(
+    request: Request,
+    _info: Viewer,
+    name: Annotated[
+        str, Query(description="a packaged claims file, e.g. cheung2025")
+    ] = "cheung2025",
+) -> dict[str, Any]:
+    from tkiresist.web.claims import run_audit
+
+    report = run_audit(context_of(request), name)
+    data: dict[str, Any] = report.as_json()
+    data["claims_file"] = name  # not the server's path
+    data["source"] = "registry"  # not the database URL
+    return data
 
 
 @router.post(

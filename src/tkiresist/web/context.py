@@ -3,8 +3,11 @@ the settings. Built once per application by :func:`build_context`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tkiresist.web.settings import Settings
 
@@ -16,6 +19,35 @@ if TYPE_CHECKING:
     from tkiresist.web.store import WebStore
 
 
+T = TypeVar("T")
+
+
+class DerivedCache:
+    """Results derived from the whole registry (pooled evidence, the claims audit), kept until
+    a write through this process or for ``ttl`` seconds (writes by other workers or tools)."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            value: T = hit[1]
+            return value
+        value = compute()
+        with self._lock:
+            self._values[key] = (now, value)
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
@@ -24,6 +56,7 @@ class Context:
     kb: KnowledgeBase
     shift_secret: bytes | None
     """None: date-shifted exports are unavailable (set TKIRESIST_SHIFT_SECRET)."""
+    derived: DerivedCache = field(default_factory=DerivedCache)
 
 
 def build_context(settings: Settings) -> Context:

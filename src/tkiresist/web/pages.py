@@ -914,10 +914,16 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
 
 
 @router.get("/claims")
-def claims_page(request: Request, info: SessionInfo = ViewerPage) -> HTMLResponse:
+def claims_page(
+    request: Request,
+    name: str | None = None,
+    status: str | None = None,
+    info: SessionInfo = ViewerPage,
+) -> HTMLResponse:
     from tkiresist.web.claims import claims_view
 
-    return render(request, "claims.html", **claims_view(context_of(request)))
+    view = claims_view(context_of(request), name or None, status or None)
+    return render(request, "claims.html", **view)
 
 
 # ----------------------------------------------------------------------------- admin
