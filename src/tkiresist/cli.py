@@ -353,6 +353,7 @@ def _mount() -> None:
     from tkiresist.evidence.cli import evidence_app
     from tkiresist.io.fhir.cli import export_fhir, import_fhir
     from tkiresist.registry.cli import registry_app
+    from tkiresist.web.cli import serve, user_app
 
     export_app = typer.Typer(help="Write a case or a dataset in an exchange format.")
     import_app = typer.Typer(help="Read a case from an exchange format.")
@@ -365,6 +366,8 @@ def _mount() -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(registry_app, name="registry")
     app.add_typer(evidence_app, name="evidence")
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")
 
 
 _mount()
