@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from tkiresist.errors import Location, TkiResistError
+
 ENV: dict[str, str] = {
     "db_url": "TKIRESIST_DB",
     "secure_cookies": "TKIRESIST_SECURE_COOKIES",
@@ -78,6 +80,10 @@ class Settings:
             if name == "secure_cookies":
                 values[name] = raw.lower() in ("1", "true", "yes", "on")
             elif name == "max_upload_bytes":
+                if not raw.isdigit():
+                    raise TkiResistError(
+                        f"{var} must be a number of bytes, got {raw!r}", Location(field=var)
+                    )
                 values[name] = int(raw)
             else:
                 values[name] = raw
