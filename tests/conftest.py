@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = ROOT / "examples"
 SEED_CASE = EXAMPLES / "cheung2025" / "case.yaml"
-SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_83a4b5ed95b700c3.txt"
+# the seed paper (CC BY 4.0), copied with its licence note into tests/data/seed/
+SEED_TEXT = DATA / "seed" / "cheung2025_cureus_92202.txt"
 
 
 @pytest.fixture(scope="session")

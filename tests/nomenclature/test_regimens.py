@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.conftest import SEED_TEXT
 from tkiresist.errors import Location, ParseError, UnknownDrugError
 from tkiresist.nomenclature import drugs, regimens
 from tkiresist.nomenclature.regimens import (
@@ -23,7 +24,7 @@ from tkiresist.nomenclature.regimens import (
 )
 
 DATA = Path(__file__).parent / "data"
-SEED = Path("/work/shared/seed/000_83a4b5ed95b700c3.txt")
+SEED = SEED_TEXT  # the seed paper, copied into tests/data/seed/
 
 
 def _rows(name: str) -> list[list[str]]:
