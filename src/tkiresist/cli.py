@@ -1,57 +1,28 @@
 """The ``tkiresist`` command: a thin shell over the library.
 
 It translates arguments into library calls and library errors into one-line messages with a
-non-zero exit code. Heavy modules are imported inside the commands, so that ``--help`` and
-``--version`` start fast.
-
-Exit codes: 0 success; 1 the command ran and the answer is "no" (e.g. lint found problems);
-2 bad input (a file, a field, an argument); 3 an internal error (a bug: please report it).
+non-zero exit code (see :mod:`tkiresist.cli_support`). Heavy modules are imported inside the
+commands, so that ``--help`` and ``--version`` start fast.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 
 from tkiresist import __version__
+from tkiresist.cli_support import EXIT_BAD_INPUT, EXIT_NO, fail, guarded, new_app
 from tkiresist.errors import TkiResistError
 
-EXIT_NO = 1
-EXIT_BAD_INPUT = 2
-
-app = typer.Typer(
-    name="tkiresist",
-    help=(
-        "Acquired resistance to targeted therapy in lung cancer: serial comparison, cited "
-        "mechanisms and options, and a registry of published cases. "
-        "FOR RESEARCH USE ONLY, NOT FOR CLINICAL DECISIONS."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+app = new_app(
+    "tkiresist",
+    "Acquired resistance to targeted therapy in lung cancer: serial comparison, cited "
+    "mechanisms and options, and a registry of published cases. "
+    "FOR RESEARCH USE ONLY, NOT FOR CLINICAL DECISIONS.",
 )
-
-T = TypeVar("T")
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    """Run ``fn``; turn our errors into located one-line messages and exit code 2."""
-    try:
-        return fn()
-    except TkiResistError as exc:
-        for problem in exc.problems:
-            typer.echo(" ".join(str(problem).split()), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _version(value: bool) -> None:

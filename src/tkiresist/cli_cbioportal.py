@@ -18,9 +18,8 @@ from typing import Annotated
 
 import typer
 
+from tkiresist.cli_support import EXIT_BAD_INPUT, error_exit
 from tkiresist.errors import TkiResistError
-
-EXIT_BAD_INPUT = 2
 
 export_app = typer.Typer(
     help="Export cases to other systems' formats.",
@@ -29,12 +28,6 @@ export_app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _report(exc: TkiResistError) -> typer.Exit:
-    for problem in exc.problems:
-        typer.echo(" ".join(str(problem).split()), err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 @export_app.command("cbioportal")
@@ -85,7 +78,7 @@ def export_cbioportal(
             overwrite=overwrite,
         )
     except TkiResistError as exc:
-        raise _report(exc) from None
+        raise error_exit(exc) from None
     typer.echo(report.summary())
 
 
@@ -127,7 +120,7 @@ def cohort(
             overwrite=overwrite,
         )
     except TkiResistError as exc:
-        raise _report(exc) from None
+        raise error_exit(exc) from None
     typer.echo(format_summary(result.summary), nl=False)
     typer.echo(f"written to {target}")
 

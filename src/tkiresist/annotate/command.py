@@ -16,8 +16,9 @@ from typing import Annotated, Literal
 
 import typer
 
+from tkiresist.cli_support import guarded
+
 SHOWN_WARNINGS = 20
-EXIT_BAD_INPUT = 2
 
 
 def annotate_command(
@@ -54,16 +55,10 @@ def annotate_command(
     """Annotate cohort tables offline, in context: normalised alteration, categories,
     highest sensitivity/resistance levels, matching statements, status."""
     from tkiresist.annotate.engine import annotate_tables
-    from tkiresist.errors import TkiResistError
 
     auto: Literal["tsv", "parquet"] = "parquet" if out.suffix.lower() == ".parquet" else "tsv"
     chosen = auto if fmt == "auto" else fmt
-    try:
-        report = annotate_tables(maf, sv, cna, clinical, out=out, fmt=chosen)
-    except TkiResistError as exc:
-        for problem in exc.problems:
-            typer.echo(" ".join(str(problem).split()), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    report = guarded(lambda: annotate_tables(maf, sv, cna, clinical, out=out, fmt=chosen))
     typer.echo(report.summary())
     for problem in report.warnings[:SHOWN_WARNINGS]:
         typer.echo(f"warning: {problem}", err=True)

@@ -18,37 +18,21 @@ per problem on stderr). Heavy modules are imported inside the commands.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from tkiresist.errors import TkiResistError
+from tkiresist.cli_support import EXIT_NO, DbOption, guarded, new_app
 
-T = TypeVar("T")
-EXIT_MISMATCH = 1
-EXIT_BAD_INPUT = 2
+EXIT_MISMATCH = EXIT_NO
 
-evidence_app = typer.Typer(
-    name="evidence",
-    help="Evidence synthesis over registry cases: pooled statistics, claims audit, figures.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+evidence_app = new_app(
+    "evidence",
+    "Evidence synthesis over registry cases: pooled statistics, claims audit, figures.",
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="TKIRESIST_DB",
-        help="Registry database URL (sqlite:///path, postgresql://user@host/db) or a SQLite "
-        "file path. Default: registry.sqlite in the user's data directory.",
-    ),
-]
 DatasetOption = Annotated[
     str | None,
     typer.Option("--dataset", help="Only the cases of this dataset (e.g. cheung2025-table1)."),
@@ -62,16 +46,6 @@ WhereOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _guard(fn: Callable[[], T]) -> T:
-    """Run ``fn``; our errors become one located line each on stderr and exit code 2."""
-    try:
-        return fn()
-    except TkiResistError as exc:
-        for problem in exc.problems:
-            typer.echo("error: " + " ".join(str(problem).split()), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 @contextmanager
@@ -106,7 +80,7 @@ def summary(
         else:
             typer.echo(result.text())
 
-    _guard(run)
+    guarded(run)
 
 
 def _claims_path(claims: str) -> Path:
@@ -149,7 +123,7 @@ def audit(
             typer.echo(report.text())
         return bool(report.mismatches)
 
-    if _guard(run):
+    if guarded(run):
         raise typer.Exit(EXIT_MISMATCH)
 
 
@@ -184,4 +158,4 @@ def figures(
         for path in paths:
             typer.echo(str(path))
 
-    _guard(run)
+    guarded(run)

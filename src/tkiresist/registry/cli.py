@@ -10,48 +10,23 @@ that ``tkiresist --help`` stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tkiresist.cli_support import DbOption, guarded, new_app
 from tkiresist.errors import TkiResistError
 
 if TYPE_CHECKING:
     from tkiresist.registry.db import Registry
 
-T = TypeVar("T")
-EXIT_BAD_INPUT = 2
 
-registry_app = typer.Typer(
-    name="registry",
-    help="The case registry: import published tables, list, show and trace cases.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+registry_app = new_app(
+    "registry", "The case registry: import published tables, list, show and trace cases."
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="TKIRESIST_DB",
-        help="Database URL (sqlite:///path, postgresql://user@host/db) or a SQLite file path. "
-        "Default: registry.sqlite in the user's data directory.",
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _guard(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except TkiResistError as exc:
-        for problem in exc.problems:
-            typer.echo("error: " + " ".join(str(problem).split()), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _open(db: str | None) -> Registry:
@@ -83,7 +58,7 @@ def migrate(
         else:
             typer.echo(f"already at {result.after}")
 
-    _guard(run)
+    guarded(run)
 
 
 @registry_app.command("import-table")
@@ -147,7 +122,7 @@ def import_table(
         for uid, flag in report.flagged:
             typer.echo(f"  flagged {uid} {flag.field}: {flag.verbatim!r}: {flag.reason}")
 
-    _guard(run)
+    guarded(run)
 
 
 @registry_app.command("load-dataset")
@@ -164,7 +139,7 @@ def load_dataset(
             report = run_load(registry, name, who=who)
         typer.echo(report.summary())
 
-    _guard(run)
+    guarded(run)
 
 
 @registry_app.command("list")
@@ -196,7 +171,7 @@ def list_cases(
             )
         typer.echo(f"{len(rows)} case(s)", err=True)
 
-    _guard(run)
+    guarded(run)
 
 
 @registry_app.command()
@@ -240,7 +215,7 @@ def show(
                 if value is not None and key not in ("case_uid", "dataset", "status"):
                     typer.echo(f"  {key}: {value}")
 
-    _guard(run)
+    guarded(run)
 
 
 @registry_app.command()
@@ -268,4 +243,4 @@ def history(
                 f"{e.field}{change}{why}"
             )
 
-    _guard(run)
+    guarded(run)

@@ -13,34 +13,10 @@ from typing import Annotated
 
 import typer
 
+from tkiresist.cli_support import EXIT_BAD_INPUT, DbOption, error_exit, new_app
 from tkiresist.errors import TkiResistError
 
-EXIT_BAD_INPUT = 2
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="TKIRESIST_DB",
-        help="Database URL (sqlite:///path, postgresql://user@host/db) or a SQLite file path. "
-        "Default: registry.sqlite in the user's data directory.",
-    ),
-]
-
-user_app = typer.Typer(
-    name="user",
-    help="Accounts of the web application (tkiresist serve).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _fail(exc: TkiResistError) -> typer.Exit:
-    for problem in exc.problems:
-        typer.echo("error: " + " ".join(str(problem).split()), err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+user_app = new_app("user", "Accounts of the web application (tkiresist serve).")
 
 
 def _who() -> str:
@@ -78,7 +54,7 @@ def serve(
         # migrations once, here, before any worker starts
         ctx = build_context(Settings.from_env())
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     admins = ctx.store.count_users("admin")
     where = redact(ctx.registry.url)
     ctx.registry.close()
@@ -150,7 +126,7 @@ def user_add(
             user = store.add_user(name, password, role, who=_who())
             store.audit(_who(), "user.add", user.name, detail={"role": role, "via": "cli"})
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     typer.echo(f"added {user.role} {user.name!r}")
 
 
@@ -165,7 +141,7 @@ def user_list(db: DbOption = None) -> None:
             migrate_web(registry.engine)
             users = WebStore(registry.engine).list_users()
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     for u in users:
         state = "" if u.active else " (inactive)"
         typer.echo(f"{u.name}\t{u.role}{state}")
@@ -188,5 +164,5 @@ def user_password(
             store.change_user(name, password=password)
             store.audit(_who(), "user.change", name, detail={"password": "changed", "via": "cli"})
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     typer.echo(f"password of {name!r} changed")

@@ -15,9 +15,8 @@ from typing import Annotated
 
 import typer
 
+from tkiresist.cli_support import error_exit
 from tkiresist.errors import TkiResistError
-
-EXIT_BAD_INPUT = 2
 
 fhir_app = typer.Typer(
     help="FHIR R4 Bundles (HL7 Genomics Reporting and mCODE).",
@@ -26,12 +25,6 @@ fhir_app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _fail(exc: TkiResistError) -> typer.Exit:
-    for problem in exc.problems:
-        typer.echo(" ".join(str(problem).split()), err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _write(path: Path, text: str) -> None:
@@ -93,7 +86,7 @@ def export_fhir(
             include_identifiers=include_identifiers,
         )
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         typer.echo(text, nl=False)
@@ -135,7 +128,7 @@ def import_fhir(
             raw, placeholder_diagnosis=placeholder_diagnosis, file=str(bundle_file)
         )
     except TkiResistError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     for line in result.skipped:
         typer.echo(f"skipped: {line}", err=True)
     for line in result.approximated:
