@@ -151,3 +151,34 @@ def test_trace_lists_fired_and_unfired_statements() -> None:
     fired = {t.statement for t in r.trace if t.fired}
     assert fired and all(any(s in fired for s in o.statements) for o in r.options)
     assert any(not t.fired for t in r.trace)
+
+
+def _c797s(phase: str | None) -> Interpretation:
+    c797s = "EGFR C797S" if phase is None else f"{{alteration: EGFR C797S, phase: {phase}}}"
+    return run('["EGFR exon 19 deletion"]', f'["EGFR exon 19 deletion", "EGFR T790M", {c797s}]')
+
+
+def test_reported_phase_selects_the_cis_or_trans_statement() -> None:
+    unknown = _c797s(None)
+    trans = _c797s("trans")
+    cis = _c797s("cis")
+    fired = {
+        name: {t.statement for t in r.trace if t.fired}
+        for name, r in (("unknown", unknown), ("trans", trans), ("cis", cis))
+    }
+    assert {"egfr-c797x-t790m-cis", "egfr-c797x-t790m-trans"} <= fired["unknown"]
+    assert "egfr-c797x-t790m-trans" in fired["trans"]
+    assert "egfr-c797x-t790m-cis" not in fired["trans"]
+    assert "egfr-c797x-t790m-cis" in fired["cis"]
+    assert "egfr-c797x-t790m-trans" not in fired["cis"]
+    phasing = {r: next(t for t in x.recommended_tests if t.kind == "cis_trans_phasing")
+               for r, x in (("unknown", unknown), ("trans", trans))}  # fmt: skip
+    assert phasing["unknown"].status == "needed"
+    assert phasing["trans"].status == "done"
+
+
+def test_phase_only_for_c797x() -> None:
+    from tkiresist.errors import CaseValidationError
+
+    with pytest.raises(CaseValidationError, match="applies to EGFR C797X only"):
+        run('["EGFR L858R"]', "[{alteration: EGFR T790M, phase: cis}]")

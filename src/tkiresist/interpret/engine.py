@@ -18,7 +18,7 @@ from __future__ import annotations
 from tkiresist.interpret import mechanisms as mech
 from tkiresist.interpret.options import PooledLookup, rank
 from tkiresist.interpret.recommended_tests import recommend
-from tkiresist.interpret.serial import decision_point, serial_comparison
+from tkiresist.interpret.serial import c797x_phase, decision_point, serial_comparison
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.model.case import Case
 from tkiresist.model.interpretation import Interpretation, KnowledgeBaseStamp
@@ -36,7 +36,9 @@ def interpret(
     point = decision_point(case, at)
     statuses, warnings = serial_comparison(case, point)
     dx = case.diagnosis
-    ctx = mech.case_context(point, dx.oncotree_code, statuses, dx.driver)
+    phase, phase_warnings = c797x_phase(case, point)
+    warnings.extend(phase_warnings)
+    ctx = mech.case_context(point, dx.oncotree_code, statuses, dx.driver, phase)
     fired, trace = mech.evaluate(kb, ctx)
     mechanisms = mech.mechanisms(fired)
     options, avoid = rank(fired, ctx, pooled)
@@ -66,7 +68,7 @@ def interpret(
         warnings.append("no therapy line in effect at the decision point: context-free answer")
     if not options:
         warnings.append("no option in the knowledge base for this context")
-    tests = recommend(case, point, statuses, mechanisms)
+    tests = recommend(case, point, statuses, mechanisms, phase)
     return Interpretation(
         case_id=case.id,
         decision_point=point,

@@ -48,6 +48,7 @@ class CaseContext:
     driver_categories: frozenset[str]
     driver_state: str  # persistent | lost | unknown | none
     driver_names: tuple[str, ...]
+    phase: str | None = None  # C797X relative to T790M, when a test reports it
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ def case_context(
     oncotree: str,
     statuses: Sequence[AlterationStatus],
     declared_driver: str | None = None,
+    phase: str | None = None,
 ) -> CaseContext:
     present = frozenset(c for s in statuses if s.status in PRESENT for c in s.category)
     drivers = [
@@ -95,6 +97,7 @@ def case_context(
             driver_categories=frozenset(cats),
             driver_state="unknown",
             driver_names=(),
+            phase=phase,
         )
     if not original:
         state = "none"
@@ -112,6 +115,7 @@ def case_context(
         driver_categories=frozenset(c for s in original for c in s.category),
         driver_state=state,
         driver_names=tuple(s.name for s in original),
+        phase=phase,
     )
 
 
@@ -144,6 +148,8 @@ def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
         return f"needs the driver persistent; it is {ctx.driver_state}"
     if c.driver_state is DriverState.LOST and ctx.driver_state not in ("lost", "unknown"):
         return f"needs the driver lost; it is {ctx.driver_state}"
+    if c.phase is not None and ctx.phase is not None and c.phase.value != ctx.phase:
+        return f"needs C797X in {c.phase.value} with T790M; the test reports {ctx.phase}"
     return None
 
 
@@ -188,7 +194,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
                 f"assumes the EGFR driver {st.context.driver_state.value}: it was not re-tested "
                 "at progression"
             )
-        if st.context.phase is not None:
+        if st.context.phase is not None and ctx.phase is None:
             notes.append(f"assumes C797X and T790M in {st.context.phase.value}; phase not known")
         fired.append(Fired(st, triggers, tuple(notes)))
         why = f"matched {', '.join(names)} in context"

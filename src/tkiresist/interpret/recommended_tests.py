@@ -33,6 +33,7 @@ def recommend(
     point: DecisionPoint,
     statuses: Sequence[AlterationStatus],
     mechanisms: Sequence[Mechanism],
+    phase: str | None = None,
 ) -> list[RecommendedTest]:
     out: list[RecommendedTest] = []
     months = case.months()
@@ -122,7 +123,10 @@ def recommend(
         out.append(
             RecommendedTest(
                 kind="cis_trans_phasing",
-                reason="T790M and C797X are both present: whether they are in cis or in trans "
+                status="done" if phase is not None else "needed",
+                reason=f"C797X reported in {phase} with T790M"
+                if phase is not None
+                else "T790M and C797X are both present: whether they are in cis or in trans "
                 "decides between a first- plus third-generation TKI combination and no TKI option",
                 alterations=tuple(
                     s.name for s in present if {"egfr_t790m", "egfr_c797x"} & set(s.category)

@@ -401,6 +401,22 @@ def _status(
     )
 
 
+def c797x_phase(case: Case, point: DecisionPoint) -> tuple[str | None, list[str]]:
+    """The phase of C797X relative to T790M that the tests up to ``point`` report (``cis``,
+    ``trans`` or None), and warnings when they disagree."""
+    months = case.months()
+    phases = {
+        f.phase
+        for e in case.events
+        if isinstance(e, MolecularTest) and months[e.id] <= point.month + EPS
+        for f in e.findings
+        if f.phase is not None and f.detected
+    }
+    if len(phases) > 1:
+        return None, ["tests disagree on the phase of C797X with T790M (cis and trans reported)"]
+    return (phases.pop() if phases else None), []
+
+
 def display_name(alt: AnyAlteration) -> str:
     """The normalised display form: ``EML4::ALK``, ``EGFR p.E746_A750del``, ``EGFR exon 19
     deletion``, ``MET amplification``, ``ALK IHC positive``."""

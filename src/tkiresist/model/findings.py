@@ -43,11 +43,20 @@ class Finding(Value):
     method: str | None = Field(
         default=None, description="how it was found when not by the test's assay, e.g. FISH"
     )
+    phase: Literal["cis", "trans"] | None = Field(
+        default=None,
+        description="for EGFR C797X: in cis or in trans with T790M, when the test reports it",
+    )
     note: str | None = None
     provenance: Provenance | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Finding:
+        if self.phase is not None:
+            from tkiresist.model.categories import categorize
+
+            if "egfr_c797x" not in categorize(self.alteration):
+                raise ValueError("phase (cis/trans with T790M) applies to EGFR C797X only")
         if self.status == "not_detected" and self.vaf not in (None, 0.0):
             raise ValueError("a not-detected finding cannot carry a VAF above 0")
         if self.alt_reads is not None and self.depth is not None and self.alt_reads > self.depth:
