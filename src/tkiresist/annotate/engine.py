@@ -419,10 +419,11 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     )  # fmt: skip
     run.stage(f"category keys ({len(cat_rows):,})")
     vc_coding = coding.replace("vc", "r.vc")
-    run.sql(
-        f"""
-        CREATE OR REPLACE VIEW maf_rowann AS
-        SELECT r.rowid AS rid, r.s, r.g, r.p, r.c,
+
+    def rowann(source: str) -> str:
+        """SQL: each row of ``source`` (maf_rows columns, ``rid``) with its annotation."""
+        return f"""
+        SELECT r.rid, r.s, r.g, r.p, r.c,
           CASE WHEN gm.approved IS NULL OR NOT ({vc_coding}) THEN NULL
                WHEN ck.approved IS NOT NULL THEN ck.alteration
                ELSE gm.approved || ' ' || coalesce(pr.canon, cd.canon) END AS alteration,
@@ -435,28 +436,31 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
                ELSE 'unparsed' END AS status,
           CASE WHEN ck.approved IS NOT NULL THEN ck.problem
                ELSE concat_ws('; ', pr.problem, cd.problem) END AS problem
-        FROM maf_rows r
+        FROM ({source}) r
         LEFT JOIN maf_genes gm ON gm.g = r.g
         LEFT JOIN maf_prot pr ON pr.p = r.p
         LEFT JOIN maf_cdna cd ON cd.c = r.c
         LEFT JOIN maf_cat ck ON ck.approved = gm.approved AND ck.p = coalesce(r.p, '')
                              AND ck.c = {ckey}
         """
-    )
+
+    rows = "SELECT rowid AS rid, s, g, p, c, vc FROM maf_rows"
+    run.sql(f"CREATE OR REPLACE VIEW maf_rowann AS {rowann(rows)}")
+    # Only rows of category genes have categories; only rows whose protein change did not
+    # read can be unparsed: each query below annotates just those rows.
+    cat_genes = f"SELECT g FROM maf_genes WHERE list_contains({genes}, approved)"
     run.sql(
         f"""
         CREATE OR REPLACE TABLE maf_ctxrows AS
-        SELECT rid, s, cats, ctx FROM maf_rowann
-        WHERE g IN (SELECT g FROM maf_genes WHERE list_contains({genes}, approved))
-          AND cats <> ''
+        SELECT rid, s, cats, ctx FROM ({rowann(f"{rows} WHERE g IN ({cat_genes})")})
+        WHERE cats <> ''
         """
     )
     run.stage("rows with categories")
-    # Only rows whose protein change did not read can be unparsed: filter on that first.
+    unread_rows = f"{rows} WHERE p IS NULL OR p IN (SELECT p FROM maf_prot WHERE canon IS NULL)"
     for g, p, first, n, problem in run.rows(
-        "SELECT g, p, min(rid), count(*), any_value(problem) FROM maf_rowann "
-        "WHERE (p IS NULL OR p IN (SELECT p FROM maf_prot WHERE canon IS NULL)) "
-        "AND status = 'unparsed' GROUP BY g, p ORDER BY 3"
+        f"SELECT g, p, min(rid), count(*), arg_min(problem, rid) FROM ({rowann(unread_rows)}) "
+        "WHERE status = 'unparsed' GROUP BY g, p ORDER BY 3"
     ):
         what = f"{g} {p}" if p else f"{g} (no protein change)"
         reason = problem or "no protein or c. change given"
@@ -744,22 +748,38 @@ def _matches(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
     )  # fmt: skip
 
 
-def _final(run: _Run, table: str) -> None:
-    """``{table}_final``: the output columns of each row, in file order."""
+def _final(run: _Run, table: str, *, joined: bool = False) -> None:
+    """``{table}_final``: the output columns of each row, in file order.
+
+    ``joined``: the new columns as one tab-joined text column ``TKIRESIST_COLUMNS`` (and the
+    status on its own, for the counts), which is all a TSV output needs: the sort that puts
+    the rows back in file order then moves one text column instead of eight.
+    """
+    values = {
+        OUTPUT_COLUMNS[0]: "r.alteration",
+        OUTPUT_COLUMNS[1]: "r.cats",
+        OUTPUT_COLUMNS[2]: "m.sens",
+        OUTPUT_COLUMNS[3]: "m.res",
+        OUTPUT_COLUMNS[4]: "m.statements",
+        OUTPUT_COLUMNS[5]: "CASE WHEN r.status = 'no_match' AND m.statements IS NOT NULL "
+        "THEN 'annotated' ELSE r.status END",
+        OUTPUT_COLUMNS[6]: "sm.onc",
+        OUTPUT_COLUMNS[7]: "sm.prior",
+    }
+    if joined:
+        text = ", ".join(f"coalesce({v}, '')" for v in values.values())
+        select = (
+            f"concat_ws('\t', {text}) AS {JOINED_COLUMN}, "
+            f"{values[OUTPUT_COLUMNS[5]]} AS {OUTPUT_COLUMNS[5]}"
+        )
+    else:
+        select = ", ".join(f"{v} AS {c}" for c, v in values.items())
     run.sql(
         f"""
         CREATE OR REPLACE TABLE {table}_final AS
         SELECT r.rid,
           CASE WHEN r.rid % {CHECK_EVERY} = 0 THEN coalesce(r.g, '') END AS chk,
-          r.alteration AS {OUTPUT_COLUMNS[0]},
-          r.cats AS {OUTPUT_COLUMNS[1]},
-          m.sens AS {OUTPUT_COLUMNS[2]},
-          m.res AS {OUTPUT_COLUMNS[3]},
-          m.statements AS {OUTPUT_COLUMNS[4]},
-          CASE WHEN r.status = 'no_match' AND m.statements IS NOT NULL THEN 'annotated'
-               ELSE r.status END AS {OUTPUT_COLUMNS[5]},
-          sm.onc AS {OUTPUT_COLUMNS[6]},
-          sm.prior AS {OUTPUT_COLUMNS[7]}
+          {select}
         FROM {table}_rowann r
         JOIN samples sm ON sm.s IS NOT DISTINCT FROM r.s
         LEFT JOIN matches m ON m.cats = r.cats AND m.onc = sm.onc
@@ -767,6 +787,10 @@ def _final(run: _Run, table: str) -> None:
         ORDER BY r.rid
         """
     )
+
+
+JOINED_COLUMN = "TKIRESIST_COLUMNS"
+"""The new columns of a row, tab-joined, in a TSV output's final table (see ``_final``)."""
 
 
 def _statuses(run: _Run, table: str) -> tuple[tuple[str, int], ...]:
@@ -844,8 +868,7 @@ def _write_rows(
     joined = f"{source} POSITIONAL JOIN {table}_final a"
     if fmt == "tsv":
         head = "\n".join([*header.preamble, "\t".join([*header.columns, *OUTPUT_COLUMNS])])
-        ann = ", ".join(f"coalesce(a.{c}, '')" for c in OUTPUT_COLUMNS)
-        line = f"coalesce({check}, concat_ws('\t', l.line, {ann}))"
+        line = f"coalesce({check}, l.line || '\t' || a.{JOINED_COLUMN})"
         query = (
             f"COPY (SELECT {line} AS {_ident(head)} FROM {joined}) "
             f"TO {TMP} (HEADER, DELIMITER '\x1f', QUOTE '')"
@@ -968,7 +991,13 @@ def _annotate(
 ) -> list[TableReport]:
     counts: dict[str, tuple[int, int]] = {}  # kind -> (rows in, distinct keys)
     run.stage("start")
-    n = _maf_keys(run, maf_h)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # DuckDB releases the GIL while it reads: load the HGNC tables and grammars meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warm = pool.submit(keys.warm_up)
+        n = _maf_keys(run, maf_h)
+        warm.result()
     run.stage("read keys")
     _check_build(run, maf_h, "maf_rows")
     counts["maf"] = (n, _maf_annotate_keys(run, maf_h))
@@ -997,7 +1026,7 @@ def _annotate(
     if cna_h is not None:
         headers["cna"] = cna_h
     for table in run.tables:
-        _final(run, table)
+        _final(run, table, joined=fmt == "tsv" and table != "cna")
         if table == "maf":  # the final table holds what is still needed
             run.sql("DROP VIEW maf_rowann")
             run.sql("DROP TABLE maf_rows")

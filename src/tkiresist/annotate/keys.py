@@ -251,6 +251,17 @@ def category_variant(approved: str, protein_text: str | None, cdna_text: str | N
     return Annotation(variant.name, categories_text(variant), RowStatus.NO_MATCH)
 
 
+def warm_up() -> None:
+    """Load what normalising keys needs (the HGNC tables, the variant grammar, the
+    categories) ahead of use. The engine runs this in a thread while DuckDB reads the table
+    (DuckDB releases the GIL), so the loading costs no wall time."""
+    from tkiresist.nomenclature.genes import is_known
+
+    is_known("TKIRESIST WARM-UP")  # an unknown symbol loads every HGNC table
+    protein("p.Leu858Arg")
+    category_variant("EGFR", "p.L858R", None)
+
+
 # --- fusions ------------------------------------------------------------------------------
 
 
