@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pydantic
 
@@ -179,3 +179,25 @@ def build(model: Callable[..., T], sc: Scanner, pos: int, **fields: object) -> T
     except pydantic.ValidationError as exc:
         reasons = "; ".join(str(e.get("msg", e)) for e in exc.errors())
         raise sc.error_at(pos, f"a valid value ({reasons})") from None
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Grammar(Protocol[T_co]):
+    @property
+    def sc(self) -> Scanner: ...
+
+    def parse(self) -> T_co: ...
+
+
+def parse_or_none(grammar: _Grammar[T_co]) -> T_co | None:
+    """``grammar.parse()``, or None when it failed before committing to its kind (the text is
+    not of this kind at all). A failure after committing is a real error and is raised: this
+    is the "not mine" / "mine but invalid" contract of the alteration registry."""
+    try:
+        return grammar.parse()
+    except ParseError:
+        if grammar.sc.committed:
+            raise
+        return None

@@ -30,7 +30,7 @@ from typing import Final
 from tkiresist.errors import Location, ParseError
 from tkiresist.model.alterations import CopyNumber, CopyNumberChange
 from tkiresist.nomenclature import genes
-from tkiresist.nomenclature._scanner import NUMBER_RE, Scanner, build
+from tkiresist.nomenclature._scanner import NUMBER_RE, Scanner, build, parse_or_none
 
 __all__ = ["format_copy_number", "parse_copy_number", "try_parse_copy_number"]
 
@@ -290,13 +290,7 @@ def try_parse_copy_number(
     text: str, gene: str | None = None, location: Location | None = None
 ) -> CopyNumber | None:
     """Like :func:`parse_copy_number`, but None when the text names no copy-number change."""
-    grammar = _CopyNumberGrammar(text, gene, location)
-    try:
-        return grammar.parse()
-    except ParseError:
-        if grammar.sc.committed:
-            raise
-        return None
+    return parse_or_none(_CopyNumberGrammar(text, gene, location))
 
 
 def _num(x: float) -> str:

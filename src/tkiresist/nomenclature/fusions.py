@@ -76,7 +76,7 @@ from tkiresist.errors import Location, ParseError
 from tkiresist.model.alterations import Fusion
 from tkiresist.model.base import Value
 from tkiresist.nomenclature import genes
-from tkiresist.nomenclature._scanner import DASHES, Scanner, build
+from tkiresist.nomenclature._scanner import DASHES, Scanner, build, parse_or_none
 
 __all__ = [
     "EML4_ALK_VARIANTS",
@@ -569,13 +569,7 @@ def parse_fusions(text: str, location: Location | None = None) -> FusionReport:
 
 def try_parse_fusions(text: str, location: Location | None = None) -> FusionReport | None:
     """Like :func:`parse_fusions`, but None when the text does not look like a fusion at all."""
-    grammar = _FusionGrammar(text, location)
-    try:
-        return grammar.parse()
-    except ParseError:
-        if grammar.sc.committed:
-            raise
-        return None
+    return parse_or_none(_FusionGrammar(text, location))
 
 
 def parse_fusion(text: str, location: Location | None = None) -> Fusion:

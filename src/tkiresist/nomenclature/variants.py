@@ -70,7 +70,7 @@ from tkiresist.model.alterations import (
 )
 from tkiresist.model.exons import EXON_CODONS, exon_of
 from tkiresist.nomenclature import genes
-from tkiresist.nomenclature._scanner import DASHES, Scanner, build
+from tkiresist.nomenclature._scanner import DASHES, Scanner, build, parse_or_none
 
 __all__ = [
     "EGFR_CDNA_TO_PROTEIN",
@@ -807,13 +807,7 @@ def try_parse_variant(
     text: str, gene: str | None = None, location: Location | None = None
 ) -> SequenceVariant | None:
     """Like :func:`parse_variant`, but None when the text does not look like a variant at all."""
-    grammar = _VariantGrammar(text, gene, location)
-    try:
-        return grammar.parse()
-    except ParseError:
-        if grammar.sc.committed:
-            raise
-        return None
+    return parse_or_none(_VariantGrammar(text, gene, location))
 
 
 def format_variant(v: SequenceVariant) -> str:
