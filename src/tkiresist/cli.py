@@ -207,7 +207,8 @@ def kb_show(
     found = search(kb, query)
     typer.echo(f"# {kb.stamp}")
     for st in found:
-        typer.echo(f"{st.id}  [level {st.evidence_level.value}, tier {st.amp_tier.value}]")
+        flag = ", UNCERTAIN: " + (st.uncertain_note or "see the file") if st.uncertain else ""
+        typer.echo(f"{st.id}  [level {st.evidence_level.value}, tier {st.amp_tier.value}{flag}]")
         typer.echo(f"  {st.title}")
         typer.echo(f"  match: {', '.join(st.match.any_of) or '(fallback)'}")
         for reg in st.regimens:
@@ -215,7 +216,8 @@ def kb_show(
             typer.echo(f"  {reg.effect.value}: {drugs}")
         for c in st.citations:
             ref = f"doi:{c.doi}" if c.doi else f"PMID {c.pmid}"
-            typer.echo(f"  - {c.short()}, {ref}")
+            unverified = " (citation not fully verified)" if c.uncertain else ""
+            typer.echo(f"  - {c.short()}, {ref}{unverified}")
     if not found:
         typer.echo(f"no statement matches {query!r}", err=True)
         raise typer.Exit(EXIT_NO)

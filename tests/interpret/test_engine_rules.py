@@ -182,3 +182,15 @@ def test_phase_only_for_c797x() -> None:
 
     with pytest.raises(CaseValidationError, match="applies to EGFR C797X only"):
         run('["EGFR L858R"]', "[{alteration: EGFR T790M, phase: cis}]")
+
+
+def test_unverified_citation_is_marked_in_json_and_text() -> None:
+    from tkiresist.report.text import render_text
+
+    r = run('["EGFR exon 19 deletion"]', '["EGFR exon 19 deletion", "CCDC6::RET"]')
+    cites = {c.id: c for o in r.options for c in o.citations}
+    assert cites["piotrowska-2018"].uncertain is True
+    assert cites["offin-2018"].uncertain is False
+    assert "Piotrowska 2018, doi:10.1158/2159-8290.CD-18-1022 (citation not fully verified)" in (
+        render_text(r)
+    )

@@ -93,3 +93,15 @@ def test_text_summary_carries_stamp_and_disclaimer() -> None:
     assert "EML4::ALK" in out.stdout and "ACQUIRED" in out.stdout
     assert "Knowledge base" in out.stdout
     assert "For research use only" in out.stdout
+
+
+def test_unverified_citations_are_flagged_wherever_shown(result: Interpretation) -> None:
+    from tkiresist.report.text import render_text
+
+    kb = load_knowledge_base()
+    shown = [c for o in result.options for c in o.citations]
+    assert shown
+    for c in shown:
+        assert c.uncertain == kb.citations[c.id].uncertain, c.id
+    text = render_text(result)
+    assert ("(citation not fully verified)" in text) == any(c.uncertain for c in shown)

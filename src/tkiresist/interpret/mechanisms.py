@@ -245,6 +245,7 @@ def citation_out(c: Citation) -> CitationOut:
         journal=c.journal,
         trial=c.trial,
         url=c.url,
+        uncertain=c.uncertain,
     )
 
 

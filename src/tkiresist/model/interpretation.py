@@ -79,6 +79,9 @@ class CitationOut(Value):
     journal: str | None = None
     trial: str | None = None
     url: str
+    uncertain: bool = Field(
+        default=False, description="the citation could not be fully verified against its source"
+    )
 
 
 class Mechanism(Value):

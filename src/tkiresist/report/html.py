@@ -108,6 +108,8 @@ def citation_label(c: CitationOut) -> str:
         label += f" ({c.trial})"
     if c.journal:
         label += f", {c.journal}"
+    if c.uncertain:
+        label += " (citation not fully verified)"
     return label
 
 

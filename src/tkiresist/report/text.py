@@ -18,7 +18,8 @@ def _cite(c: CitationOut) -> str:
     if c.trial:
         label += f" ({c.trial})"
     ref = f"doi:{c.doi}" if c.doi else f"PMID {c.pmid}"
-    return f"{label}, {ref}"
+    unverified = " (citation not fully verified)" if c.uncertain else ""
+    return f"{label}, {ref}{unverified}"
 
 
 def render_text(result: Interpretation) -> str:
@@ -62,7 +63,10 @@ def render_text(result: Interpretation) -> str:
         add("  none in the knowledge base for this context")
     for o in result.options:
         cns = "CNS-active" if o.cns_active else "not documented CNS-active"
-        add(f"  {o.rank}. {o.label}  [level {o.evidence_level}, AMP tier {o.amp_tier}, {cns}]")
+        flag = ", rests on an uncertain statement" if o.uncertain else ""
+        add(
+            f"  {o.rank}. {o.label}  [level {o.evidence_level}, AMP tier {o.amp_tier}, {cns}{flag}]"
+        )
         if o.cns_detail:
             add(f"     CNS activity: {o.cns_detail}")
         if o.pooled is not None:
