@@ -51,6 +51,7 @@ class Patient(Value):
 class Citation(Value):
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
     pmid: str | None = Field(default=None, pattern=r"^\d{1,9}$")
+    pmcid: str | None = Field(default=None, pattern=r"^PMC\d+$")
     first_author: str | None = None
     year: int | None = Field(default=None, ge=1900, le=2200)
     title: str | None = None
@@ -58,8 +59,8 @@ class Citation(Value):
 
     @model_validator(mode="after")
     def _check(self) -> Citation:
-        if self.doi is None and self.pmid is None:
-            raise ValueError("a citation needs a DOI or a PMID")
+        if self.doi is None and self.pmid is None and self.pmcid is None:
+            raise ValueError("a citation needs a DOI, a PMID or a PMCID")
         return self
 
 
