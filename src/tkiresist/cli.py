@@ -281,7 +281,7 @@ def add_test(
         from tkiresist.errors import FormatError, Location
         from tkiresist.io.attach import attach_test
         from tkiresist.io.casefile import read_case, write_case
-        from tkiresist.io.registry import read_file
+        from tkiresist.io.readers import read_file
         from tkiresist.model.timeline import MolecularTest
 
         case = read_case(case_file)

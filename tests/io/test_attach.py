@@ -18,7 +18,7 @@ from tkiresist.errors import CaseValidationError, FormatError
 from tkiresist.io.attach import attach_test, default_assay, select_sample
 from tkiresist.io.base import ReadResult
 from tkiresist.io.casefile import read_case, write_case
-from tkiresist.io.registry import read_file
+from tkiresist.io.readers import read_file
 from tkiresist.model.case import Case
 from tkiresist.model.timeline import MolecularTest, Specimen
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tkiresist.errors import FormatError, ParseError
 from tkiresist.io import vcf
 from tkiresist.io._nomen import protein_change, split_fusion
-from tkiresist.io.registry import READERS
+from tkiresist.io.readers import READERS
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "formats"
 cell = st.text(

@@ -8,7 +8,7 @@ import pytest
 
 from tkiresist.errors import FormatError
 from tkiresist.io import cna, fusions, ihc, maf
-from tkiresist.io.registry import read_file
+from tkiresist.io.readers import read_file
 from tkiresist.model.alterations import CopyNumber, Expression, Fusion, Histology, SequenceVariant
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "formats"

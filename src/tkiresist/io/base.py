@@ -6,7 +6,7 @@ A reader has a format ``name``, a ``caller`` (the tool that wrote such files), a
 ``sniff(path, head_lines) -> bool`` that recognises the format from the first lines alone, and a
 ``read(path) -> ReadResult``. :meth:`Reader.try_read` joins the two: it returns ``None`` for
 "not mine" and raises :class:`~tkiresist.errors.FormatError` for "mine but invalid". The registry
-(:mod:`tkiresist.io.registry`) tries readers in order; when none claims a file it lists the
+(:mod:`tkiresist.io.readers`) tries readers in order; when none claims a file it lists the
 formats it tried.
 
 Samples

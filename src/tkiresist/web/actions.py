@@ -5,7 +5,7 @@ lands in the registry (with its history: who changed which field) and in the web
 (who did what, and how it ended: ``ok`` or the error code), whether it succeeds or not.
 
 Uploaded files are written to a private temporary folder, read with the very readers of the
-CLI (:func:`tkiresist.io.registry.read_file`, :func:`tkiresist.registry.importers.import_table`)
+CLI (:func:`tkiresist.io.readers.read_file`, :func:`tkiresist.registry.importers.import_table`)
 and deleted; their problems name the uploaded file's name, never the temporary path. Nothing is
 written to the registry until the whole upload has been read and validated, and the registry
 writes it in one transaction: a bad upload leaves no trace but its audit row.
@@ -521,7 +521,7 @@ def attach_upload(
     """Attach a result file (VCF, MAF, fusion, CNA, IHC table) to a case as a new test, as
     ``tkiresist add-test`` does; return the saved record and the reader's warnings."""
     from tkiresist.io.attach import attach_test
-    from tkiresist.io.registry import read_file
+    from tkiresist.io.readers import read_file
 
     rec = get_record(ctx, uid)
     shown = upload_name(filename)

@@ -8,7 +8,7 @@ import pytest
 
 from tkiresist.errors import FormatError
 from tkiresist.io.base import ReadResult, check_same_build
-from tkiresist.io.registry import detect_format, formats, read_file
+from tkiresist.io.readers import detect_format, formats, read_file
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "formats"
 
