@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -167,11 +166,11 @@ def _read_cache(path: Path, stamp: list[int]) -> dict[str, ResponseRate] | None:
 
 
 def _write_cache(path: Path, stamp: list[int], rates: Mapping[str, ResponseRate]) -> None:
+    from tkiresist.io.atomic import write_text_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     payload = {"stamp": stamp, "rates": {k: asdict(v) for k, v in rates.items()}}
-    tmp.write_text(json.dumps(payload), "utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(payload))
 
 
 @cache

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import yaml
 from pydantic import ValidationError
 
 from tkiresist.errors import CaseValidationError, Location, ParseError, Problem
+from tkiresist.io.atomic import write_text_atomically
 from tkiresist.model.case import DEFER_CONSISTENCY, Case, consistency_problems
 
 PathKey = tuple[str | int, ...]
@@ -245,13 +245,4 @@ def write_case(case: Case, path: str | os.PathLike[str]) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(p, text)

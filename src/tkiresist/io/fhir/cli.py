@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,7 @@ import typer
 
 from tkiresist.cli_support import error_exit
 from tkiresist.errors import TkiResistError
+from tkiresist.io.atomic import write_text_atomically
 
 fhir_app = typer.Typer(
     help="FHIR R4 Bundles (HL7 Genomics Reporting and mCODE).",
@@ -25,18 +24,6 @@ fhir_app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _write(path: Path, text: str) -> None:
-    """Atomically: a temporary file beside ``path``, then a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @fhir_app.command("export")
@@ -91,7 +78,7 @@ def export_fhir(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        _write(out, text)
+        write_text_atomically(out, text)
         typer.echo(f"{out}: Bundle with {len(bundle['entry'])} entries ({case.id})", err=True)
 
 
