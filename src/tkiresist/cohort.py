@@ -521,6 +521,24 @@ def _arrow(rows: Sequence[tuple[Any, ...]], names: Sequence[str], types: Sequenc
     )
 
 
+def _join_alterations(
+    con: duckdb.DuckDBPyConnection,
+    keys_table: str,
+    mapping: Sequence[tuple[Any, ...]],
+    key_columns: Sequence[str],
+    key_types: Sequence[str],
+) -> None:
+    """Register ``mapping`` (distinct key -> alteration id) and add one ``raw_alterations``
+    row per row of ``keys_table`` whose key maps, in one join (no Python loop over rows)."""
+    name = f"{keys_table}_map"
+    _register(con, name, _arrow(mapping, (*key_columns, "alt_id"), (*key_types, "int")))
+    con.execute(
+        f"INSERT INTO raw_alterations SELECT k.sample_id, m.alt_id FROM {keys_table} k "
+        f"JOIN {name} m USING ({', '.join(key_columns)})"
+    )
+    con.execute(f"DROP TABLE {name}")
+
+
 def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     con.register(f"_{name}_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_arrow")
@@ -912,17 +930,9 @@ def _load_mutations(study: LoadedStudy, reg: _Registry) -> None:
         (g, p, c, k, vc, _maf_alteration(reg, g, p, c, k, vc))
         for g, p, c, k, vc in con.execute("SELECT DISTINCT g, p, c, k, vc FROM maf_k").fetchall()
     ]
-    _register(
-        con,
-        "maf_map",
-        _arrow(mapping, ("g", "p", "c", "k", "vc", "alt_id"), ("str",) * 5 + ("int",)),
-    )
-    con.execute(
-        "INSERT INTO raw_alterations SELECT m.sample_id, x.alt_id FROM maf_k m "
-        "JOIN maf_map x USING (g, p, c, k, vc)"
-    )
+    _join_alterations(con, "maf_k", mapping, ("g", "p", "c", "k", "vc"), ("str",) * 5)
     study.counts["maf_rows"] = _scalar(con, "SELECT count(*) FROM maf_k")
-    con.execute("DROP TABLE maf_k; DROP TABLE maf_map")
+    con.execute("DROP TABLE maf_k")
 
 
 def _load_sv(study: LoadedStudy, reg: _Registry) -> None:
@@ -958,13 +968,9 @@ def _load_sv(study: LoadedStudy, reg: _Registry) -> None:
         alt_id = _sv_alteration(reg, a, b)
         if alt_id is not None:
             mapping.append((a, b, alt_id))
-    _register(con, "sv_map", _arrow(mapping, ("a", "b", "alt_id"), ("str", "str", "int")))
-    con.execute(
-        "INSERT INTO raw_alterations SELECT s.sample_id, m.alt_id "
-        "FROM sv_k s JOIN sv_map m USING (a, b)"
-    )
+    _join_alterations(con, "sv_k", mapping, ("a", "b"), ("str", "str"))
     study.counts["sv_rows"] = _scalar(con, "SELECT count(*) FROM sv_k")
-    con.execute("DROP TABLE sv_k; DROP TABLE sv_map")
+    con.execute("DROP TABLE sv_k")
 
 
 def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
@@ -1041,11 +1047,7 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
         alt_id = _cna_alteration(reg, g, v)
         if alt_id is not None:
             mapping.append((g, v, alt_id))
-    _register(con, "cna_map", _arrow(mapping, ("g", "v", "alt_id"), ("str", "int", "int")))
-    con.execute(
-        "INSERT INTO raw_alterations SELECT c.sample_id, m.alt_id "
-        "FROM cna_v c JOIN cna_map m USING (g, v)"
-    )
+    _join_alterations(con, "cna_v", mapping, ("g", "v"), ("str", "int"))
     genes = con.execute("SELECT DISTINCT g FROM cna_v").fetchall()
     _register(
         con, "cna_genes", _arrow([(g, _gene(g)) for (g,) in genes], ("g", "gene"), ("str", "str"))
@@ -1055,7 +1057,7 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
         "FROM cna_v c JOIN cna_genes n USING (g)"
     )
     study.counts["cna_calls"] = _scalar(con, "SELECT count(*) FROM cna_v WHERE v <> 0")
-    con.execute("DROP TABLE cna_v; DROP TABLE cna_map; DROP TABLE cna_genes")
+    con.execute("DROP TABLE cna_v; DROP TABLE cna_genes")
 
 
 def _load_histology(study: LoadedStudy, reg: _Registry) -> None:
