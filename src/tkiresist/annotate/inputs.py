@@ -39,6 +39,7 @@ from typing import IO, Literal
 
 from tkiresist.annotate.levels import NO_THERAPY, UNKNOWN_THERAPY, PriorTherapy
 from tkiresist.errors import FormatError, Location, ParseError, Problem
+from tkiresist.io.base import require_columns, split_header
 
 TableKind = Literal["maf", "sv", "cna", "clinical"]
 SvLayout = Literal["cbioportal", "oncokb_fusion", "oncokb_sv"]
@@ -127,14 +128,6 @@ def _lines(fh: IO[str]) -> Iterator[str]:
             return
 
 
-def delimiter_hint(header: str) -> str | None:
-    """The delimiter a one-column header seems to use: comma, semicolon or spaces."""
-    for name, sep in (("comma", ","), ("semicolon", ";"), ("space", " ")):
-        if sep in header and len([p for p in header.split(sep) if p]) > 1:
-            return name
-    return None
-
-
 def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
     """Find the header (after ``#`` comment lines) and check its shape."""
     file = str(path)
@@ -159,14 +152,7 @@ def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
             Location(file=file, line=where),
         )
     number, text = header
-    columns = tuple(c.strip() for c in text.split("\t"))
-    if len(columns) == 1:
-        hint = delimiter_hint(text)
-        raise FormatError(
-            f"expected tab-separated columns in the {what} header"
-            + (f"; the header looks {hint}-separated" if hint else "; found a single column"),
-            Location(file=file, line=number, column=1),
-        )
+    columns = split_header(text, file, number, what)
     seen: dict[str, int] = {}
     for i, name in enumerate(columns, start=1):
         if not name:
@@ -187,13 +173,7 @@ def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
 
 
 def require(header: TableHeader, names: Sequence[str], what: str) -> None:
-    for name in names:
-        if not header.has(name):
-            shown = ", ".join(header.columns[:12]) + (" ..." if len(header.columns) > 12 else "")
-            raise FormatError(
-                f"missing required column {name!r} in the {what} header; found: {shown}",
-                Location(file=header.file, line=header.header_line, field=name),
-            )
+    require_columns(header.columns, names, header.file, header.header_line, what)
 
 
 def maf_header(path: Path) -> TableHeader:

@@ -258,11 +258,39 @@ class Table:
         return Location(file=self.file, line=line, column=column, field=name)
 
 
-def _delimiter_hint(header: str) -> str | None:
+def delimiter_hint(header: str) -> str | None:
+    """The delimiter a one-column header seems to use: comma, semicolon or spaces."""
     for name, sep in (("comma", ","), ("semicolon", ";"), ("space", " ")):
-        if sep in header and len(header.split(sep)) > 2:
+        if sep in header and len([p for p in header.split(sep) if p]) > 1:
             return name
     return None
+
+
+def split_header(text: str, file: str, line: int, what: str) -> tuple[str, ...]:
+    """The column names of a tab-separated header line; a header that is not tab-separated
+    is refused, naming the delimiter it seems to use."""
+    columns = tuple(c.strip() for c in text.split("\t"))
+    if len(columns) == 1:
+        hint = delimiter_hint(text)
+        raise FormatError(
+            f"expected tab-separated columns in the {what} header"
+            + (f"; the header looks {hint}-separated" if hint else "; found a single column"),
+            Location(file=file, line=line, column=1),
+        )
+    return columns
+
+
+def require_columns(
+    columns: Sequence[str], required: Iterable[str], file: str, line: int, what: str
+) -> None:
+    """Refuse a header that lacks a required column, naming it and the columns found."""
+    for name in required:
+        if name not in columns:
+            shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
+            raise FormatError(
+                f"missing required column {name!r} in the {what} header; found: {shown}",
+                Location(file=file, line=line, field=name),
+            )
 
 
 def read_table(
@@ -301,22 +329,8 @@ def read_table(
             Location(file=file, line=1),
         )
     header_line, header_text = header
-    columns = tuple(c.strip() for c in header_text.split("\t"))
-    if len(columns) == 1:
-        hint = _delimiter_hint(header_text)
-        raise FormatError(
-            f"expected tab-separated columns in the {what} header"
-            + (f"; the header looks {hint}-separated" if hint else "; found a single column"),
-            Location(file=file, line=header_line, column=1),
-        )
-    for name in required:
-        if name not in columns:
-            raise FormatError(
-                f"missing required column {name!r} in the {what} header; found: "
-                + ", ".join(columns[:12])
-                + (" ..." if len(columns) > 12 else ""),
-                Location(file=file, line=header_line, field=name),
-            )
+    columns = split_header(header_text, file, header_line, what)
+    require_columns(columns, required, file, header_line, what)
 
     def rows() -> Iterator[Row]:
         for number, text, ended in lines:
