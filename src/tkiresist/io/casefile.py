@@ -34,7 +34,10 @@ from tkiresist.model.case import DEFER_CONSISTENCY, Case, consistency_problems
 PathKey = tuple[str | int, ...]
 
 
-class _LineLoader(yaml.SafeLoader):
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """A safe loader that keeps dates as strings (the model parses partial dates itself)."""
 
 
@@ -127,6 +130,17 @@ def _expand(data: Any, problems: list[tuple[PathKey, str]]) -> None:
             ev["agents"][j] = entry
 
 
+def _compose_and_construct(text: str) -> tuple[Any, Any]:
+    """Parse once: the node tree (with line marks) and the plain data built from it."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
 def parse_case_text(text: str, filename: str = "<string>") -> Case:
     """Parse and validate a case from YAML or JSON text; raise CaseValidationError."""
     if not text.strip():
@@ -134,8 +148,7 @@ def parse_case_text(text: str, filename: str = "<string>") -> Case:
             [Problem("empty file: expected a case (YAML or JSON mapping)", Location(filename))]
         )
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
+        node, data = _compose_and_construct(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -82,5 +82,6 @@ def catalogue() -> dict[str, Assay]:
     import yaml
 
     text = resources.files("tkiresist.data").joinpath("assays.yaml").read_text("utf-8")
-    cat = _Catalogue.model_validate(yaml.safe_load(text))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present; safe either way
+    cat = _Catalogue.model_validate(yaml.load(text, Loader=loader))
     return {a.id: a for a in cat.assays}
