@@ -15,7 +15,7 @@ from tests.annotate.conftest import (
     ONCOKB_FUSIONS,
     VCF2MAF_MAF,
 )
-from tkiresist.annotate import OUTPUT_COLUMNS, annotate_tables
+from tkiresist.annotate import OUTPUT_COLUMNS, annotate_tables, inputs
 from tkiresist.errors import FormatError
 from tkiresist.knowledge.loader import KnowledgeBase
 
@@ -133,24 +133,37 @@ def test_tsv_and_parquet_have_the_same_rows(tmp_path: Path) -> None:
     assert meta[b"tkiresist_knowledge_base"].startswith(b"tkiresist knowledge base")
 
 
-def test_row_order_and_count_over_many_rows(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+def test_row_order_and_count_over_many_rows(
+    tmp_path: Path, write_maf: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every output row is its own input line plus its own annotation, with the file read in
+    many buffers in parallel (small buffers here; a 200 MB file gets them at the default
+    size). A join in the read once reordered the rows; every row is checked."""
+    monkeypatch.setattr(inputs, "MIN_LINE_SIZE", 32_768)  # DuckDB buffers of 512 KB
     genes = ["EGFR", "TP53", "KRAS", "RUNX1", "NOTAGENE1", "PIK3CA", "BRAF"]
     changes = ["p.L858R", "p.R175H", "p.G12C", "p.L429R", "p.K4E", "p.E545K", "p.V600E"]
+    classes = ["Missense_Mutation", "Silent", "Intron", "3'UTR", "Missense_Mutation", "RNA"]
+    n = 150_000
     rows = [
-        (genes[i % 7], "GRCh38", "Missense_Mutation", f"S{i % 997}", "", changes[(i * 3) % 7])
-        for i in range(9000)
+        (genes[i % 7], "GRCh38", classes[(i // 7) % 6], f"S{i % 997}", "", changes[(i * 3) % 7])
+        for i in range(n)
     ]
     maf = write_maf(rows)
     out = tmp_path / "out.tsv"
     report = annotate_tables(maf, out=out)
     got = data_lines(out)[1:]
-    assert len(got) == 9000 == report.table("maf").rows_out
+    assert len(got) == n == report.table("maf").rows_out
     src = data_lines(maf)[1:]
     assert all(g.startswith(s + "\t") for g, s in zip(got, src, strict=True))
     annotated = read_rows(out)
+    coding = 0
     for row in annotated:
-        if row["TKIRESIST_STATUS"] != "unknown_gene":
+        if row["Variant_Classification"] != "Missense_Mutation":
+            assert row["TKIRESIST_ALTERATION"] == ""
+        elif row["TKIRESIST_STATUS"] != "unknown_gene":
             assert row["TKIRESIST_ALTERATION"] == f"{row['Hugo_Symbol']} {row['HGVSp_Short']}"
+            coding += 1
+    assert coding == sum(1 for r in rows if r[2] == "Missense_Mutation" and r[0] != "NOTAGENE1")
 
 
 def _clinical(write_table: Callable[[str, str], Path], rows: list[tuple[str, str, str]]) -> Path:

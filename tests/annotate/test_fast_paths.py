@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tkiresist.annotate import keys
 from tkiresist.errors import ParseError
 from tkiresist.model.alterations import CopyNumber, Fusion, ProteinChange, SequenceVariant
-from tkiresist.model.categories import categorize
+from tkiresist.model.categories import categorize, gene_level_categories
 from tkiresist.nomenclature.variants import format_protein_change, parse_cdna, parse_protein_change
 
 RESIDUES = "ACDEFGHIKLMNPQRSTVWYUXBJOZ*"
@@ -142,3 +142,37 @@ def test_genes_no_category_names_have_no_category(
     assert categorize(SequenceVariant(gene=gene, protein=change)) == frozenset()
     assert categorize(Fusion(five_prime=other, three_prime=gene)) == frozenset()
     assert categorize(CopyNumber(gene=gene, change=cn)) == frozenset()
+
+
+GENE_LEVEL = ["TP53", "RB1", "NRAS", "PIK3CA", "ERBB2"]
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(GENE_LEVEL), st.lists(protein_text, min_size=1, max_size=30))
+def test_gene_level_shortcut_gives_what_the_values_give(gene: str, texts: list[str]) -> None:
+    """The engine names a readable change of a gene-level gene ``gene + ' ' + canon`` and
+    gives it the gene's categories, without building a value: the value agrees."""
+    level = gene_level_categories(gene)
+    assert level is not None
+    for text, canon in zip(texts, _sql(keys.sql_protein_canonical("x"), texts), strict=True):
+        read = canon or keys.protein(text).text
+        if read is None:
+            continue
+        ann = keys.category_variant(gene, text, None)
+        assert ann.alteration == f"{gene} {read}"
+        assert ann.categories == ",".join(sorted(level))
+
+
+def test_gene_level_genes_are_the_ones_whose_categories_never_vary() -> None:
+    assert gene_level_categories("EGFR") is None
+    assert gene_level_categories("KRAS") is None  # G12C has its own category
+    assert gene_level_categories("BRAF") is None
+    assert gene_level_categories("NOTAGENE") is None
+    tp53 = gene_level_categories("TP53")
+    assert tp53 is not None and "tp53_alteration" in tp53
+    for gene in GENE_LEVEL:
+        cats = gene_level_categories(gene)
+        for change in ("p.R273H", "p.E746_A750del", "p.N139fs", "p.X125_splice"):
+            p = _parse(change)
+            if p is not None:
+                assert categorize(SequenceVariant(gene=gene, protein=p)) == cats

@@ -71,6 +71,12 @@ NO_THERAPY_WORDS = frozenset(
 HEAD_BYTES = 1 << 20
 
 
+MIN_LINE_SIZE = 2_097_152
+"""DuckDB's line-length limit for every table read (at least; more for a wider header). The
+engine asks DuckDB to read in buffers of 16 times this (DuckDB's default for 2 MB), and
+threads share out the buffers: a test sets it lower to make a small file read in parallel."""
+
+
 @dataclass(frozen=True, slots=True)
 class TableHeader:
     """A table's header: where it is, its columns, and the comment lines before it."""
@@ -86,7 +92,7 @@ class TableHeader:
     @property
     def max_line_size(self) -> int:
         """A line-length limit for DuckDB that admits the header (a wide CNA matrix)."""
-        return max(2_097_152, 2 * self.header_bytes)
+        return max(MIN_LINE_SIZE, 2 * self.header_bytes)
 
     @property
     def skip(self) -> int:

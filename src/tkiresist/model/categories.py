@@ -133,6 +133,18 @@ _ALK_KINASE_OTHER = frozenset({1174, 1156, 1269, 1198, 1180, 1151, 1152, 1203, 1
 
 INACTIVATING_EDITS = frozenset({"frameshift", "deletion", "delins"})
 
+_GENE_LEVEL: Final = MappingProxyType(
+    {
+        "ERBB2": "erbb2_mutation",
+        "NRAS": "nras_mutation",
+        "PIK3CA": "pik3ca_mutation",
+        "TP53": "tp53_alteration",
+        "RB1": "rb1_loss",
+    }
+)
+"""Genes whose every sequence variant has one category, whatever the change (and however it
+is written): the category does not depend on the position or the edit."""
+
 
 def _with_broader(ids: set[str]) -> frozenset[str]:
     out = set(ids)
@@ -210,22 +222,14 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
             ids.add("alk_other_kinase")
     elif gene == "ALK" and p is not None and p.edit == "deletion" and p.start == 1202:
         ids.add("alk_other_kinase")
-    elif gene == "ERBB2":
-        ids.add("erbb2_mutation")
+    elif gene in _GENE_LEVEL:
+        ids.add(_GENE_LEVEL[gene])
     elif gene == "BRAF" and p is not None and (p.ref_start, p.start, p.alt) == ("V", 600, "E"):
         ids.add("braf_v600e")
     elif gene == "KRAS":
         ids.add("kras_mutation")
         if p is not None and (p.ref_start, p.start, p.alt) == ("G", 12, "C"):
             ids.add("kras_g12c")
-    elif gene == "NRAS":
-        ids.add("nras_mutation")
-    elif gene == "PIK3CA":
-        ids.add("pik3ca_mutation")
-    elif gene == "TP53":
-        ids.add("tp53_alteration")
-    elif gene == "RB1":
-        ids.add("rb1_loss")
     return ids
 
 
@@ -289,6 +293,16 @@ _DISPATCH: Final[dict[type, Callable[..., set[str]]]] = {
 def categorize(alteration: AnyAlteration) -> frozenset[str]:
     """Every category id the alteration belongs to, broader ones included."""
     return _with_broader(_DISPATCH[type(alteration)](alteration))
+
+
+def gene_level_categories(gene: str) -> frozenset[str] | None:
+    """The categories of every sequence variant of ``gene`` when they do not depend on the
+    change (TP53, RB1, NRAS, PIK3CA, ERBB2), broader ones included; None for a gene whose
+    variants differ (EGFR, KRAS, BRAF, MET, ALK) or that no category names (the empty set is
+    then the answer, see :data:`CATALOGUE`). Lets a cohort annotator categorise such variants
+    per gene instead of per change."""
+    category = _GENE_LEVEL.get(gene)
+    return _with_broader({category}) if category is not None else None
 
 
 def label(category_id: str) -> str:
