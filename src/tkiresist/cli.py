@@ -270,21 +270,32 @@ def add_test(
             show_default=False,
         ),
     ] = None,
+    allow_build_mix: Annotated[
+        bool,
+        typer.Option(
+            "--allow-build-mix",
+            help="Attach a file on another genome build (GRCh37/GRCh38) than a test already "
+            "in the case.",
+        ),
+    ] = False,
 ) -> None:
     """Attach the findings of a result file to a case as a new molecular test event.
 
-    The case file is rewritten atomically (in the canonical layout: comments are not kept).
-    On any problem it is left unchanged and the command exits 2 with one line per problem.
+    The case file is written atomically. A YAML case keeps its comments and layout: the new
+    events are inserted as text (and the result read back to check it); where that cannot be
+    done the case is rewritten in the canonical layout, and the command says so. On any
+    problem the file is left unchanged and the command exits 2 with one line per problem.
     """
 
     def run() -> str:
         from tkiresist.errors import FormatError, Location
         from tkiresist.io.attach import attach_test
-        from tkiresist.io.casefile import read_case, write_case
+        from tkiresist.io.casefile import read_case, write_case_update
         from tkiresist.io.readers import read_file
         from tkiresist.model.timeline import MolecularTest
 
         case = read_case(case_file)
+        before_text = case_file.read_text(encoding="utf-8")
         result = read_file(file)
         updated = attach_test(
             case,
@@ -296,11 +307,12 @@ def add_test(
             test_id=test_id,
             specimen_kind=specimen_kind,
             specimen_site=specimen_site,
+            allow_build_mix=allow_build_mix,
         )
         for warning in result.warnings:
             typer.echo("warning: " + " ".join(str(warning).split()), err=True)
         try:
-            write_case(updated, case_file)
+            kept_layout = write_case_update(case, before_text, updated, case_file)
         except OSError as exc:
             raise FormatError(
                 f"cannot write the case file: {exc.strerror or exc}", Location(str(case_file))
@@ -314,6 +326,8 @@ def add_test(
             f"{case_file}: added test {test.id!r} ({test.assay}) on specimen {test.specimen!r}"
             f"{' (new)' if len(added) > 1 else ''}: {n} findings, {detected} detected"
         )
+        if not kept_layout and case_file.suffix.lower() != ".json":
+            summary += " (rewritten in the canonical layout: comments were not kept)"
         return summary
 
     typer.echo(guarded(run))

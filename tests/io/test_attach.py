@@ -6,11 +6,13 @@ Every refusal must leave the case file byte-for-byte unchanged (bytes and mtime 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tkiresist.cli import app
@@ -363,3 +365,134 @@ def test_success_writes_a_valid_case_and_prints_a_summary(case_file: Path) -> No
     test = case.event("ihc-2")
     assert isinstance(test, MolecularTest) and test.assay == "ihc-generic"
     assert not list(case_file.parent.glob(".case.yaml.*.tmp"))  # no temporary file left
+
+
+# --------------------------------------------------------------------------------------------
+# The case file keeps its comments and layout
+
+
+def _without(text: str, block: list[str]) -> list[str]:
+    """The lines of ``text`` with one contiguous run equal to ``block`` removed."""
+    lines = text.splitlines()
+    for i in range(len(lines) - len(block) + 1):
+        if lines[i : i + len(block)] == block:
+            return lines[:i] + lines[i + len(block) :]
+    raise AssertionError("inserted block not found")
+
+
+def _inserted(before: str, after: str) -> list[str]:
+    """The lines ``after`` has that ``before`` has not (one contiguous run)."""
+    a, b = before.splitlines(), after.splitlines()
+    start = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return b[start : start + len(b) - len(a)]
+
+
+def test_add_test_keeps_comments_and_layout(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    original = SEED_CASE.read_text(encoding="utf-8")
+    assert original.count("\n#") > 3  # the example is commented
+    case_file.write_text(original, encoding="utf-8")
+    out = runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(PROGRESSION_VCF), "--specimen", "spec-brain",
+         "--date", "0 days after spec-brain", "--id", "ngs-again"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "canonical layout" not in out.stdout
+    after = case_file.read_text(encoding="utf-8")
+    block = _inserted(original, after)
+    assert block[0].lstrip().startswith("- id: ngs-again")
+    assert _without(after, block) == original.splitlines()  # every other line as it was
+    case = read_case(case_file)
+    ids = [e.id for e in case.events]
+    # right after the specimen's tests, before the next event and its leading comments
+    brain_tests = [e.id for e in _tests(case) if e.specimen == "spec-brain"]
+    assert brain_tests[-1] == "ngs-again"
+    assert ids.index("ngs-again") == max(ids.index(t) for t in brain_tests)
+    test = case.event("ngs-again")
+    assert isinstance(test, MolecularTest) and test.genome_build == "GRCh37"  # hg19 header
+
+
+def test_add_test_with_a_new_specimen_appends_both_events(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    original = SEED_CASE.read_text(encoding="utf-8")
+    case_file.write_text(original, encoding="utf-8")
+    out = runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
+         "--specimen", "spec-new", "--specimen-kind", "tissue",
+         "--date", "1 days after spec-brain"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    after = case_file.read_text(encoding="utf-8")
+    block = _inserted(original, after)
+    assert _without(after, block) == original.splitlines()
+    case = read_case(case_file)
+    assert [e.id for e in case.events][-2:] == ["spec-new", "ihc-spec-new"]
+
+
+def test_flow_style_events_fall_back_to_the_canonical_layout(tmp_path: Path, seed: Case) -> None:
+    data = json.loads(seed.model_dump_json(exclude_none=True))
+    events = data.pop("events")
+    case_file = tmp_path / "flow.yaml"
+    case_file.write_text(
+        "# a comment that the canonical layout cannot keep\n"
+        + yaml.safe_dump(data, sort_keys=False)
+        + "events: "
+        + json.dumps(events)  # a flow sequence: no place to insert a block item
+        + "\n",
+        encoding="utf-8",
+    )
+    out = runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
+         "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", "ihc-x"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "rewritten in the canonical layout: comments were not kept" in out.stdout
+    assert "# a comment" not in case_file.read_text(encoding="utf-8")
+    assert isinstance(read_case(case_file).event("ihc-x"), MolecularTest)
+
+
+# --------------------------------------------------------------------------------------------
+# Genome builds across the tests of a case
+
+
+def _grch38_copy(tmp_path: Path) -> Path:
+    """The progression VCF re-declared as GRCh38 (reference line and contig lengths)."""
+    text = PROGRESSION_VCF.read_text(encoding="utf-8")
+    text = text.replace("##reference=hg19", "##reference=GRCh38")
+    text = "\n".join(ln for ln in text.split("\n") if not ln.startswith("##contig="))
+    out = tmp_path / "progression_grch38.vcf"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def test_a_file_on_another_build_is_refused_unless_allowed(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(SEED_CASE.read_text(encoding="utf-8"), encoding="utf-8")
+    common = ["--specimen", "spec-brain", "--date", "0 days after spec-brain"]
+    first = runner.invoke(
+        app, ["add-test", str(case_file), "--file", str(BASELINE_VCF), *common, "--id", "a"]
+    )
+    assert first.exit_code == 0, first.output
+    grch38 = _grch38_copy(tmp_path)
+    assert read_file(grch38).genome_build == "GRCh38"
+    before = case_file.read_bytes()
+    code, lines = _invoke(case_file, "--file", str(grch38), *common, "--id", "b")
+    assert code == 2
+    assert lines == [
+        f"{grch38}: genome build mismatch: {grch38} is GRCh38 but test 'a' of the case is "
+        "GRCh37; findings are compared by gene and protein change, but the coordinates of "
+        "the two tests are not comparable: pass --allow-build-mix to attach it anyway"
+    ]
+    assert case_file.read_bytes() == before
+    allowed = runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(grch38), *common, "--id", "b",
+         "--allow-build-mix"],
+    )  # fmt: skip
+    assert allowed.exit_code == 0, allowed.output
+    case = read_case(case_file)
+    builds = {e.id: e.genome_build for e in _tests(case) if e.id in ("a", "b")}
+    assert builds == {"a": "GRCh37", "b": "GRCh38"}

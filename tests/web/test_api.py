@@ -219,6 +219,44 @@ def test_attach_vcf_as_a_new_test(curator: Session, seed_yaml: str) -> None:
     assert history[-1]["reason"] == "attached progression.vcf"
 
 
+def test_attach_on_another_genome_build_is_a_typed_error_unless_allowed(
+    curator: Session, seed_yaml: str
+) -> None:
+    create_seed(curator, _strip_tests(seed_yaml))
+    form = {"specimen": "spec-brain", "date": "0 days after spec-brain"}
+    first = curator.post(
+        "/api/cases/cheung2025-case1/tests",
+        data={**form, "version": "1"},
+        files={"file": ("baseline.vcf", VCF_BASELINE.read_bytes())},  # hg19 = GRCh37
+    )
+    assert first.status_code == 201, first.text
+    grch38 = b"\n".join(
+        b"##reference=GRCh38" if ln == b"##reference=hg19" else ln
+        for ln in VCF_PROGRESSION.read_bytes().split(b"\n")
+        if not ln.startswith(b"##contig=")
+    )
+    refused = curator.post(
+        "/api/cases/cheung2025-case1/tests",
+        data={**form, "version": "2"},
+        files={"file": ("progression38.vcf", grch38)},
+    )
+    err = assert_error_shape(refused, 422)
+    assert "genome build mismatch" in err["details"][0]["msg"]
+    assert err["details"][0]["loc"][0] == "progression38.vcf"
+    assert curator.get("/api/cases/cheung2025-case1").json()["version"] == 2
+    allowed = curator.post(
+        "/api/cases/cheung2025-case1/tests",
+        data={**form, "version": "2", "allow_build_mix": "true"},
+        files={"file": ("progression38.vcf", grch38)},
+    )
+    assert allowed.status_code == 201, allowed.text
+    events = allowed.json()["case"]["events"]
+    builds = sorted(
+        e["genome_build"] for e in events if e["type"] == "test" and "genome_build" in e
+    )
+    assert builds == ["GRCh37", "GRCh38"]
+
+
 def test_bad_upload_names_the_file_and_leaves_no_state(curator: Session, seed_yaml: str) -> None:
     create_seed(curator, seed_yaml)
     before = curator.get("/api/cases/cheung2025-case1/history").json()

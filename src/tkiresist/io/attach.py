@@ -159,6 +159,7 @@ def attach_test(
     test_id: str | None = None,
     specimen_kind: str | None = None,
     specimen_site: str | None = None,
+    allow_build_mix: bool = False,
 ) -> Case:
     """A new case: ``case`` plus one molecular test holding ``result``'s findings.
 
@@ -168,9 +169,16 @@ def attach_test(
     ``assay`` defaults from the reader (:func:`default_assay`); ``sample`` is needed when the
     file holds several; ``test_id`` defaults to ``<method>-<specimen>`` (made unique).
 
-    Raises FormatError for a sample or assay problem and CaseValidationError (every problem,
-    located) when the new case would not validate.
+    The new test records the file's genome build when the file gives one. A file on another
+    build than a test already in the case is refused (FormatError naming both) unless
+    ``allow_build_mix``: serial comparison goes by gene and protein change, which do not
+    depend on the build, but the two tests' genomic coordinates are not comparable, and
+    that should be a decision, not an accident.
+
+    Raises FormatError for a sample, assay or build problem and CaseValidationError (every
+    problem, located) when the new case would not validate.
     """
+    _check_build(case, result, allow_build_mix)
     chosen_sample, findings = select_sample(result, sample)
     if not findings:
         raise FormatError(
@@ -262,6 +270,8 @@ def attach_test(
         "note": f"attached {source}",
         "findings": [f.model_dump(mode="json", exclude_none=True) for f in kept],
     }
+    if result.genome_build is not None:
+        test["genome_build"] = result.genome_build
 
     from tkiresist.io.casefile import case_to_data
 
@@ -281,6 +291,24 @@ def attach_test(
     data["events"] = events
     spec_at = len(events) - 2 if new_specimen is not None else None
     return _validated(data, test_at=at, specimen_at=spec_at, findings=kept)
+
+
+def _check_build(case: Case, result: ReadResult, allowed: bool) -> None:
+    """Refuse a file on another genome build than a test of the case (see attach_test)."""
+    if result.genome_build is None or allowed:
+        return
+    for event in case.events:
+        if isinstance(event, MolecularTest) and event.genome_build not in (
+            None,
+            result.genome_build,
+        ):
+            raise FormatError(
+                f"genome build mismatch: {result.file} is {result.genome_build} but test "
+                f"{event.id!r} of the case is {event.genome_build}; findings are compared by "
+                "gene and protein change, but the coordinates of the two tests are not "
+                "comparable: pass --allow-build-mix to attach it anyway",
+                Location(file=result.file),
+            )
 
 
 _TEST_FIELDS: Mapping[str, str] = {

@@ -31,14 +31,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
 
 from tkiresist.errors import FormatError, Location, ParseError, Problem
 from tkiresist.model.alterations import Alteration
 from tkiresist.model.findings import Finding, FindingStatus, Provenance, QualityLevel
+from tkiresist.model.timeline import GenomeBuild
 from tkiresist.nomenclature.genes import lookup
-
-GenomeBuild = Literal["GRCh37", "GRCh38"]
 
 HEAD_LINES = 64
 """How many lines :func:`head` reads for sniffing."""

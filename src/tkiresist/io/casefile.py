@@ -253,9 +253,112 @@ def case_to_data(case: Case) -> dict[str, Any]:
 def write_case(case: Case, path: str | os.PathLike[str]) -> None:
     """Write ``case`` atomically: a temporary file in the same folder, then a rename."""
     p = Path(path)
+    write_text_atomically(p, _canonical_text(case, p))
+
+
+def _canonical_text(case: Case, path: Path) -> str:
     data = case_to_data(case)
-    if p.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if path.suffix.lower() == ".json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+def write_case_update(
+    before: Case, before_text: str, after: Case, path: str | os.PathLike[str]
+) -> bool:
+    """Write ``after``, which is ``before`` (read from ``before_text``) with events inserted,
+    atomically. A YAML file keeps its comments and layout: the new events are inserted as
+    text (:func:`insert_events`). Returns False when the case had to be rewritten in the
+    canonical layout instead (a JSON file, a flow-style event list, or any other change)."""
+    p = Path(path)
+    text = None if p.suffix.lower() == ".json" else insert_events(before, before_text, after)
+    write_text_atomically(p, text if text is not None else _canonical_text(after, p))
+    return text is not None
+
+
+def insert_events(before: Case, before_text: str, after: Case) -> str | None:
+    """``before_text`` with the events ``after`` adds to ``before`` inserted as block YAML at
+    their places in the ``events`` list; every other byte is kept (comments included).
+
+    The new text is read back and must give ``after`` exactly; None when it does not, when
+    ``after`` changes anything but inserting events, or when the file's event list is not a
+    block sequence (``events: [...]``). The caller then writes the canonical layout.
+    """
+    old_ids = [e.id for e in before.events]
+    new_ids = [e.id for e in after.events]
+    if [i for i in new_ids if i in set(old_ids)] != old_ids:
+        return None
+    # (index in the old list before which it goes, event) for each new event, in order
+    inserts: list[tuple[int, Any]] = []
+    seen_old = 0
+    for event in after.events:
+        if seen_old < len(old_ids) and event.id == old_ids[seen_old]:
+            seen_old += 1
+        else:
+            inserts.append((seen_old, event))
+    node = _compose_and_construct(before_text)[0]
+    items = _block_events(node)
+    if items is None or not items or not inserts:
+        return None
+    lines = before_text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    dash_col = _dash_column(lines, items[0])
+    if dash_col is None:
+        return None
+    by_line: dict[int, list[str]] = {}
+    for index, event in inserts:
+        at = _insert_line(lines, items, index)
+        dumped = yaml.safe_dump(
+            [event.model_dump(mode="json", exclude_none=True)],
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+        )
+        block = [" " * dash_col + line + "\n" for line in str(dumped).splitlines()]
+        by_line.setdefault(at, []).extend(block)
+    out: list[str] = []
+    for i in range(len(lines) + 1):
+        out.extend(by_line.get(i, ()))
+        if i < len(lines):
+            out.append(lines[i])
+    text = "".join(out)
+    try:
+        again = parse_case_text(text, "<inserted>")
+    except CaseValidationError:
+        return None
+    return text if again == after else None
+
+
+def _block_events(node: yaml.Node | None) -> list[yaml.Node] | None:
+    """The item nodes of the top-level ``events`` block sequence; None if not one."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key, value in node.value:
+        if key.value == "events":
+            if isinstance(value, yaml.SequenceNode) and not value.flow_style:
+                return list(value.value)
+            return None
+    return None
+
+
+def _dash_column(lines: list[str], item: yaml.Node) -> int | None:
+    """The column of the ``-`` that starts a block sequence item."""
+    line = lines[item.start_mark.line]
+    col = line.rfind("-", 0, item.start_mark.column)
+    return col if col >= 0 and not line[:col].strip() else None
+
+
+def _insert_line(lines: list[str], items: list[yaml.Node], index: int) -> int:
+    """The line before which an event inserted before item ``index`` goes: above the comment
+    and blank lines that lead into that item (they belong to it), or after the last item."""
+    if index < len(items):
+        at = items[index].start_mark.line
     else:
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    write_text_atomically(p, text)
+        at = items[-1].end_mark.line
+        if items[-1].end_mark.column > 0:  # the last item ends inside a line
+            at += 1
+        at = min(at, len(lines))
+    while at > 0 and (not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")):
+        at -= 1
+    return at

@@ -42,7 +42,6 @@ from tkiresist.errors import FormatError, Location, ParseError
 from tkiresist.io._nomen import THREE_PRIME_KINASES, split_fusion
 from tkiresist.io.base import (
     MISSING,
-    GenomeBuild,
     Reader,
     ReadResult,
     ResultBuilder,
@@ -57,6 +56,7 @@ from tkiresist.io.base import (
 )
 from tkiresist.model.alterations import Fusion
 from tkiresist.model.findings import QualityLevel
+from tkiresist.model.timeline import GenomeBuild
 
 # ---------------------------------------------------------------------------------------------
 # shared

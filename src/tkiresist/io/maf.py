@@ -40,7 +40,6 @@ from tkiresist.errors import FormatError, Location, ParseError
 from tkiresist.io._nomen import protein_change
 from tkiresist.io.base import (
     MISSING,
-    GenomeBuild,
     Reader,
     ReadResult,
     ResultBuilder,
@@ -53,6 +52,7 @@ from tkiresist.io.base import (
 )
 from tkiresist.model.alterations import ProteinChange, SequenceVariant
 from tkiresist.model.findings import QualityLevel
+from tkiresist.model.timeline import GenomeBuild
 
 NAME = "maf"
 CALLER = "maf"

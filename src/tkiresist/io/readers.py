@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 from tkiresist.errors import FormatError, Location
 from tkiresist.io import cna, fusions, ihc, maf, vcf
-from tkiresist.io.base import GenomeBuild, Reader, ReadResult, head
+from tkiresist.io.base import Reader, ReadResult, head
+from tkiresist.model.timeline import GenomeBuild
 
 _ALL: Mapping[str, Reader] = {
     r.name: r for r in (vcf.READER, maf.READER, ihc.READER, *fusions.READERS, *cna.READERS)

@@ -70,7 +70,6 @@ from tkiresist.errors import FormatError, Location, ParseError
 from tkiresist.io._nomen import THREE_PRIME_KINASES, protein_change
 from tkiresist.io.base import (
     Breakend,
-    GenomeBuild,
     QcRecord,
     Reader,
     ReadResult,
@@ -84,6 +83,7 @@ from tkiresist.io.base import (
 from tkiresist.io.cna import DEFAULT_THRESHOLDS
 from tkiresist.model.alterations import CopyNumber, Fusion, ProteinChange, SequenceVariant
 from tkiresist.model.findings import FindingStatus, QualityLevel
+from tkiresist.model.timeline import GenomeBuild
 
 NAME = "vcf"
 COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")

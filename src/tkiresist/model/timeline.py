@@ -134,6 +134,10 @@ class Specimen(_Event):
     procedure: str | None = None
 
 
+GenomeBuild = Literal["GRCh37", "GRCh38"]
+"""The two reference genomes result files are read on (aliases such as hg19 map to these)."""
+
+
 class MolecularTest(_Event):
     """One test on one specimen with one assay, and everything it reported."""
 
@@ -144,6 +148,12 @@ class MolecularTest(_Event):
     findings: tuple[Finding, ...] = ()
     histology: Histology | None = None
     report_text: str | None = Field(default=None, description="the source's words, verbatim")
+    genome_build: GenomeBuild | None = Field(
+        default=None,
+        description="the reference genome of the test's result file (GRCh37 or GRCh38), as "
+        "read from it by add-test; findings are compared across tests by gene and protein "
+        "change, which do not depend on it, but genomic coordinates do",
+    )
 
 
 class AdverseEvent(_Event):

@@ -517,6 +517,7 @@ def attach_upload(
     specimen_site: str | None = None,
     file_format: str | None = None,
     remote: str | None = None,
+    allow_build_mix: bool = False,
 ) -> tuple[CaseRecord, tuple[Problem, ...]]:
     """Attach a result file (VCF, MAF, fusion, CNA, IHC table) to a case as a new test, as
     ``tkiresist add-test`` does; return the saved record and the reader's warnings."""
@@ -539,6 +540,7 @@ def attach_upload(
                 test_id=test_id or None,
                 specimen_kind=specimen_kind or None,
                 specimen_site=specimen_site or None,
+                allow_build_mix=allow_build_mix,
             )
             warnings = result.warnings
         saved = ctx.registry.update(

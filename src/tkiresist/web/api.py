@@ -307,6 +307,10 @@ def attach_test(
     specimen_kind: Annotated[str | None, Form()] = None,
     specimen_site: Annotated[str | None, Form()] = None,
     file_format: Annotated[str | None, Form(alias="format")] = None,
+    allow_build_mix: Annotated[
+        bool,
+        Form(description="attach a file on another genome build than a test of the case"),
+    ] = False,
 ) -> JSONResponse:
     data = file.file.read()
     rec, warnings = actions.attach_upload(
@@ -325,6 +329,7 @@ def attach_test(
         specimen_site=specimen_site,
         file_format=file_format,
         remote=remote_of(request),
+        allow_build_mix=allow_build_mix,
     )
     out = actions.record_json(rec)
     out["warnings"] = [w.as_dict() for w in warnings]
