@@ -357,3 +357,20 @@ def test_output_may_not_overwrite_an_input(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="overwrite an input"):
         annotate_tables(maf, out=maf)
     assert maf.read_bytes() == VCF2MAF_MAF.read_bytes()
+
+
+def test_met_exon14_splice_site_rows(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+    """A MAF writes MET exon 14 skipping as a splice-site row (``p.X1010_splice``, which the
+    protein grammar does not read); the c. change on NM_000245 gives the category."""
+    rows = [
+        ("MET", "GRCh37", "Splice_Site", "S1", "ENST00000397752.3:c.3028+1G>T", "p.X1010_splice"),
+        ("MET", "GRCh37", "Splice_Site", "S2", "c.2888-2A>G", "p.X963_splice"),
+        ("MET", "GRCh37", "Splice_Region", "S3", "c.3028+3A>G", ""),
+    ]
+    out = tmp_path / "out.tsv"
+    annotate_tables(write_maf(rows), out=out)
+    got = {r["Tumor_Sample_Barcode"]: r for r in read_rows(out)}
+    assert got["S1"]["TKIRESIST_ALTERATION"] == "MET c.3028+1G>T"
+    assert "met_ex14_skipping" in got["S1"]["TKIRESIST_CATEGORIES"].split(",")
+    assert "met_ex14_skipping" in got["S2"]["TKIRESIST_CATEGORIES"].split(",")
+    assert got["S3"]["TKIRESIST_CATEGORIES"] == ""  # +3: left out on purpose

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from tkiresist.model.exons import EXON_CODONS, exon_of, exons_spanned
+from tkiresist.model.exons import EXON_CODONS, exon_of, exons_spanned, met_exon14_splice_site
 
 # (gene, codon, exon or None): both ends of every mapped exon and the codon either side.
 BOUNDARIES = [
@@ -60,3 +60,34 @@ def test_mapped_exons_do_not_overlap() -> None:
 )
 def test_exons_spanned(gene: str, start: int, end: int, expected: set[int]) -> None:
     assert exons_spanned(gene, start, end) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("cdna", "expected"),
+    [
+        ("c.3028+1G>T", True),  # the exon 14 donor dinucleotide
+        ("c.3028+2T>C", True),
+        ("c.2888-1G>A", True),  # the exon 14 acceptor dinucleotide
+        ("c.2888-2A>G", True),
+        ("c.2888-35_2888-2del", True),  # an intron 13 deletion that removes the acceptor
+        ("c.3020_3028+5del", True),  # a deletion across the donor
+        ("c.3028+3A>G", False),  # beyond the dinucleotide: left out on purpose
+        ("c.2888-3C>T", False),
+        ("c.2888-35_2888-3del", False),
+        ("c.3028G>C", False),  # D1010H, exonic: left out on purpose
+        ("c.3082+1G>T", False),  # the donor on NM_001127500 numbering: not recognised
+        ("c.-5A>G", False),
+    ],
+)
+def test_met_exon14_splice_sites(cdna: str, expected: bool) -> None:
+    assert met_exon14_splice_site(cdna) is expected
+
+
+def test_met_splice_site_variant_is_exon14_skipping_only_in_met() -> None:
+    from tkiresist.model.categories import categorize
+    from tkiresist.nomenclature.variants import parse_variant
+
+    assert "met_ex14_skipping" in categorize(parse_variant("c.3028+1G>T", gene="MET"))
+    assert "met_ex14_skipping" in categorize(parse_variant("c.2888-2A>G", gene="MET"))
+    assert "met_ex14_skipping" not in categorize(parse_variant("c.3028+3A>G", gene="MET"))
+    assert categorize(parse_variant("c.3028+1G>T", gene="KEAP1")) == frozenset()

@@ -26,7 +26,7 @@ from tkiresist.model.alterations import (
     ProteinChange,
     SequenceVariant,
 )
-from tkiresist.model.exons import exons_spanned
+from tkiresist.model.exons import exons_spanned, met_exon14_splice_site
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
 
@@ -209,7 +209,8 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
             and p.edit != "substitution"
             and 14 in exons_spanned("MET", p.start, p.last)
         )
-        if (v.region_effect == "skipping" and v.exon == 14) or in_ex14:
+        splice = p is None and v.cdna is not None and met_exon14_splice_site(v.cdna)
+        if (v.region_effect == "skipping" and v.exon == 14) or in_ex14 or splice:
             ids.add("met_ex14_skipping")
     elif gene == "ALK" and p is not None and p.edit == "substitution":
         if p.start == 1202:

@@ -30,6 +30,7 @@ its text giving codon ranges was not verified; Kobayashi & Mitsudomi, Cancer Sci
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -62,3 +63,39 @@ def exons_spanned(gene: str, start: int, end: int) -> frozenset[int]:
         if start <= hi and end >= lo:
             found.add(exon)
     return frozenset(e for e in found if e is not None)
+
+
+MET_EXON14_CDNA: Final = (2888, 3028)
+"""MET exon 14 on NM_000245, first and last c. position (see the module docstring)."""
+
+_MET_EX14_SPLICE_SITES: Final = (
+    (MET_EXON14_CDNA[0], -2),
+    (MET_EXON14_CDNA[0], -1),
+    (MET_EXON14_CDNA[1], 1),
+    (MET_EXON14_CDNA[1], 2),
+)
+_CDNA_RANGE = re.compile(
+    r"^c\.([1-9][0-9]*)([+-][1-9][0-9]*)?(?:_([1-9][0-9]*)([+-][1-9][0-9]*)?)?"
+)
+
+
+def met_exon14_splice_site(cdna: str) -> bool:
+    """Whether a MET c. change (NM_000245 numbering, canonical form such as ``c.3028+1G>T``
+    or ``c.2888-35_2888-2del``) touches one of the two canonical splice-site dinucleotides of
+    exon 14: the acceptor (c.2888-2, c.2888-1) or the donor (c.3028+1, c.3028+2).
+
+    Such changes make exon 14 skip: "mutations in the MET exon 14 RNA splice acceptor and
+    donor sites, which lead to exon skipping" (Paik PK et al., Cancer Discov 2015;5:842-849,
+    doi:10.1158/2159-8290.CD-14-1467, PMID 25971939; also Frampton GM et al., Cancer Discov
+    2015;5:850-859, doi:10.1158/2159-8290.CD-15-0285, PMID 25971938). Changes elsewhere in
+    the introns (the polypyrimidine tract, +3 to +6), which may also cause skipping, and
+    exonic changes at D1010 are left out: not every one does, and a wrong category costs
+    more than a missing one. A c. change on another transcript (NM_001127500 numbers exon 14
+    c.2942-c.3082) is not recognised.
+    """
+    m = _CDNA_RANGE.match(cdna)
+    if m is None:
+        return False
+    start = (int(m[1]), int(m[2] or 0))
+    end = (int(m[3]), int(m[4] or 0)) if m[3] else start
+    return any(start <= site <= end for site in _MET_EX14_SPLICE_SITES)
