@@ -295,7 +295,7 @@ def add_test(
         from tkiresist.model.timeline import MolecularTest
 
         case = read_case(case_file)
-        before_text = case_file.read_text(encoding="utf-8")
+        before_text = case_file.read_bytes().decode("utf-8")  # line endings as they are
         result = read_file(file)
         updated = attach_test(
             case,

@@ -496,3 +496,19 @@ def test_a_file_on_another_build_is_refused_unless_allowed(tmp_path: Path) -> No
     case = read_case(case_file)
     builds = {e.id: e.genome_build for e in _tests(case) if e.id in ("a", "b")}
     assert builds == {"a": "GRCh37", "b": "GRCh38"}
+
+
+def test_a_crlf_case_keeps_its_line_endings(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    original = SEED_CASE.read_text(encoding="utf-8").replace("\n", "\r\n")
+    case_file.write_bytes(original.encode("utf-8"))
+    out = runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
+         "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", "ihc-crlf"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    data = case_file.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n")  # no bare LF
+    assert b"# " in data  # comments kept
+    assert isinstance(read_case(case_file).event("ihc-crlf"), MolecularTest)

@@ -301,8 +301,9 @@ def insert_events(before: Case, before_text: str, after: Case) -> str | None:
     if items is None or not items or not inserts:
         return None
     lines = before_text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
+        lines[-1] += newline
     dash_col = _dash_column(lines, items[0])
     if dash_col is None:
         return None
@@ -315,7 +316,7 @@ def insert_events(before: Case, before_text: str, after: Case) -> str | None:
             allow_unicode=True,
             width=100,
         )
-        block = [" " * dash_col + line + "\n" for line in str(dumped).splitlines()]
+        block = [" " * dash_col + line + newline for line in str(dumped).splitlines()]
         by_line.setdefault(at, []).extend(block)
     out: list[str] = []
     for i in range(len(lines) + 1):
