@@ -79,6 +79,7 @@ from tkiresist.io.cbioportal import (
     PROFILE_MUTATIONS,
     PROFILE_SV,
     PROGRESSION_SAMPLE_TYPES,
+    SPECIMEN_EVENTS,
     TARGETED_CLASSES,
     TIMELINE_LEAD,
     WHOLE_GENOME_PANELS,
@@ -97,7 +98,6 @@ if TYPE_CHECKING:
     from tkiresist.model.categories import AnyAlteration
 
 PROFILE_HISTOLOGY: Final = "histology"
-SPECIMEN_EVENTS: Final = ("SPECIMEN", "SAMPLE ACQUISITION", "SEQUENCING")
 FILTERED_CLASSIFICATIONS: Final = (
     "Silent",
     "Intron",

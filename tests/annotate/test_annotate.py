@@ -374,3 +374,87 @@ def test_met_exon14_splice_site_rows(tmp_path: Path, write_maf: Callable[..., Pa
     assert "met_ex14_skipping" in got["S1"]["TKIRESIST_CATEGORIES"].split(",")
     assert "met_ex14_skipping" in got["S2"]["TKIRESIST_CATEGORIES"].split(",")
     assert got["S3"]["TKIRESIST_CATEGORIES"] == ""  # +3: left out on purpose
+
+
+TIMELINE_HEAD = "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT\tSAMPLE_ID\tTREATMENT_TYPE\n"
+
+
+def test_prior_therapy_from_timelines(
+    tmp_path: Path,
+    write_maf: Callable[..., Path],
+    write_table: Callable[[str, str], Path],
+    fixture_kb: KnowledgeBase,
+) -> None:
+    """The prior therapy of a sample is every agent its patient started before the sample's
+    day; the clinical table's own therapy wins where it gives one."""
+    samples = ["P1-BASE", "P1-PROG", "P2-PROG", "P3-X", "P4-CLIN"]
+    rows = []
+    for s in samples:
+        rows.append(("EGFR", "GRCh37", "Missense_Mutation", s, "", "p.L858R"))
+        rows.append(("EGFR", "GRCh37", "Missense_Mutation", s, "", "p.T790M"))
+    maf = write_maf(rows)
+    treatments = write_table(
+        "data_timeline_treatment.txt",
+        TIMELINE_HEAD
+        + "P1\t0\t300\tTREATMENT\tErlotinib\t\tTargeted\n"
+        + "P1\t310\t\tTREATMENT\tOsimertinib\t\tTargeted\n"
+        + "P1\t20\t40\tTREATMENT\tWBRT\t\tRadiation Therapy\n"  # left out: radiation
+        + "P2\t0\t\tTREATMENT\tZapotinib\t\tTargeted\n"  # not in the dictionary
+        + "P4\t0\t\tTREATMENT\tOsimertinib\t\tTargeted\n",
+    )
+    specimens = write_table(
+        "data_timeline_specimen.txt",
+        TIMELINE_HEAD
+        + "P1\t-5\t\tSPECIMEN\t\tP1-BASE\t\n"
+        + "P1\t700\t\tSPECIMEN\t\tP1-PROG\t\n"
+        + "P2\t400\t\tSPECIMEN\t\tP2-PROG\t\n"
+        + "P3\t100\t\tSPECIMEN\t\tP3-X\t\n"  # P3 has no treatment: unknown
+        + "P4\t500\t\tSPECIMEN\t\tP4-CLIN\t\n",
+    )
+    clinical = _clinical(write_table, [("P4-CLIN", "LUAD", "erlotinib")])
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(
+        maf, clinical=clinical, out=out, kb=fixture_kb, timelines=(treatments, specimens)
+    )
+    t790m = {r["Tumor_Sample_Barcode"]: r for r in read_rows(out) if r["HGVSp_Short"] == "p.T790M"}
+    classes = {s: r["TKIRESIST_PRIOR_DRUG_CLASSES"] for s, r in t790m.items()}
+    assert classes == {
+        "P1-BASE": "none",  # treated later, nothing before the baseline biopsy
+        "P1-PROG": "egfr_tki",  # erlotinib and osimertinib
+        "P2-PROG": "",  # its only agent is unknown: the therapy is unknown
+        "P3-X": "",  # no treatment in the timelines: unknown
+        "P4-CLIN": "egfr_tki",  # the clinical table's erlotinib, not the timeline's osimertinib
+    }
+    fired = {s: r["TKIRESIST_STATEMENTS"] for s, r in t790m.items()}
+    assert fired["P1-BASE"] == ""  # no prior therapy
+    assert fired["P1-PROG"] == "t790m-after-early"  # erlotinib counts
+    assert fired["P4-CLIN"] == "t790m-after-early"  # erlotinib (clinical) counts
+    zapotinib = [w for w in report.warnings if "Zapotinib" in str(w)]
+    assert len(zapotinib) == 1
+    assert zapotinib[0].location.file == str(treatments)
+    assert zapotinib[0].location.line == 5 and zapotinib[0].location.field == "AGENT"
+
+
+def test_bad_timelines_are_refused_with_their_line(
+    tmp_path: Path, write_maf: Callable[..., Path], write_table: Callable[[str, str], Path]
+) -> None:
+    maf = write_maf([("EGFR", "GRCh37", "Missense_Mutation", "S1", "", "p.L858R")])
+    out = tmp_path / "out.tsv"
+    bad_day = write_table(
+        "t1.txt",
+        TIMELINE_HEAD + "P1\t0\t\tTREATMENT\tErlotinib\t\t\nP1\tday 3\t\tSPECIMEN\t\tS1\t\n",
+    )
+    with pytest.raises(FormatError) as exc:
+        annotate_tables(maf, out=out, timelines=(bad_day,))
+    loc = exc.value.location
+    assert (loc.file, loc.line, loc.field) == (str(bad_day), 3, "START_DATE")
+    assert "'day 3'" in str(exc.value)
+    two = write_table(
+        "t2.txt", TIMELINE_HEAD + "P1\t5\t\tSPECIMEN\t\tS1\t\nP2\t9\t\tSPECIMEN\t\tS1\t\n"
+    )
+    with pytest.raises(FormatError, match="sample 'S1' is given two patients"):
+        annotate_tables(maf, out=out, timelines=(two,))
+    no_lead = write_table("t3.txt", "PATIENT_ID\tEVENT_TYPE\nP1\tSPECIMEN\n")
+    with pytest.raises(FormatError, match="START_DATE"):
+        annotate_tables(maf, out=out, timelines=(no_lead,))
+    assert not out.exists()

@@ -54,3 +54,27 @@ def test_many_warnings_are_counted(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr.count("warning: ") == SHOWN_WARNINGS + 1
     assert "5 more warning(s)" in result.stderr
+
+
+def test_timeline_option_is_repeatable(tmp_path: Path) -> None:
+    maf = tmp_path / "m.maf"
+    maf.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+        "EGFR\tS1\tMissense_Mutation\tp.T790M\n",
+        encoding="utf-8",
+    )
+    head = "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT\tSAMPLE_ID\n"
+    treat = tmp_path / "treatment.txt"
+    treat.write_text(head + "P1\t0\t\tTREATMENT\tGefitinib\t\n", encoding="utf-8")
+    spec = tmp_path / "specimen.txt"
+    spec.write_text(head + "P1\t200\t\tSPECIMEN\t\tS1\n", encoding="utf-8")
+    out = tmp_path / "o.tsv"
+    result = CliRunner().invoke(
+        app,
+        ["annotate", "--maf", str(maf), "--out", str(out), "--timeline", str(treat),
+         "--timeline", str(spec)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    header, row = out.read_text(encoding="utf-8").splitlines()
+    got = dict(zip(header.split("\t"), row.split("\t"), strict=True))
+    assert got["TKIRESIST_PRIOR_DRUG_CLASSES"] == "egfr_tki"

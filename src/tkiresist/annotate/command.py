@@ -44,6 +44,15 @@ def annotate_command(
             help="Clinical sample table: SAMPLE_ID, ONCOTREE_CODE, PRIOR_THERAPY (drugs).",
         ),
     ] = None,
+    timeline: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--timeline",
+            help="cBioPortal timeline file(s) (TREATMENT with AGENT, SPECIMEN with SAMPLE_ID): "
+            "the prior therapy of samples the clinical table gives none for. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         Literal["auto", "tsv", "parquet"],
         typer.Option("--format", help="Output format; auto: parquet if OUT ends .parquet."),
@@ -58,7 +67,11 @@ def annotate_command(
 
     auto: Literal["tsv", "parquet"] = "parquet" if out.suffix.lower() == ".parquet" else "tsv"
     chosen = auto if fmt == "auto" else fmt
-    report = guarded(lambda: annotate_tables(maf, sv, cna, clinical, out=out, fmt=chosen))
+    report = guarded(
+        lambda: annotate_tables(
+            maf, sv, cna, clinical, out=out, fmt=chosen, timelines=tuple(timeline or ())
+        )
+    )
     typer.echo(report.summary())
     for problem in report.warnings[:SHOWN_WARNINGS]:
         typer.echo(f"warning: {problem}", err=True)

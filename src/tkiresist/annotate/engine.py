@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,7 +62,7 @@ from tkiresist.annotate.levels import (
     row_levels,
     trigger_categories,
 )
-from tkiresist.errors import FormatError, Location, Problem
+from tkiresist.errors import FormatError, Location, ParseError, Problem
 
 if TYPE_CHECKING:
     import duckdb
@@ -677,8 +678,31 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
 # --- clinical -------------------------------------------------------------------------------
 
 
-def _clinical(run: _Run, header: TableHeader | None) -> dict[str, PriorTherapy]:
-    """``clinical(s, onc, therapy)``; the prior therapy of each distinct therapy cell."""
+def _clinical(
+    run: _Run, header: TableHeader | None, timelines: Sequence[TableHeader] = ()
+) -> dict[str, PriorTherapy]:
+    """``clinical(s, onc, therapy)``; the prior therapy of each distinct therapy text.
+
+    With timelines, a sample whose clinical therapy is not given (no clinical file, not in
+    it, or an empty / ``NA`` cell) takes the prior therapy its timeline gives
+    (:func:`_timelines`); a therapy the clinical file gives is kept as it is.
+    """
+    found = _clinical_file(run, header)
+    if timelines:
+        found.update(_timelines(run, timelines))
+        missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
+        run.sql(
+            f"""CREATE OR REPLACE TABLE clinical AS
+                SELECT coalesce(c.s, t.s) AS s, c.onc,
+                       CASE WHEN c.therapy IS NULL OR list_contains({missing}, c.therapy)
+                            THEN coalesce(t.therapy, c.therapy) ELSE c.therapy END AS therapy
+                FROM clinical c FULL OUTER JOIN timeline_prior t ON t.s = c.s"""
+        )
+    return found
+
+
+def _clinical_file(run: _Run, header: TableHeader | None) -> dict[str, PriorTherapy]:
+    """``clinical(s, onc, therapy)`` from the clinical file (empty without one)."""
     if header is None:
         run.sql(
             "CREATE OR REPLACE TABLE clinical AS SELECT NULL::VARCHAR AS s, "
@@ -720,6 +744,101 @@ def _clinical(run: _Run, header: TableHeader | None) -> dict[str, PriorTherapy]:
         ((t, _line(header, first)) for t, first in cells), header, therapy
     )
     run.warnings.extend(problems)
+    return found
+
+
+_RADIATION = "(lower(coalesce(tt, '')) LIKE '%radiation%')"
+
+
+def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTherapy]:
+    """``timeline_prior(s, therapy)``: each sample's prior therapy from cBioPortal timelines.
+
+    A sample's day is the earliest START_DATE of its SPECIMEN (or SAMPLE ACQUISITION,
+    SEQUENCING) events, whose PATIENT_ID names its patient. Its prior therapy is every AGENT
+    of the patient's TREATMENT events (radiation left out) that started before that day,
+    joined into one text (``erlotinib, osimertinib``) and read like a clinical therapy cell;
+    ``none`` when the patient has treatments but none started before; unknown (no row) when
+    the timelines give the patient no treatment at all. An AGENT the drug dictionary does not
+    know is left out, with a warning at its first line. Refused, naming file, line and
+    column: a START_DATE that is not whole days, a sample given two patients.
+    """
+    from tkiresist.io.cbioportal import SPECIMEN_EVENTS
+
+    parts: list[str] = []
+    for i, h in enumerate(headers):
+        sql = f"""CREATE OR REPLACE TABLE tl_{i} AS
+            SELECT trim(PATIENT_ID) AS p, trim(START_DATE) AS d,
+                   upper(trim(EVENT_TYPE)) AS e, trim({_col(h, "AGENT")}) AS a,
+                   trim({_col(h, "SAMPLE_ID")}) AS s, {_col(h, "TREATMENT_TYPE")} AS tt
+            FROM {_read_csv(h)}"""
+        _csv_error(run, h, "timeline", partial(run.sql, sql))
+        bad = run.rows(
+            f"SELECT rowid, d FROM tl_{i} WHERE TRY_CAST(d AS INTEGER) IS NULL "
+            "ORDER BY rowid LIMIT 1"
+        )
+        if bad:
+            rowid, value = bad[0]
+            raise FormatError(
+                f"START_DATE {value!r}: expected whole days (an integer, as cBioPortal "
+                "timelines give them)",
+                h.loc(_line(h, rowid), "START_DATE"),
+            )
+        parts.append(f"SELECT {i} AS f, rowid AS r, * FROM tl_{i}")
+    run.sql(f"CREATE OR REPLACE TABLE tl AS {' UNION ALL '.join(parts)}")
+    kinds = ", ".join(_q(k) for k in SPECIMEN_EVENTS)
+    run.sql(
+        f"""CREATE OR REPLACE TABLE tl_specimen AS
+            SELECT s, p, min(d::INTEGER) AS day, arg_min(f, (f, r)) AS f, arg_min(r, (f, r)) AS r
+            FROM tl WHERE e IN ({kinds}) AND coalesce(s, '') <> '' GROUP BY s, p"""
+    )
+    two = run.rows(
+        "SELECT s, min(p), max(p), max(f), max(r) FROM tl_specimen GROUP BY s "
+        "HAVING count(*) > 1 ORDER BY s LIMIT 1"
+    )
+    if two:
+        sample, p1, p2, f, r = two[0]
+        h = headers[f]
+        raise FormatError(
+            f"sample {sample!r} is given two patients in the timelines ({p1!r} and {p2!r})",
+            h.loc(_line(h, r), "PATIENT_ID"),
+        )
+    run.sql(
+        f"""CREATE OR REPLACE TABLE tl_treat AS
+            SELECT p, d::INTEGER AS day, a, f, r FROM tl
+            WHERE e = 'TREATMENT' AND coalesce(a, '') <> '' AND NOT {_RADIATION}"""
+    )
+    known: list[tuple[object, ...]] = []
+    for agent, f, r in run.rows(
+        "SELECT a, arg_min(f, (f, r)), arg_min(r, (f, r)) FROM tl_treat GROUP BY a ORDER BY 2, 3"
+    ):
+        h = headers[f]
+        loc = h.loc(_line(h, r), "AGENT")
+        try:
+            inputs.parse_prior_therapy(agent, loc)
+            known.append((agent,))
+        except ParseError as exc:
+            run.warn(f"{exc.message}; left out of the prior therapy of its patient's samples", loc)
+    _table_from_rows(run.con, "tl_agents", [("a", "VARCHAR")], known)
+    run.sql(
+        """CREATE OR REPLACE TABLE timeline_prior AS
+           WITH before AS (
+             SELECT sp.s, t.a, t.a IN (SELECT a FROM tl_agents) AS ok
+             FROM tl_specimen sp JOIN tl_treat t ON t.p = sp.p AND t.day < sp.day),
+           agg AS (
+             SELECT s, count(*) AS n, count(*) FILTER (WHERE ok) AS n_ok,
+                    string_agg(DISTINCT a, ', ' ORDER BY a) FILTER (WHERE ok) AS txt
+             FROM before GROUP BY s)
+           SELECT sp.s, CASE WHEN g.s IS NULL THEN 'none' ELSE g.txt END AS therapy
+           FROM tl_specimen sp LEFT JOIN agg g USING (s)
+           WHERE sp.p IN (SELECT p FROM tl_treat) AND (g.s IS NULL OR g.n_ok > 0)"""
+    )
+    found: dict[str, PriorTherapy] = {}
+    for (text,) in run.rows("SELECT DISTINCT therapy FROM timeline_prior"):
+        try:
+            found[text] = inputs.parse_prior_therapy(text)
+        except ParseError as exc:  # pragma: no cover - every agent in it was read alone
+            found[text] = UNKNOWN_THERAPY
+            run.warn(f"{exc.message}; prior therapy taken as unknown", Location(headers[0].file))
     return found
 
 
@@ -992,6 +1111,7 @@ def annotate_tables(
     out: Path,
     fmt: OutputFormat = "tsv",
     kb: KnowledgeBase | None = None,
+    timelines: Sequence[Path] = (),
 ) -> AnnotateReport:
     """Annotate a MAF (and SV and CNA tables) with normalised alterations, categories,
     highest levels, matching statements and a status; see the module docstring.
@@ -1008,10 +1128,13 @@ def annotate_tables(
     sv_h = inputs.sv_header(sv) if sv is not None else None
     cna_h = inputs.cna_header(cna) if cna is not None else None
     clin_h = inputs.clinical_header(clinical) if clinical is not None else None
+    time_h = tuple(inputs.timeline_header(Path(t)) for t in timelines)
     if not out.parent.is_dir():
         raise FormatError("the output directory does not exist", Location(str(out)))
     paths = output_paths(out)
-    inputs_given = [p.resolve() for p in (maf, sv, cna, clinical) if p is not None]
+    inputs_given = [
+        p.resolve() for p in (maf, sv, cna, clinical, *map(Path, timelines)) if p is not None
+    ]
     for path in paths.values():
         if path.resolve() in inputs_given:
             raise FormatError(
@@ -1028,7 +1151,7 @@ def annotate_tables(
         con = _connect(workdir)
         try:
             run = _Run(con, knowledge)
-            reports = _annotate(run, maf_h, sv_h, cna_h, clin_h, paths, fmt)
+            reports = _annotate(run, maf_h, sv_h, cna_h, clin_h, time_h, paths, fmt)
         finally:
             con.close()
     return AnnotateReport(
@@ -1046,6 +1169,7 @@ def _annotate(
     sv_h: tuple[TableHeader, inputs.SvLayout] | None,
     cna_h: TableHeader | None,
     clin_h: TableHeader | None,
+    time_h: Sequence[TableHeader],
     paths: dict[str, Path],
     fmt: OutputFormat,
 ) -> list[TableReport]:
@@ -1070,7 +1194,7 @@ def _annotate(
         )
         run.tables.append("cna")
     run.stage("sv+cna")
-    therapies = _clinical(run, clin_h)
+    therapies = _clinical(run, clin_h, time_h)
     _samples(run, therapies)
     _matches(run, therapies)
     run.stage("context+match")

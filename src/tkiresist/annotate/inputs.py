@@ -41,7 +41,7 @@ from tkiresist.annotate.levels import NO_THERAPY, UNKNOWN_THERAPY, PriorTherapy
 from tkiresist.errors import FormatError, Location, ParseError, Problem
 from tkiresist.io.base import require_columns, split_header
 
-TableKind = Literal["maf", "sv", "cna", "clinical"]
+TableKind = Literal["maf", "sv", "cna", "clinical", "timeline"]
 SvLayout = Literal["cbioportal", "oncokb_fusion", "oncokb_sv"]
 
 MAF_REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
@@ -239,6 +239,16 @@ def sample_columns(header: TableHeader) -> tuple[str, ...]:
 def clinical_header(path: Path) -> TableHeader:
     header = read_header(path, "clinical", what="clinical")
     require(header, CLINICAL_REQUIRED, "clinical")
+    return header
+
+
+def timeline_header(path: Path) -> TableHeader:
+    """A cBioPortal timeline file (``PATIENT_ID``, ``START_DATE``, ``STOP_DATE``,
+    ``EVENT_TYPE``, then ``AGENT`` for treatments and ``SAMPLE_ID`` for specimens)."""
+    from tkiresist.io.cbioportal import TIMELINE_LEAD
+
+    header = read_header(path, "timeline", what="timeline")
+    require(header, TIMELINE_LEAD, "timeline")
     return header
 
 

@@ -155,6 +155,8 @@ ONCOTREE_HISTOLOGY: Final[Mapping[str, str]] = {v: k for k, v in HISTOLOGY_ONCOT
 
 DATATYPES: Final = ("STRING", "NUMBER", "BOOLEAN")
 TIMELINE_LEAD: Final = ("PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE")
+SPECIMEN_EVENTS: Final = ("SPECIMEN", "SAMPLE ACQUISITION", "SEQUENCING")
+"""Timeline event types whose START_DATE dates a sample (SAMPLE_ID)."""
 MAF_REQUIRED: Final = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
 SV_REQUIRED: Final = ("Sample_Id", "SV_Status")
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]+$")
