@@ -484,7 +484,8 @@ def test_a_file_on_another_build_is_refused_unless_allowed(tmp_path: Path) -> No
     assert lines == [
         f"{grch38}: genome build mismatch: {grch38} is GRCh38 but test 'a' of the case is "
         "GRCh37; findings are compared by gene and protein change, but the coordinates of "
-        "the two tests are not comparable: pass --allow-build-mix to attach it anyway"
+        "the two tests are not comparable: allow another build to attach it anyway "
+        "(--allow-build-mix)"
     ]
     assert case_file.read_bytes() == before
     allowed = runner.invoke(

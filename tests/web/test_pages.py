@@ -161,6 +161,34 @@ def test_attach_form_problem_shown_by_the_field(curator: Session) -> None:
     assert 'id="err-specimen_kind"' in r.text
 
 
+def test_attach_form_allows_another_build_only_when_asked(curator: Session) -> None:
+    _post(curator, "/cases/new", {}, files={"file": ("c.yaml", SEED_CASE.read_bytes())})
+    formats = SEED_CASE.parents[2] / "tests/data/formats/oncomine"
+    grch37 = (formats / "seed_baseline_lung.vcf").read_bytes()
+    grch38 = b"\n".join(
+        b"##reference=GRCh38" if ln == b"##reference=hg19" else ln
+        for ln in (formats / "seed_progression_brain.vcf").read_bytes().split(b"\n")
+        if not ln.startswith(b"##contig=")
+    )
+    form = {"specimen": "spec-brain", "date": "0 days after spec-brain"}
+    first = _post(
+        curator, "/cases/cheung2025-case1/tests", {**form, "version": "1"},
+        files={"file": ("a.vcf", grch37)},
+    )  # fmt: skip
+    assert first.status_code == 303
+    refused = _post(
+        curator, "/cases/cheung2025-case1/tests", {**form, "version": "2"},
+        files={"file": ("b.vcf", grch38)},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "genome build mismatch" in refused.text
+    allowed = _post(
+        curator, "/cases/cheung2025-case1/tests",
+        {**form, "version": "2", "allow_build_mix": "1"}, files={"file": ("b.vcf", grch38)},
+    )  # fmt: skip
+    assert allowed.status_code == 303
+
+
 def test_admin_pages(admin: Session, viewer: Session) -> None:
     r = _post(
         admin,

@@ -306,7 +306,7 @@ def _check_build(case: Case, result: ReadResult, allowed: bool) -> None:
                 f"genome build mismatch: {result.file} is {result.genome_build} but test "
                 f"{event.id!r} of the case is {event.genome_build}; findings are compared by "
                 "gene and protein change, but the coordinates of the two tests are not "
-                "comparable: pass --allow-build-mix to attach it anyway",
+                "comparable: allow another build to attach it anyway (--allow-build-mix)",
                 Location(file=result.file),
             )
 

@@ -535,6 +535,7 @@ async def attach_submit(request: Request, uid: str, info: SessionInfo = CuratorP
             specimen_kind=form.get("specimen_kind"),
             specimen_site=form.get("specimen_site"),
             remote=remote_of(request),
+            allow_build_mix=bool(form.get("allow_build_mix")),
         )
 
     try:
