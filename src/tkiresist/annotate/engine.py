@@ -6,21 +6,23 @@ The plan, per input table, never looping over rows in Python:
    classification, sample, build) into a narrow temporary table; ``rowid`` is the data row's
    position in the file.
 2. **Normalise.** The distinct strings go to Python once each (:mod:`tkiresist.annotate.keys`):
-   gene symbols, protein and c. changes the SQL fast paths leave, the keys of genes that have
-   categories, fusions, copy-number calls. The answers come back as small tables, and the rows
-   are joined to them (one hash join per small table).
-3. **Context.** Per sample: the OncoTree code and prior therapy of the clinical file, and the
-   categories (of every table) that some statement's context names
-   (:func:`tkiresist.annotate.levels.context_categories`).
+   gene symbols, protein and c. changes the SQL fast paths leave, the keys of genes whose
+   categories depend on the change, fusions, copy-number calls. The answers come back as small
+   tables, and the rows are joined to them (one hash join per small table) into a
+   materialised per-row annotation.
+3. **Context.** Per sample: the OncoTree code and prior therapy of the clinical file (or, for
+   the therapy, of cBioPortal timelines), and the categories (of every table) that some
+   statement's context names (:func:`tkiresist.annotate.levels.context_categories`).
 4. **Match.** The distinct (row categories, sample context) pairs that can trigger a statement
    go to :func:`tkiresist.annotate.levels.row_levels` once each.
 5. **Write.** The per-row annotation, in file order, is put beside the input by
    ``POSITIONAL JOIN`` and written with DuckDB's ``COPY``. TSV output is the input line,
    byte for byte, with the new columns appended (and the ``#`` lines before the header kept);
    Parquet output has the input's columns (as text) and the new ones, and keeps the
-   ``#`` lines and the knowledge-base stamp in its key-value metadata. Every 4096th row's gene
-   is compared with the key it was annotated from, so a misaligned join fails loudly. Output is
-   written to a temporary file and renamed: a failure leaves no partial output.
+   ``#`` lines and the knowledge-base stamp in its key-value metadata. Every 1,024th row's
+   gene and sample are compared with the key it was annotated from, so rows out of file order
+   fail loudly. Output is written to a temporary file and renamed: a failure leaves no
+   partial output.
 
 Outputs: ``OUT`` for the MAF; ``OUT`` with ``.sv`` and ``.cna`` before its suffix for the SV
 and CNA tables (``cohort.tsv`` -> ``cohort.sv.tsv``, ``cohort.cna.tsv``). The SV output has
