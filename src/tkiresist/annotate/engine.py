@@ -369,6 +369,38 @@ def _gene_table(run: _Run, header: TableHeader, source: str, column: str, out: s
     )  # fmt: skip
 
 
+def _canonical_table(
+    run: _Run,
+    table: str,
+    column: str,
+    fast_sql: str,
+    where: str,
+    parse: Callable[[list[str]], dict[str, keys.Read]],
+) -> int:
+    """``table(column, canon, problem)`` for the distinct ``maf_rows.column`` values where
+    ``where`` holds: canonical by the SQL fast path ``fast_sql``, else by ``parse`` (the
+    grammar, in Python, once per value; ``problem`` says why one does not read). Returns how
+    many values the parser read."""
+    run.sql(
+        f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT {column}, {fast_sql} AS canon
+            FROM (SELECT DISTINCT {column} FROM maf_rows WHERE {where})"""
+    )
+    slow = [r[0] for r in run.rows(f"SELECT {column} FROM {table} WHERE canon IS NULL")]
+    _table_from_rows(
+        run.con,
+        f"{table}_py",
+        [(column, "VARCHAR"), ("canon", "VARCHAR"), ("problem", "VARCHAR")],
+        [(t, r.text, r.problem) for t, r in parse(slow).items()],
+    )
+    run.sql(
+        f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT m.{column}, coalesce(m.canon, y.canon) AS canon, y.problem
+            FROM {table} m LEFT JOIN {table}_py y USING ({column})"""
+    )
+    return len(slow)
+
+
 def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     """``maf_rowann``: each row's alteration, categories, context categories and
     status; ``maf_ctxrows``: the rows that have categories.
@@ -382,53 +414,26 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     coding = "coding"  # the row's Variant_Classification changes a protein
     known = "g IN (SELECT g FROM maf_genes WHERE approved IS NOT NULL)"
     # Protein changes: the SQL fast paths, then the parser for the rest.
-    run.sql(
-        f"""
-        CREATE OR REPLACE TABLE maf_prot AS
-        SELECT p, {keys.sql_protein_canonical("p")} AS canon
-        FROM (SELECT DISTINCT p FROM maf_rows WHERE p IS NOT NULL AND {coding} AND {known})
-        """
+    slow = _canonical_table(
+        run,
+        "maf_prot",
+        "p",
+        keys.sql_protein_canonical("p"),
+        f"p IS NOT NULL AND {coding} AND {known}",
+        keys.proteins,
     )
-    slow = [r[0] for r in run.rows("SELECT p FROM maf_prot WHERE canon IS NULL")]
-    _table_from_rows(
-        run.con,
-        "maf_prot_py",
-        [("p", "VARCHAR"), ("canon", "VARCHAR"), ("problem", "VARCHAR")],
-        [(t, r.text, r.problem) for t, r in keys.proteins(slow).items()],
-    )
-    run.sql(
-        """
-        CREATE OR REPLACE TABLE maf_prot AS
-        SELECT m.p, coalesce(m.canon, y.canon) AS canon, y.problem
-        FROM maf_prot m LEFT JOIN maf_prot_py y USING (p)
-        """
-    )
-    run.stage(f"proteins ({len(slow):,} by the parser)")
+    run.stage(f"proteins ({slow:,} by the parser)")
     # c. changes, for the rows whose protein change is missing or unreadable.
     unread = "(p IS NULL OR p IN (SELECT p FROM maf_prot WHERE canon IS NULL))"
-    run.sql(
-        f"""
-        CREATE OR REPLACE TABLE maf_cdna AS
-        SELECT c, {keys.sql_cdna_canonical(keys.sql_cdna_strip("c"))} AS canon
-        FROM (SELECT DISTINCT c FROM maf_rows
-              WHERE c IS NOT NULL AND {unread} AND {coding} AND {known})
-        """
+    slow = _canonical_table(
+        run,
+        "maf_cdna",
+        "c",
+        keys.sql_cdna_canonical(keys.sql_cdna_strip("c")),
+        f"c IS NOT NULL AND {unread} AND {coding} AND {known}",
+        keys.cdnas,
     )
-    slow = [r[0] for r in run.rows("SELECT c FROM maf_cdna WHERE canon IS NULL")]
-    _table_from_rows(
-        run.con,
-        "maf_cdna_py",
-        [("c", "VARCHAR"), ("canon", "VARCHAR"), ("problem", "VARCHAR")],
-        [(t, r.text, r.problem) for t, r in keys.cdnas(slow).items()],
-    )
-    run.sql(
-        """
-        CREATE OR REPLACE TABLE maf_cdna AS
-        SELECT m.c, coalesce(m.canon, y.canon) AS canon, y.problem
-        FROM maf_cdna m LEFT JOIN maf_cdna_py y USING (c)
-        """
-    )
-    run.stage(f"c. changes ({len(slow):,} by the parser)")
+    run.stage(f"c. changes ({slow:,} by the parser)")
     # Keys of genes that have categories, built into values in Python. The c. change is part
     # of the key only when the protein change cannot be read. A readable protein change of a
     # gene whose categories do not depend on the change (``gl_cats``) needs no value: its
