@@ -458,3 +458,31 @@ def test_bad_timelines_are_refused_with_their_line(
     with pytest.raises(FormatError, match="START_DATE"):
         annotate_tables(maf, out=out, timelines=(no_lead,))
     assert not out.exists()
+
+
+def test_timelines_of_an_exported_study(tmp_path: Path) -> None:
+    """The seed patient exported as a cBioPortal study, annotated from its own MAF, sample
+    table and timelines: the baseline lung biopsy precedes osimertinib, the brain progression
+    follows it; the SRT row of the treatment timeline is radiation, not an unknown drug."""
+    from tkiresist.io.casefile import read_case
+    from tkiresist.io.cbioportal import export_study
+
+    from ..conftest import SEED_CASE
+
+    study = tmp_path / "study"
+    export_study([read_case(SEED_CASE)], study, study_id="seed_case")
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(
+        study / "data_mutations.txt",
+        clinical=study / "data_clinical_sample.txt",
+        out=out,
+        timelines=(study / "data_timeline_treatment.txt", study / "data_timeline_specimen.txt"),
+    )
+    assert "SRT" in (study / "data_timeline_treatment.txt").read_text(encoding="utf-8")
+    assert not [w for w in report.warnings if "AGENT" in str(w)]
+    rows = [r for r in read_rows(out) if not r["Hugo_Symbol"].startswith("#")]
+    prior = {r["Tumor_Sample_Barcode"]: r["TKIRESIST_PRIOR_DRUG_CLASSES"] for r in rows}
+    assert prior == {
+        "cheung2025-case1-spec-lung": "none",
+        "cheung2025-case1-spec-brain": "egfr_tki",
+    }

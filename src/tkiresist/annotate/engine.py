@@ -754,7 +754,9 @@ def _clinical_file(run: _Run, header: TableHeader | None) -> dict[str, PriorTher
     return found
 
 
-_RADIATION = "(lower(coalesce(tt, '')) LIKE '%radiation%')"
+_RADIATION = (
+    "(lower(coalesce(tt, '')) LIKE '%radiation%' OR lower(coalesce(ac, '')) = 'radiotherapy')"
+)
 
 
 def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTherapy]:
@@ -763,7 +765,9 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
     A sample's day is the earliest START_DATE of its SPECIMEN (or SAMPLE ACQUISITION,
     SEQUENCING) events, whose PATIENT_ID names its patient. Its prior therapy is every AGENT
     of the patient's TREATMENT events (radiation left out) that started before that day,
-    joined into one text (``erlotinib, osimertinib``) and read like a clinical therapy cell;
+    joined into one text (``erlotinib, osimertinib``) and read like a clinical therapy cell
+    (radiation: a TREATMENT_TYPE naming it, or AGENT_CLASS ``radiotherapy``, as the cohort
+    mode reads timelines);
     ``none`` when the patient has treatments but none started before; unknown (no row) when
     the timelines give the patient no treatment at all. An AGENT the drug dictionary does not
     know is left out, with a warning at its first line. Refused, naming file, line and
@@ -776,7 +780,8 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
         sql = f"""CREATE OR REPLACE TABLE tl_{i} AS
             SELECT trim(PATIENT_ID) AS p, trim(START_DATE) AS d,
                    upper(trim(EVENT_TYPE)) AS e, trim({_col(h, "AGENT")}) AS a,
-                   trim({_col(h, "SAMPLE_ID")}) AS s, {_col(h, "TREATMENT_TYPE")} AS tt
+                   trim({_col(h, "SAMPLE_ID")}) AS s, {_col(h, "TREATMENT_TYPE")} AS tt,
+                   {_col(h, "AGENT_CLASS")} AS ac
             FROM {_read_csv(h)}"""
         _csv_error(run, h, "timeline", partial(run.sql, sql))
         bad = run.rows(
