@@ -402,6 +402,7 @@ def test_add_test_keeps_comments_and_layout(tmp_path: Path) -> None:
     after = case_file.read_text(encoding="utf-8")
     block = _inserted(original, after)
     assert block[0].lstrip().startswith("- id: ngs-again")
+    assert "    time: 0 days after spec-brain" in block  # the short form a person writes
     assert _without(after, block) == original.splitlines()  # every other line as it was
     case = read_case(case_file)
     ids = [e.id for e in case.events]

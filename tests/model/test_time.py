@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tkiresist.model.time import DAYS_PER_MONTH, PartialDate, TimePoint
@@ -86,3 +88,34 @@ def test_dates_resolve_against_a_dated_diagnosis() -> None:
     dx = Diagnosis(id="dx", histology="adenocarcinoma", time=TimePoint.model_validate("2020-01-15"))
     months = resolve_months([dx, _line("a", "2021-01-15")])
     assert months["a"] == pytest.approx(366 / DAYS_PER_MONTH)
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda days, anchor, about: TimePoint(after=anchor, days=days, approximate=about),
+            st.one_of(
+                st.integers(min_value=0, max_value=20_000).map(float),
+                st.floats(min_value=0, max_value=20_000, allow_nan=False, allow_infinity=False),
+                st.integers(min_value=0, max_value=200).map(lambda m: m * 365.25 / 12),
+            ),
+            st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,12}", fullmatch=True),
+            st.booleans(),
+        ),
+        st.sampled_from(["2024", "2024-03", "2024-03-05"]).map(TimePoint.model_validate),
+    )
+)
+def test_shorthand_reads_back_as_the_same_time_point(tp: TimePoint) -> None:
+    short = tp.shorthand()
+    if short is not None:  # None only where no short text exists (e.g. 1e-05 days)
+        assert TimePoint.model_validate(short) == tp
+
+
+def test_shorthand_examples() -> None:
+    assert TimePoint.model_validate("0 days after spec-brain").shorthand() == (
+        "0 days after spec-brain"
+    )
+    assert TimePoint.model_validate("about 13 months after osi").shorthand() == (
+        "about 395.6875 days after osi"
+    )
+    assert TimePoint.model_validate("2024-03").shorthand() == "2024-03"

@@ -307,28 +307,41 @@ def insert_events(before: Case, before_text: str, after: Case) -> str | None:
     dash_col = _dash_column(lines, items[0])
     if dash_col is None:
         return None
-    by_line: dict[int, list[str]] = {}
-    for index, event in inserts:
-        at = _insert_line(lines, items, index)
-        dumped = yaml.safe_dump(
-            [event.model_dump(mode="json", exclude_none=True)],
-            sort_keys=False,
-            allow_unicode=True,
-            width=100,
-        )
-        block = [" " * dash_col + line + newline for line in str(dumped).splitlines()]
-        by_line.setdefault(at, []).extend(block)
-    out: list[str] = []
-    for i in range(len(lines) + 1):
-        out.extend(by_line.get(i, ()))
-        if i < len(lines):
-            out.append(lines[i])
-    text = "".join(out)
-    try:
-        again = parse_case_text(text, "<inserted>")
-    except CaseValidationError:
-        return None
-    return text if again == after else None
+    for compact in (True, False):  # short times first; the full form if they do not read back
+        by_line: dict[int, list[str]] = {}
+        for index, event in inserts:
+            dumped = yaml.safe_dump(
+                [_event_data(event, compact)], sort_keys=False, allow_unicode=True, width=100
+            )
+            block = [" " * dash_col + line + newline for line in str(dumped).splitlines()]
+            by_line.setdefault(_insert_line(lines, items, index), []).extend(block)
+        out: list[str] = []
+        for i in range(len(lines) + 1):
+            out.extend(by_line.get(i, ()))
+            if i < len(lines):
+                out.append(lines[i])
+        text = "".join(out)
+        try:
+            if parse_case_text(text, "<inserted>") == after:
+                return text
+        except CaseValidationError:
+            pass  # the next form, or the canonical layout
+    return None
+
+
+def _event_data(event: Any, compact: bool) -> dict[str, Any]:
+    """An event as file data; ``compact``: its time points as the short text a person writes
+    (``0 days after spec-brain``) where there is one."""
+    from tkiresist.model.time import TimePoint
+
+    data: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
+    if compact:
+        for name in list(data):
+            value = getattr(event, name, None)
+            short = value.shorthand() if isinstance(value, TimePoint) else None
+            if short is not None:
+                data[name] = short
+    return data
 
 
 def _block_events(node: yaml.Node | None) -> list[yaml.Node] | None:

@@ -137,6 +137,18 @@ class TimePoint(Value):
     def months(self) -> float | None:
         return None if self.days is None else self.days / DAYS_PER_MONTH
 
+    def shorthand(self) -> str | None:
+        """The short text a case file may give for this time point, which reads back as it
+        (``2024-03``, ``0 days after spec-brain``, ``about 395.6875 days after osi``); None
+        when there is none."""
+        if self.date is not None:
+            return self.date.iso()
+        days = self.days if self.days is not None else 0.0
+        n = str(int(days)) if days == int(days) else repr(days)
+        if "e" in n or self.after is None or not re.fullmatch(r"[A-Za-z0-9_.-]+", self.after):
+            return None
+        return f"{'about ' if self.approximate else ''}{n} days after {self.after}"
+
     def describe(self) -> str:
         if self.date is not None:
             return self.date.iso()
