@@ -51,6 +51,7 @@ def annotate_command(
             help="cBioPortal timeline file(s) (TREATMENT with AGENT, SPECIMEN with SAMPLE_ID): "
             "the prior therapy of samples the clinical table gives none for. Repeatable.",
             show_default=False,
+            metavar="<path>",
         ),
     ] = None,
     fmt: Annotated[
