@@ -39,7 +39,9 @@ def export_cbioportal(
     ] = None,
     cases: Annotated[
         list[Path] | None,
-        typer.Option("--cases", help="Case files (YAML or JSON); repeat for several."),
+        typer.Option(
+            "--cases", help="Case files (YAML or JSON); repeat for several.", metavar="<path>"
+        ),
     ] = None,
     study_id: Annotated[
         str | None, typer.Option("--study-id", help="cancer_study_identifier (default: derived).")
