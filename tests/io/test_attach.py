@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 import yaml
@@ -432,6 +433,15 @@ def test_add_test_with_a_new_specimen_appends_both_events(tmp_path: Path) -> Non
     assert [e.id for e in case.events][-2:] == ["spec-new", "ihc-spec-new"]
 
 
+def _attach_brain_ihc(case_file: Path, test_id: str) -> Any:
+    """``tkiresist add-test`` of the seed's brain-metastasis IHC row on spec-brain."""
+    return runner.invoke(
+        app,
+        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
+         "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", test_id],
+    )  # fmt: skip
+
+
 def test_flow_style_events_fall_back_to_the_canonical_layout(tmp_path: Path, seed: Case) -> None:
     data = json.loads(seed.model_dump_json(exclude_none=True))
     events = data.pop("events")
@@ -444,11 +454,7 @@ def test_flow_style_events_fall_back_to_the_canonical_layout(tmp_path: Path, see
         + "\n",
         encoding="utf-8",
     )
-    out = runner.invoke(
-        app,
-        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
-         "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", "ihc-x"],
-    )  # fmt: skip
+    out = _attach_brain_ihc(case_file, "ihc-x")
     assert out.exit_code == 0, out.output
     assert "rewritten in the canonical layout: comments were not kept" in out.stdout
     assert "# a comment" not in case_file.read_text(encoding="utf-8")
@@ -504,11 +510,7 @@ def test_a_crlf_case_keeps_its_line_endings(tmp_path: Path) -> None:
     case_file = tmp_path / "case.yaml"
     original = SEED_CASE.read_text(encoding="utf-8").replace("\n", "\r\n")
     case_file.write_bytes(original.encode("utf-8"))
-    out = runner.invoke(
-        app,
-        ["add-test", str(case_file), "--file", str(IHC), "--sample", "brain metastasis",
-         "--specimen", "spec-brain", "--date", "0 days after spec-brain", "--id", "ihc-crlf"],
-    )  # fmt: skip
+    out = _attach_brain_ihc(case_file, "ihc-crlf")
     assert out.exit_code == 0, out.output
     data = case_file.read_bytes()
     assert data.count(b"\n") == data.count(b"\r\n")  # no bare LF
