@@ -8,6 +8,10 @@ record line numbers and report malformed records without them. They are also com
 dependencies for a reader that touches a few hundred records. So the parser below reads the
 text itself (plain or gzip), checks the header (``##fileformat``, ``#CHROM`` columns), parses
 structured meta lines (INFO/FORMAT/contig), and checks each record's field count and types.
+``tests/io/test_vcf_htslib.py`` holds it to htslib (through pysam, a test dependency): on every
+bundled VCF and on generated ones (multi-allelic, breakend, symbolic and missing ALTs, flags,
+``Number=A/R/.`` values, dropped trailing FORMAT fields), each record's fields and the tumour
+sample's values must be what htslib reads.
 
 Genome build
 ------------
