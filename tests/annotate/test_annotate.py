@@ -376,6 +376,41 @@ def test_met_exon14_splice_site_rows(tmp_path: Path, write_maf: Callable[..., Pa
     assert got["S3"]["TKIRESIST_CATEGORIES"] == ""  # +3: left out on purpose
 
 
+def test_splice_notation_without_a_c_change(tmp_path: Path, write_maf: Callable[..., Path]) -> None:
+    """vcf2maf's ``p.X125_splice`` with no HGVSc (cBioPortal's minimal MAF has none): a gene
+    no category names, or one whose every variant has the same categories, is read as
+    written, with no warning; MET stays unparsed, since exon 14 skipping depends on the
+    change, and the warning says the c. change is needed. A c. change still wins."""
+    rows = [
+        ("TP53", "GRCh37", "Splice_Site", "S1", "", "p.X125_splice"),
+        ("TP53", "GRCh37", "Splice_Site", "S2", "c.375+1G>A", "p.X125_splice"),
+        ("PTEN", "GRCh37", "Splice_Site", "S3", "", "p.X70_splice"),
+        ("MET", "GRCh37", "Splice_Site", "S4", "", "p.X1010_splice"),
+        ("PTEN", "GRCh37", "Splice_Site", "S5", "", "p.X70_splicing"),
+    ]
+    out = tmp_path / "out.tsv"
+    report = annotate_tables(write_maf(rows), out=out)
+    got = {r["Tumor_Sample_Barcode"]: r for r in read_rows(out)}
+    expected = {
+        "S1": ("TP53 p.X125_splice", "tp53_alteration", "no_match"),
+        "S2": ("TP53 c.375+1G>A", "tp53_alteration", "no_match"),
+        "S3": ("PTEN p.X70_splice", "", "no_match"),
+        "S4": ("", "", "unparsed"),
+        "S5": ("", "", "unparsed"),
+    }
+    for sample, (alteration, cats, status) in expected.items():
+        row = got[sample]
+        assert (
+            row["TKIRESIST_ALTERATION"],
+            row["TKIRESIST_CATEGORIES"],
+            row["TKIRESIST_STATUS"],
+        ) == (alteration, cats, status), sample
+    warned = [w.message for w in report.warnings]
+    assert len(warned) == 2
+    assert any("MET p.X1010_splice" in m and "HGVSc" in m for m in warned)
+    assert any("PTEN p.X70_splicing" in m for m in warned)
+
+
 TIMELINE_HEAD = "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT\tSAMPLE_ID\tTREATMENT_TYPE\n"
 
 

@@ -25,7 +25,12 @@ VARIANTS = [
      RowStatus.NO_MATCH),
     ("KRAS", "p.G12C", None, "KRAS p.G12C", "kras_g12c,kras_mutation", RowStatus.NO_MATCH),
     ("KRAS", "p.G12fs", None, "KRAS p.G12fs", "kras_mutation", RowStatus.NO_MATCH),
-    ("TP53", "p.X125_splice", None, None, "", RowStatus.UNPARSED),
+    # vcf2maf's splice notation with no c. change: read as written where the gene's every
+    # variant has the same categories; unparsed where the category depends on the change
+    ("TP53", "p.X125_splice", None, "TP53 p.X125_splice", "tp53_alteration",
+     RowStatus.NO_MATCH),
+    ("MET", "p.X1010_splice", None, None, "", RowStatus.UNPARSED),
+    ("TP53", "p.X125_splice_x", None, None, "", RowStatus.UNPARSED),
     ("TP53", None, None, None, "", RowStatus.UNPARSED),
 ]  # fmt: skip
 
@@ -45,8 +50,13 @@ def test_category_variant(
 
 
 def test_unparsed_names_why() -> None:
-    ann = keys.category_variant("TP53", "p.X125_splice", None)
-    assert ann.problem is not None and "p.X125_splice" in ann.problem
+    ann = keys.category_variant("TP53", "p.X125_splicing", None)
+    assert ann.problem is not None and "p.X125_splicing" in ann.problem
+    ann = keys.category_variant("MET", "p.X1010_splice", None)
+    assert ann.problem is not None
+    assert "splice-site change" in ann.problem and "HGVSc" in ann.problem
+    ann = keys.category_variant("MET", "p.X1010_splice", "c.3028+1G>T")
+    assert ann.status is RowStatus.NO_MATCH and "met_ex14_skipping" in ann.categories
 
 
 @pytest.mark.parametrize(

@@ -466,6 +466,9 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
     )  # fmt: skip
     run.stage(f"category keys ({len(cat_rows):,})")
     vc_coding = "r.coding"
+    # vcf2maf's splice-site notation (p.X125_splice) of a gene no category names, with no
+    # readable c. change: read as written (keys.SPLICE_NOTATION); category genes are keys
+    splice = f"regexp_full_match(coalesce(trim(r.p), ''), {_q(keys.SPLICE_NOTATION)})"
 
     def rowann(source: str) -> str:
         """SQL: each row of ``source`` (maf_rows columns, ``rid``) with its annotation."""
@@ -473,7 +476,9 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
         SELECT r.rid, r.s, r.g, r.p, r.c,
           CASE WHEN gm.approved IS NULL OR NOT ({vc_coding}) THEN NULL
                WHEN ck.approved IS NOT NULL THEN ck.alteration
-               ELSE gm.approved || ' ' || coalesce(pr.canon, cd.canon) END AS alteration,
+               ELSE gm.approved || ' ' || coalesce(pr.canon, cd.canon,
+                                                   CASE WHEN {splice} THEN trim(r.p) END)
+          END AS alteration,
           CASE WHEN ck.approved IS NOT NULL THEN ck.cats
                WHEN pr.canon IS NOT NULL AND ({vc_coding}) THEN coalesce(gm.gl_cats, '')
                ELSE '' END AS cats,
@@ -483,7 +488,7 @@ def _maf_annotate_keys(run: _Run, header: TableHeader) -> int:
           CASE WHEN gm.approved IS NULL THEN 'unknown_gene'
                WHEN NOT ({vc_coding}) THEN 'no_match'
                WHEN ck.approved IS NOT NULL THEN ck.status
-               WHEN pr.canon IS NOT NULL OR cd.canon IS NOT NULL THEN 'no_match'
+               WHEN pr.canon IS NOT NULL OR cd.canon IS NOT NULL OR {splice} THEN 'no_match'
                ELSE 'unparsed' END AS status,
           CASE WHEN ck.approved IS NOT NULL THEN ck.problem
                ELSE concat_ws('; ', pr.problem, cd.problem) END AS problem

@@ -57,7 +57,12 @@ from tkiresist.model.alterations import (
     ProteinChange,
     SequenceVariant,
 )
-from tkiresist.model.categories import CATALOGUE, AnyAlteration, categorize
+from tkiresist.model.categories import (
+    CATALOGUE,
+    AnyAlteration,
+    categorize,
+    gene_level_categories,
+)
 
 
 class RowStatus(StrEnum):
@@ -95,6 +100,15 @@ PROTEIN_SUBSTITUTION: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})([{_AA1}X*])"
 """``p.T259A``, ``p.R123*``: canonical as written when the new residue differs."""
 PROTEIN_FRAMESHIFT: Final = rf"p\.([{_AA1}])([1-9][0-9]{{0,5}})[{_AA1}X*]?fs(\*[0-9]{{1,9}}|\*\?)?"
 """``p.N139Qfs*5``: canonical form ``p.N139fs``."""
+SPLICE_NOTATION: Final = r"p\.X[1-9][0-9]{0,5}_splice"
+"""vcf2maf's protein column for a splice-site change (``p.X125_splice``: the codon next to
+the splice site; not HGVS). It names no change the grammar can read, so the change itself
+comes from ``HGVSc`` when there is one. Without one, a gene whose every variant has the same
+categories (:func:`~tkiresist.model.categories.gene_level_categories`) still has them, and a
+gene no category names needs nothing more: both rows are read as written (alteration
+``TP53 p.X125_splice``, status ``no_match``). A gene whose categories depend on the change
+(MET exon 14 skipping, EGFR, KRAS, BRAF, ALK) stays ``unparsed``, with the reason."""
+
 CDNA_ACCESSION: Final = r"^(ENST[0-9]{11}|N[MR]_[0-9]{1,12})(\.[0-9]{1,4})?:"
 """A transcript prefix dropped before reading a c. change."""
 CDNA_SUBSTITUTION: Final = r"c\.[-*]?[1-9][0-9]{0,8}([+-][1-9][0-9]{0,8})?([ACGT])>([ACGT])"
@@ -206,6 +220,7 @@ def cdnas(texts: Iterable[str]) -> dict[str, Read]:
 
 
 _SUBSTITUTION_RE = re.compile(PROTEIN_SUBSTITUTION)
+_SPLICE_RE = re.compile(SPLICE_NOTATION)
 _FRAMESHIFT_RE = re.compile(PROTEIN_FRAMESHIFT)
 
 
@@ -246,6 +261,16 @@ def category_variant(approved: str, protein_text: str | None, cdna_text: str | N
         except ParseError as exc:
             problems.append(_message(exc))
     if variant is None:
+        splice = (protein_text or "").strip()
+        if _SPLICE_RE.fullmatch(splice):
+            level = gene_level_categories(approved)
+            if level is not None:
+                cats = ",".join(sorted(level))
+                return Annotation(f"{approved} {splice}", cats, RowStatus.NO_MATCH)
+            problems[0] = (
+                f"{splice} is a splice-site change: which change, and so its {approved} "
+                "category, needs the c. change (HGVSc)"
+            )
         problem = "; ".join(problems) or "no protein or c. change given"
         return Annotation(None, "", RowStatus.UNPARSED, problem)
     return Annotation(variant.name, categories_text(variant), RowStatus.NO_MATCH)
