@@ -85,6 +85,7 @@ from tkiresist.io.cbioportal import (
     WHOLE_GENOME_PANELS,
     MetaFile,
     StudyLayout,
+    radiation_sql,
     read_meta,
     study_layout,
 )
@@ -796,8 +797,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
                        trim(coalesce({klass}, '')), {line_no}
                 FROM {table}
                 WHERE {etype} = 'TREATMENT' AND trim(coalesce("AGENT", '')) NOT IN ('', 'NA')
-                  AND lower(coalesce({ttype}, '')) NOT LIKE '%radiation%'
-                  AND lower(trim(coalesce({klass}, ''))) <> 'radiotherapy'
+                  AND NOT {radiation_sql(ttype, klass)}
                 """
             )
         if "SAMPLE_ID" in head.columns:

@@ -200,6 +200,32 @@ def test_chemotherapy_alone_is_not_a_targeted_line(seed_copy: Path) -> None:
     assert rows == {}
 
 
+@pytest.mark.parametrize(
+    ("treatment_type", "agent_class"),
+    [("Radiation Therapy", "radiotherapy"), ("Radiation Therapy", "NA"), ("Other", "radiotherapy")],
+)
+def test_radiation_is_not_read_as_a_drug(
+    seed_copy: Path, treatment_type: str, agent_class: str
+) -> None:
+    """Stereotactic radiotherapy given just before the brain biopsy is radiation, not a drug:
+    its AGENT is not looked up in the drug dictionary (no warning), and osimertinib stays the
+    line the fusion was acquired on. Radiation is a TREATMENT_TYPE naming it or an
+    AGENT_CLASS ``radiotherapy`` (``io.cbioportal.radiation_sql``, the rule
+    ``annotate --timeline`` uses too)."""
+    _edit(
+        seed_copy / "data_timeline_treatment.txt",
+        "cheung2025-case1\t396\t\tTREATMENT\tRadiation Therapy\tSRT\tSRT 32.5 Gy/5 fr\t"
+        "radiotherapy",
+        f"cheung2025-case1\t380\t390\tTREATMENT\t{treatment_type}\tSRT\tSRT 32.5 Gy/5 fr\t"
+        f"{agent_class}",
+    )
+    result = run_cohort(seed_copy, options=CohortOptions())
+    rows = {r["patient_id"]: r for r in result.per_patient.to_pylist()}
+    assert rows["cheung2025-case1"]["acquired"] == ["EML4::ALK"]
+    # read as radiation, its AGENT ("SRT 32.5 Gy/5 fr") is never looked up as a drug
+    assert not [w for w in result.summary.warnings if "drug dictionary" in w]
+
+
 # --- bad input: located errors, nothing written -----------------------------------------------
 
 

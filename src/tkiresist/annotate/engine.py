@@ -759,11 +759,6 @@ def _clinical_file(run: _Run, header: TableHeader | None) -> dict[str, PriorTher
     return found
 
 
-_RADIATION = (
-    "(lower(coalesce(tt, '')) LIKE '%radiation%' OR lower(coalesce(ac, '')) = 'radiotherapy')"
-)
-
-
 def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTherapy]:
     """``timeline_prior(s, therapy)``: each sample's prior therapy from cBioPortal timelines.
 
@@ -778,7 +773,7 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
     know is left out, with a warning at its first line. Refused, naming file, line and
     column: a START_DATE that is not whole days, a sample given two patients.
     """
-    from tkiresist.io.cbioportal import SPECIMEN_EVENTS
+    from tkiresist.io.cbioportal import SPECIMEN_EVENTS, radiation_sql
 
     parts: list[str] = []
     for i, h in enumerate(headers):
@@ -822,7 +817,7 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
     run.sql(
         f"""CREATE OR REPLACE TABLE tl_treat AS
             SELECT p, d::INTEGER AS day, a, f, r FROM tl
-            WHERE e = 'TREATMENT' AND coalesce(a, '') <> '' AND NOT {_RADIATION}"""
+            WHERE e = 'TREATMENT' AND coalesce(a, '') <> '' AND NOT {radiation_sql("tt", "ac")}"""
     )
     known: list[tuple[object, ...]] = []
     for agent, f, r in run.rows(

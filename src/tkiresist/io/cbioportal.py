@@ -157,6 +157,19 @@ DATATYPES: Final = ("STRING", "NUMBER", "BOOLEAN")
 TIMELINE_LEAD: Final = ("PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE")
 SPECIMEN_EVENTS: Final = ("SPECIMEN", "SAMPLE ACQUISITION", "SEQUENCING")
 """Timeline event types whose START_DATE dates a sample (SAMPLE_ID)."""
+
+
+def radiation_sql(treatment_type: str, agent_class: str) -> str:
+    """SQL: is a TREATMENT timeline row radiation, not a drug? Its TREATMENT_TYPE names
+    radiation, or its AGENT_CLASS is ``radiotherapy``. ``treatment_type`` and ``agent_class``
+    are SQL expressions for the two cells (``NULL`` when the file has no such column). One
+    rule for every reader of timelines (``annotate --timeline``, ``cohort``)."""
+    return (
+        f"(lower(coalesce({treatment_type}, '')) LIKE '%radiation%' "
+        f"OR lower(trim(coalesce({agent_class}, ''))) = 'radiotherapy')"
+    )
+
+
 MAF_REQUIRED: Final = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
 SV_REQUIRED: Final = ("Sample_Id", "SV_Status")
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]+$")
