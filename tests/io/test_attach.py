@@ -278,7 +278,7 @@ def test_truncated_vcf(case_file: Path, tmp_path: Path) -> None:
     )
     assert code == 2
     assert len(lines) == 1
-    assert lines[0].startswith(f"{bad}:44:7: FILTER: ")
+    assert lines[0].startswith(f"{bad}:45:7: FILTER: ")
     assert "truncated file?" in lines[0]
     assert (case_file.read_bytes(), case_file.stat().st_mtime_ns) == before
 
@@ -314,13 +314,13 @@ def test_truncated_vcf(case_file: Path, tmp_path: Path) -> None:
                 f"{PROGRESSION_VCF}:{line}: alteration: finding {name!r} is for a gene or kind "
                 "that assay 'ihc-alk' does not cover (set 'method' if another test found it)"
                 for line, name in [
-                    (35, "EGFR p.E746_A750del"),
-                    (36, "EGFR p.T790M"),
-                    (37, "MET amplification"),
-                    (38, "EML4::ALK"),
-                    (42, "ROS1 fusion"),
-                    (44, "RET fusion"),
-                    (46, "NTRK1 fusion"),
+                    (36, "EGFR p.E746_A750del"),
+                    (37, "EGFR p.T790M"),
+                    (38, "MET amplification"),
+                    (39, "EML4::ALK"),
+                    (43, "ROS1 fusion"),
+                    (45, "RET fusion"),
+                    (47, "NTRK1 fusion"),
                 ]
             ],
             id="not-covered-by-assay",

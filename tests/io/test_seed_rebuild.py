@@ -107,7 +107,7 @@ def test_findings_keep_their_file_and_line(rebuilt: Case) -> None:
     assert eml4 is not None
     assert (Path(eml4.file or "").name, eml4.line, eml4.caller) == (
         PROGRESSION_VCF.name,
-        38,
+        39,
         "ion-reporter",
     )
     ihc = rebuilt.event("ihc-spec-brain")

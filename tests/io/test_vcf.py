@@ -49,7 +49,7 @@ def test_oncomine_progression_detects_eml4_alk_with_exons_and_reads() -> None:
     alk = detected[0]
     assert alk.alteration.detail == "EML4 exon 13::ALK exon 20"
     assert alk.alt_reads == 1843 and alk.quality == "pass"
-    assert alk.provenance is not None and alk.provenance.line == 38
+    assert alk.provenance is not None and alk.provenance.line == 39
     assert "COSF408" in (alk.note or "")
     # ALK is detected, so no "ALK fusion not detected" statement
     assert not any(f.alteration.name == "ALK fusion" for f in fusions)
@@ -136,22 +136,22 @@ def test_annotated_breakend_pair_makes_a_fusion(tmp_path: Path) -> None:
     ("mutate", "line", "column", "needle"),
     [
         # truncated last record (no newline, fields missing)
-        (lambda t: t.rstrip("\n")[:-60], 51, None, "truncated"),
+        (lambda t: t.rstrip("\n")[:-60], 52, None, "truncated"),
         # wrong delimiter in the #CHROM line
-        (lambda t: t.replace("#CHROM\tPOS\tID", "#CHROM POS ID"), 34, 1, "column"),
+        (lambda t: t.replace("#CHROM\tPOS\tID", "#CHROM POS ID"), 35, 1, "column"),
         # a fusion record without READ_COUNT: missing expected INFO field
         (
             lambda t: t.replace(
                 "SVTYPE=Fusion;READ_COUNT=0;GENE_NAME=CD74", "SVTYPE=Fusion;GENE_NAME=CD74"
             ),
-            42,
+            43,
             8,
             "READ_COUNT",
         ),
         # build mismatch between ##reference and contig lengths
         (lambda t: t.replace("##reference=hg19", "##reference=GRCh38"), 5, None, "build mismatch"),
         # POS not a number
-        (lambda t: t.replace("chr7\t55249071", "chr7\tx55249071"), 36, 2, "POS"),
+        (lambda t: t.replace("chr7\t55249071", "chr7\tx55249071"), 37, 2, "POS"),
     ],
     ids=["truncated", "delimiter", "missing-info", "build-mismatch", "bad-pos"],
 )
