@@ -288,8 +288,8 @@ def add_test(
     """
 
     def run() -> str:
-        from tkiresist.errors import FormatError, Location
-        from tkiresist.io.attach import attach_test
+        from tkiresist.errors import FormatError, Location, collapse_repeats
+        from tkiresist.io.attach import attach_test, select_sample, unknown_gene_findings
         from tkiresist.io.casefile import read_case, write_case_update
         from tkiresist.io.readers import read_file
         from tkiresist.model.timeline import MolecularTest
@@ -309,7 +309,7 @@ def add_test(
             specimen_site=specimen_site,
             allow_build_mix=allow_build_mix,
         )
-        for warning in result.warnings:
+        for warning in collapse_repeats(result.warnings):
             typer.echo("warning: " + " ".join(str(warning).split()), err=True)
         try:
             kept_layout = write_case_update(case, before_text, updated, case_file)
@@ -326,6 +326,12 @@ def add_test(
             f"{case_file}: added test {test.id!r} ({test.assay}) on specimen {test.specimen!r}"
             f"{' (new)' if len(added) > 1 else ''}: {n} findings, {detected} detected"
         )
+        left_out = unknown_gene_findings(select_sample(result, sample)[1])
+        if left_out:
+            summary += (
+                f"; {len(left_out)} left out, in genes HGNC does not know (listed in the "
+                "test's note)"
+            )
         if not kept_layout and case_file.suffix.lower() != ".json":
             summary += " (rewritten in the canonical layout: comments were not kept)"
         return summary

@@ -76,6 +76,31 @@ class Problem:
         return {"loc": loc, "msg": self.message}
 
 
+def collapse_repeats(problems: Iterable[Problem], *, show: int = 5) -> list[Problem]:
+    """The problems for a person to read: one with the same message, file, column and field
+    at several lines is given once, at its first line, saying how many more lines have it
+    and the first ``show`` of them (``... (the same at 241 more lines: 14, 19, 23, 31, 40,
+    ...)``). Order is that of first appearance. A reader reports each record it keeps
+    unannotated (a VCF whose caller names 500 genes HGNC does not know has thousands); a
+    machine reading the JSON gets them all, a terminal gets this."""
+    groups: dict[tuple[str, str | None, int | None, str | None], list[Problem]] = {}
+    for problem in problems:
+        loc = problem.location
+        groups.setdefault((problem.message, loc.file, loc.column, loc.field), []).append(problem)
+    out: list[Problem] = []
+    for same in groups.values():
+        first = same[0]
+        more = [p.location.line for p in same[1:] if p.location.line is not None]
+        if not more:
+            out.extend(same)
+            continue
+        lines = ", ".join(str(n) for n in more[:show]) + (", ..." if len(more) > show else "")
+        noun = "line" if len(more) == 1 else "lines"
+        message = f"{first.message} (the same at {len(more)} more {noun}: {lines})"
+        out.append(Problem(message, first.location))
+    return out
+
+
 class TkiResistError(Exception):
     """Root of every error tkiresist raises on purpose."""
 

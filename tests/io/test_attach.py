@@ -104,6 +104,75 @@ def test_attach_adds_one_test_after_the_specimen_and_is_pure(seed: Case) -> None
     assert [f.provenance for f in test.findings] == [f.provenance for f in result.findings]
 
 
+def _table(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MAF_HEAD = "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+
+
+def test_findings_in_genes_hgnc_does_not_know_are_left_out_and_noted(
+    seed: Case, tmp_path: Path
+) -> None:
+    """A caller's clone-based gene name (AC012345.1) is kept by the reader as written; the case
+    cannot hold it, so attach_test leaves that finding out and names it, with its line, in the
+    test's note, and attaches the rest (before, the whole file was refused)."""
+    maf = _table(
+        tmp_path,
+        "m.maf",
+        MAF_HEAD
+        + "EGFR\tT1\tMissense_Mutation\tp.L858R\n"
+        + "AC012345.1\tT1\tMissense_Mutation\tp.A10V\n"
+        + "MET\tT1\tMissense_Mutation\tp.D1228N\n",
+    )
+    result = read_file(maf)
+    assert [f.alteration.name for f in result.findings][1] == "AC012345.1 p.A10V"
+    new = attach_test(seed, result, specimen="spec-brain", date_or_time="0 days after spec-brain")
+    test = new.event("ngs-spec-brain")
+    assert isinstance(test, MolecularTest)
+    assert [f.alteration.name for f in test.findings] == ["EGFR p.L858R", "MET p.D1228N"]
+    assert test.note is not None
+    assert test.note.endswith(
+        "; left out, genes HGNC does not know: 1 finding(s): AC012345.1 p.A10V (line 3)"
+    )
+
+
+def test_a_file_of_unknown_genes_only_is_refused(seed: Case, tmp_path: Path) -> None:
+    maf = _table(tmp_path, "m.maf", MAF_HEAD + "AC012345.1\tT1\tMissense_Mutation\tp.A10V\n")
+    with pytest.raises(FormatError, match="no findings other than in genes HGNC does not know"):
+        attach_test(
+            seed, read_file(maf), specimen="spec-brain", date_or_time="0 days after spec-brain"
+        )
+
+
+@pytest.mark.parametrize(
+    ("genes", "hint"),
+    [("NOTAGENE9\tALK", "write it as 'ALK fusion'"), ("EML4\tNOTAGENE9", None)],
+)
+def test_a_fusion_with_a_partner_hgnc_does_not_know_is_refused(
+    seed: Case, tmp_path: Path, genes: str, hint: str | None
+) -> None:
+    """Left out, the fusion would read as "no ALK fusion" under a covering assay: it is
+    refused at its line, with what to do."""
+    sv = _table(
+        tmp_path,
+        "sv.txt",
+        "Tumor_Sample_Barcode\tGeneA\tGeneB\tSv_Type\n"
+        f"T1\tEGFR\tEGFR\tDELETION\nT1\t{genes}\tFUSION\n",
+    )
+    with pytest.raises(CaseValidationError) as err:
+        attach_test(
+            seed, read_file(sv), specimen="spec-brain", date_or_time="0 days after spec-brain"
+        )
+    (problem,) = err.value.problems
+    assert problem.location.file == str(sv) and problem.location.line == 3
+    assert "HGNC does not know 'NOTAGENE9'" in problem.message
+    assert "is not left out" in problem.message
+    assert (hint in problem.message) if hint else ("write it as" not in problem.message)
+
+
 def test_attach_twice_makes_unique_ids(seed: Case) -> None:
     result = read_file(BASELINE_VCF)
     kwargs = {"specimen": "spec-lung", "date_or_time": "0 days after spec-lung"}
@@ -516,3 +585,29 @@ def test_a_crlf_case_keeps_its_line_endings(tmp_path: Path) -> None:
     assert data.count(b"\n") == data.count(b"\r\n")  # no bare LF
     assert b"# " in data  # comments kept
     assert isinstance(read_case(case_file).event("ihc-crlf"), MolecularTest)
+
+
+def test_repeated_warnings_are_printed_once_with_their_lines(
+    case_file: Path, tmp_path: Path
+) -> None:
+    """A file whose records repeat one problem (here a gene symbol HGNC does not know, in 7
+    rows) gives one warning line on the terminal, at the first row, naming how many more rows
+    have it and the first five of them; a different problem keeps its own line."""
+    head = "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\tNCBI_Build\n"
+    rows = ["EGFR\tT1\tMissense_Mutation\tp.L858R\tGRCh37"]
+    rows += [f"NOTAGENE1\tT1\tMissense_Mutation\tp.A{n}V\tGRCh37" for n in range(10, 17)]
+    rows += ["NOTAGENE2\tT1\tMissense_Mutation\tp.G12C\tGRCh37"]
+    maf = tmp_path / "unknown_genes.maf"
+    maf.write_text(head + "\n".join(rows) + "\n", encoding="utf-8")
+    assert sum("NOTAGENE1" in str(w) for w in read_file(maf).warnings) == 7  # the library: all
+    code, lines = _invoke(
+        case_file, "--file", str(maf), "--specimen", "spec-brain", "--date", "0 days after dx"
+    )
+    assert code == 0, lines
+    warned = [ln for ln in lines if ln.startswith("warning: ")]
+    assert len(warned) == 2
+    assert warned[0].startswith(f"warning: {maf}:3:")
+    assert "NOTAGENE1" in warned[0]
+    assert warned[0].endswith("(the same at 6 more lines: 4, 5, 6, 7, 8, ...)")
+    assert f"{maf}:10:" in warned[1] and "NOTAGENE2" in warned[1]
+    assert "more line" not in warned[1]

@@ -30,6 +30,15 @@ IHC/FISH/histology table                      ``ihc-generic``; ``histology`` whe
                                               histology; a FISH-only table needs ``assay``
 ============================================  ============================================
 
+A gene HGNC does not know (a caller's clone-based or Ensembl name, such as ``AC012345.1``) is
+kept by the readers as written, with a warning. A case cannot hold it, so a sequence variant,
+copy-number change or marker in such a gene is **left out** of the new test: the test's note
+names each left-out finding and its file line, and ``tkiresist add-test`` prints them
+(:func:`unknown_gene_findings`). Leaving one out cannot make a negative: a gene HGNC does not
+know is covered by no assay and named by no knowledge-base category. A fusion with such a
+partner is different: left out, it would read as "no fusion of its known partner" under a
+covering assay (an implicit negative), so it is refused, located, as before.
+
 A finding's ``method`` says that *another* test found it (e.g. FISH in an IHC table). When it is
 the chosen assay's own method (``IHC`` findings in an IHC test) it is dropped, so that the
 assay's coverage is checked for them like for any other finding.
@@ -39,7 +48,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
 from tkiresist.errors import CaseValidationError, FormatError, Location, Problem
@@ -128,6 +137,61 @@ def select_sample(result: ReadResult, sample: str | None) -> tuple[str | None, t
     )
 
 
+def unknown_gene_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings, other than fusions, whose gene HGNC does not know (neither a current,
+    previous nor alias symbol, or an ambiguous one): :func:`attach_test` leaves them out."""
+    from tkiresist.nomenclature.genes import is_known
+
+    return tuple(
+        f
+        for f in findings
+        if not isinstance(f.alteration, Fusion) and any(not is_known(g) for g in f.alteration.genes)
+    )
+
+
+def _unknown_partner_problems(findings: Sequence[Finding], file: str) -> list[Problem]:
+    """Fusions with a partner HGNC does not know: refused, each at its file line, saying why
+    it is not simply left out and what to do."""
+    from tkiresist.nomenclature.fusions import THREE_PRIME_GENES
+    from tkiresist.nomenclature.genes import is_known
+
+    out: list[Problem] = []
+    for f in findings:
+        if not isinstance(f.alteration, Fusion):
+            continue
+        unknown = [g for g in f.alteration.genes if not is_known(g)]
+        if not unknown:
+            continue
+        kinase = [g for g in f.alteration.genes if g in THREE_PRIME_GENES and g not in unknown]
+        instead = ""
+        if kinase:
+            instead = f"; if the partner is not known, write it as '{kinase[0]} fusion'"
+        line = f.provenance.line if f.provenance is not None else None
+        out.append(
+            Problem(
+                f"fusion {f.alteration.name!r}: HGNC does not know "
+                f"{', '.join(map(repr, unknown))}. A fusion is not left out, since the test would "
+                f"then read as finding no such fusion; correct the symbol in the file{instead}",
+                Location(file=file, line=line, field="alteration"),
+            )
+        )
+    return out
+
+
+_NOTE_LIST = 20
+"""How many left-out findings a test's note names (the rest are counted)."""
+
+
+def _left_out_note(left_out: Sequence[Finding]) -> str:
+    parts = []
+    for f in left_out[:_NOTE_LIST]:
+        line = f.provenance.line if f.provenance is not None else None
+        parts.append(f"{f.alteration.name} (line {line})" if line else f.alteration.name)
+    if len(left_out) > _NOTE_LIST:
+        parts.append(f"and {len(left_out) - _NOTE_LIST} more")
+    return f"; left out, genes HGNC does not know: {len(left_out)} finding(s): " + ", ".join(parts)
+
+
 def _kept_method(finding: Finding, assay_method: str | None) -> Finding:
     same = (
         finding.method is not None
@@ -180,10 +244,19 @@ def attach_test(
     """
     _check_build(case, result, allow_build_mix)
     chosen_sample, findings = select_sample(result, sample)
+    refused = _unknown_partner_problems(findings, result.file)
+    if refused:
+        raise CaseValidationError(refused)
+    left_out = unknown_gene_findings(findings)
+    if left_out:
+        dropped = {id(f) for f in left_out}
+        findings = tuple(f for f in findings if id(f) not in dropped)
     if not findings:
+        why = " other than in genes HGNC does not know" if left_out else ""
         raise FormatError(
-            f"no findings for sample {chosen_sample!r}: a test that reports nothing would count "
-            "as a negative for everything its assay covers; add such a test by hand if meant",
+            f"no findings{why} for sample {chosen_sample!r}: a test that reports nothing would "
+            "count as a negative for everything its assay covers; add such a test by hand if "
+            "meant",
             Location(file=result.file, field="sample"),
         )
     assay_id = assay if assay is not None else default_assay(result, findings)
@@ -267,7 +340,7 @@ def attach_test(
         "time": date_or_time,
         "specimen": specimen,
         "assay": assay_id,
-        "note": f"attached {source}",
+        "note": f"attached {source}" + (_left_out_note(left_out) if left_out else ""),
         "findings": [f.model_dump(mode="json", exclude_none=True) for f in kept],
     }
     if result.genome_build is not None:
