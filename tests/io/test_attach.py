@@ -147,21 +147,29 @@ def test_a_file_of_unknown_genes_only_is_refused(seed: Case, tmp_path: Path) -> 
         )
 
 
-@pytest.mark.parametrize(
-    ("genes", "hint"),
-    [("NOTAGENE9\tALK", "write it as 'ALK fusion'"), ("EML4\tNOTAGENE9", None)],
-)
-def test_a_fusion_with_a_partner_hgnc_does_not_know_is_refused(
-    seed: Case, tmp_path: Path, genes: str, hint: str | None
-) -> None:
-    """Left out, the fusion would read as "no ALK fusion" under a covering assay: it is
-    refused at its line, with what to do."""
-    sv = _table(
+def _sv(tmp_path: Path, genes: str) -> Path:
+    return _table(
         tmp_path,
         "sv.txt",
         "Tumor_Sample_Barcode\tGeneA\tGeneB\tSv_Type\n"
-        f"T1\tEGFR\tEGFR\tDELETION\nT1\t{genes}\tFUSION\n",
+        f"T1\tEGFR\tEGFR\tDELETION\nT1\t{genes}\tFUSION\nT1\tCD74\tROS1\tFUSION\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("genes", "kinase", "hint"),
+    [
+        ("NOTAGENE9\tALK", "ALK", "write it as 'ALK fusion'"),
+        ("RET\tNOTAGENE9", "RET", "write it as 'RET fusion'"),
+        ("FGFR3\tNOTAGENE9", "FGFR3", None),  # FGFR sits 5': no partner-unknown form
+    ],
+)
+def test_a_kinase_fusion_with_a_partner_hgnc_does_not_know_is_refused(
+    seed: Case, tmp_path: Path, genes: str, kinase: str, hint: str | None
+) -> None:
+    """Left out, the fusion would read as "no ALK fusion" under a covering assay: it is
+    refused at its line, with what to do."""
+    sv = _sv(tmp_path, genes)
     with pytest.raises(CaseValidationError) as err:
         attach_test(
             seed, read_file(sv), specimen="spec-brain", date_or_time="0 days after spec-brain"
@@ -169,8 +177,24 @@ def test_a_fusion_with_a_partner_hgnc_does_not_know_is_refused(
     (problem,) = err.value.problems
     assert problem.location.file == str(sv) and problem.location.line == 3
     assert "HGNC does not know 'NOTAGENE9'" in problem.message
-    assert "is not left out" in problem.message
+    assert f"This {kinase} fusion is not left out" in problem.message
     assert (hint in problem.message) if hint else ("write it as" not in problem.message)
+
+
+def test_a_fusion_of_other_genes_with_an_unknown_partner_is_left_out(
+    seed: Case, tmp_path: Path
+) -> None:
+    """A readthrough of a clone-based name and a gene no fusion category names makes no
+    negative when left out: it is left out and noted, like a variant."""
+    sv = _sv(tmp_path, "AC012345.1\tTMPRSS2")
+    new = attach_test(
+        seed, read_file(sv), specimen="spec-brain", date_or_time="0 days after spec-brain"
+    )
+    test = new.event("ngs-spec-brain")
+    assert isinstance(test, MolecularTest)
+    assert [f.alteration.name for f in test.findings] == ["CD74::ROS1"]
+    assert test.note is not None and "left out, genes HGNC does not know: 1 finding(s)" in test.note
+    assert "(line 3)" in test.note
 
 
 def test_attach_twice_makes_unique_ids(seed: Case) -> None:

@@ -35,9 +35,11 @@ kept by the readers as written, with a warning. A case cannot hold it, so a sequ
 copy-number change or marker in such a gene is **left out** of the new test: the test's note
 names each left-out finding and its file line, and ``tkiresist add-test`` prints them
 (:func:`unknown_gene_findings`). Leaving one out cannot make a negative: a gene HGNC does not
-know is covered by no assay and named by no knowledge-base category. A fusion with such a
-partner is different: left out, it would read as "no fusion of its known partner" under a
-covering assay (an implicit negative), so it is refused, located, as before.
+know is covered by no assay and named by no knowledge-base category. A fusion of a kinase
+whose fusions a category names (ALK, RET, ROS1, NTRK1-3, BRAF, MET, NRG1, FGFR1-3) with such
+a partner is different: left out, it would read as "no ALK fusion" under a covering assay (an
+implicit negative), so it is refused, located, with what to do. A fusion of two other genes
+(a readthrough with a clone-based name) is left out like a variant.
 
 A finding's ``method`` says that *another* test found it (e.g. FISH in an IHC table). When it is
 the chosen assay's own method (``IHC`` findings in an IHC test) it is dropped, so that the
@@ -137,41 +139,58 @@ def select_sample(result: ReadResult, sample: str | None) -> tuple[str | None, t
     )
 
 
-def unknown_gene_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    """The findings, other than fusions, whose gene HGNC does not know (neither a current,
-    previous nor alias symbol, or an ambiguous one): :func:`attach_test` leaves them out."""
+def _unknown_genes(finding: Finding) -> list[str]:
     from tkiresist.nomenclature.genes import is_known
 
-    return tuple(
-        f
-        for f in findings
-        if not isinstance(f.alteration, Fusion) and any(not is_known(g) for g in f.alteration.genes)
-    )
+    return [g for g in finding.alteration.genes if not is_known(g)]
+
+
+def _named_kinases(fusion: Fusion, unknown: Sequence[str]) -> list[str]:
+    """The known partners of ``fusion`` whose fusions a category names (ALK, RET, ROS1,
+    NTRK1-3, BRAF, MET, NRG1, FGFR1-3)."""
+    from tkiresist.model.categories import FUSION_CATEGORY_BY_3PRIME
+
+    return [g for g in fusion.genes if g not in unknown and g in FUSION_CATEGORY_BY_3PRIME]
+
+
+def unknown_gene_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings in a gene HGNC does not know (neither a current, previous nor alias
+    symbol, or an ambiguous one) that :func:`attach_test` leaves out: all of them but a
+    fusion whose other partner is a kinase a fusion category names, which it refuses."""
+    out: list[Finding] = []
+    for f in findings:
+        unknown = _unknown_genes(f)
+        if not unknown:
+            continue
+        if isinstance(f.alteration, Fusion) and _named_kinases(f.alteration, unknown):
+            continue
+        out.append(f)
+    return tuple(out)
 
 
 def _unknown_partner_problems(findings: Sequence[Finding], file: str) -> list[Problem]:
-    """Fusions with a partner HGNC does not know: refused, each at its file line, saying why
-    it is not simply left out and what to do."""
+    """Fusions of a named kinase with a partner HGNC does not know: refused, each at its file
+    line, saying why it is not simply left out and what to do."""
     from tkiresist.nomenclature.fusions import THREE_PRIME_GENES
-    from tkiresist.nomenclature.genes import is_known
 
     out: list[Problem] = []
     for f in findings:
         if not isinstance(f.alteration, Fusion):
             continue
-        unknown = [g for g in f.alteration.genes if not is_known(g)]
-        if not unknown:
+        unknown = _unknown_genes(f)
+        kinases = _named_kinases(f.alteration, unknown) if unknown else []
+        if not kinases:
             continue
-        kinase = [g for g in f.alteration.genes if g in THREE_PRIME_GENES and g not in unknown]
         instead = ""
-        if kinase:
-            instead = f"; if the partner is not known, write it as '{kinase[0]} fusion'"
+        if kinases[0] in THREE_PRIME_GENES:
+            instead = f"; if the partner is not known, write it as '{kinases[0]} fusion'"
         line = f.provenance.line if f.provenance is not None else None
         out.append(
             Problem(
                 f"fusion {f.alteration.name!r}: HGNC does not know "
-                f"{', '.join(map(repr, unknown))}. A fusion is not left out, since the test would "
-                f"then read as finding no such fusion; correct the symbol in the file{instead}",
+                f"{', '.join(map(repr, unknown))}. This {kinases[0]} fusion is not left out, since "
+                f"the test would then read as finding no {kinases[0]} fusion; correct the symbol "
+                f"in the file{instead}",
                 Location(file=file, line=line, field="alteration"),
             )
         )
