@@ -153,48 +153,48 @@ def _named_kinases(fusion: Fusion, unknown: Sequence[str]) -> list[str]:
     return [g for g in fusion.genes if g not in unknown and g in FUSION_CATEGORY_BY_3PRIME]
 
 
-def unknown_gene_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    """The findings in a gene HGNC does not know (neither a current, previous nor alias
-    symbol, or an ambiguous one) that :func:`attach_test` leaves out: all of them but a
-    fusion whose other partner is a kinase a fusion category names, which it refuses."""
-    out: list[Finding] = []
+def _partition_unknown(
+    findings: Sequence[Finding],
+) -> tuple[tuple[Finding, ...], list[tuple[Finding, list[str], list[str]]]]:
+    """The findings in a gene HGNC does not know, in one pass: those left out, and the
+    fusions refused (with their unknown genes and their named kinases)."""
+    left_out: list[Finding] = []
+    refused: list[tuple[Finding, list[str], list[str]]] = []
     for f in findings:
         unknown = _unknown_genes(f)
         if not unknown:
             continue
-        if isinstance(f.alteration, Fusion) and _named_kinases(f.alteration, unknown):
-            continue
-        out.append(f)
-    return tuple(out)
+        kinases = _named_kinases(f.alteration, unknown) if isinstance(f.alteration, Fusion) else []
+        if kinases:
+            refused.append((f, unknown, kinases))
+        else:
+            left_out.append(f)
+    return tuple(left_out), refused
 
 
-def _unknown_partner_problems(findings: Sequence[Finding], file: str) -> list[Problem]:
-    """Fusions of a named kinase with a partner HGNC does not know: refused, each at its file
-    line, saying why it is not simply left out and what to do."""
+def unknown_gene_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings in a gene HGNC does not know (neither a current, previous nor alias
+    symbol, or an ambiguous one) that :func:`attach_test` leaves out: all of them but a
+    fusion whose other partner is a kinase a fusion category names, which it refuses."""
+    return _partition_unknown(findings)[0]
+
+
+def _refusal(finding: Finding, unknown: list[str], kinases: list[str], file: str) -> Problem:
+    """Why a fusion of a named kinase with a partner HGNC does not know is not simply left
+    out, and what to do, at its file line."""
     from tkiresist.nomenclature.fusions import THREE_PRIME_GENES
 
-    out: list[Problem] = []
-    for f in findings:
-        if not isinstance(f.alteration, Fusion):
-            continue
-        unknown = _unknown_genes(f)
-        kinases = _named_kinases(f.alteration, unknown) if unknown else []
-        if not kinases:
-            continue
-        instead = ""
-        if kinases[0] in THREE_PRIME_GENES:
-            instead = f"; if the partner is not known, write it as '{kinases[0]} fusion'"
-        line = f.provenance.line if f.provenance is not None else None
-        out.append(
-            Problem(
-                f"fusion {f.alteration.name!r}: HGNC does not know "
-                f"{', '.join(map(repr, unknown))}. This {kinases[0]} fusion is not left out, since "
-                f"the test would then read as finding no {kinases[0]} fusion; correct the symbol "
-                f"in the file{instead}",
-                Location(file=file, line=line, field="alteration"),
-            )
-        )
-    return out
+    instead = ""
+    if kinases[0] in THREE_PRIME_GENES:
+        instead = f"; if the partner is not known, write it as '{kinases[0]} fusion'"
+    line = finding.provenance.line if finding.provenance is not None else None
+    return Problem(
+        f"fusion {finding.alteration.name!r}: HGNC does not know "
+        f"{', '.join(map(repr, unknown))}. This {kinases[0]} fusion is not left out, since "
+        f"the test would then read as finding no {kinases[0]} fusion; correct the symbol "
+        f"in the file{instead}",
+        Location(file=file, line=line, field="alteration"),
+    )
 
 
 _NOTE_LIST = 20
@@ -263,10 +263,9 @@ def attach_test(
     """
     _check_build(case, result, allow_build_mix)
     chosen_sample, findings = select_sample(result, sample)
-    refused = _unknown_partner_problems(findings, result.file)
+    left_out, refused = _partition_unknown(findings)
     if refused:
-        raise CaseValidationError(refused)
-    left_out = unknown_gene_findings(findings)
+        raise CaseValidationError([_refusal(*r, result.file) for r in refused])
     if left_out:
         dropped = {id(f) for f in left_out}
         findings = tuple(f for f in findings if id(f) not in dropped)
