@@ -118,7 +118,7 @@ BAD_FILES = [
      "claims[0].quote", "'quote' is required"),
     (HEAD + '  - id: b\n    where: x\n    quote: "q"\n    statistic: n_cases\n    numerator: -1\n',
      8, "claims[0].numerator", "a whole number"),
-    (HEAD + '  - id: b\n    where: x\n    quote: "q\n', 7, None, "not valid YAML"),
+    (HEAD + '  - id: b\n    where: x\n    quote: "q\n', 7, None, "malformed YAML"),
     ("claims: []\n", None, "claims", "non-empty list"),
 ]  # fmt: skip
 

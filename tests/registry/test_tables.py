@@ -138,7 +138,7 @@ def test_csv_unmappable_column_is_named(tmp_path: Path) -> None:
         ("columns:\n  Pt: patient_number\n", "maps to unknown field 'patient_number'"),
         ("columns: [1, 2]\n", "columns"),
         ("- a\n", "a YAML mapping"),
-        ("columns: {Pt: case_label\n", "not valid YAML"),
+        ("columns: {Pt: case_label\n", "malformed YAML"),
     ],
 )
 def test_bad_mapping_files(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -59,3 +59,36 @@ def test_oversized_page_upload_is_413_too(curator: Session) -> None:
     )
     assert r.status_code == 413
     assert curator.get("/api/cases?dataset=local").json()["total"] == 0
+
+
+# ----------------------------------------------------------------------------- YAML alias bomb (#17)
+
+
+def test_a_yaml_alias_bomb_is_refused_with_flat_memory(viewer: Session) -> None:
+    """Any logged-in viewer could post this (368 bytes) and hold 8.5 GB; now it is a located
+    422 and the server allocates almost nothing for it."""
+    import tracemalloc
+
+    from tests.io.test_guarded import bomb
+
+    body = bomb(8)
+    assert len(body.encode()) < 500
+    tracemalloc.start()
+    try:
+        r = viewer.post("/api/interpret", content=body, headers=YAML)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    err = assert_error_shape(r, 422)
+    assert "aliases expand" in err["message"] or any(
+        "aliases expand" in d["msg"] for d in err["details"]
+    )
+    assert any(5 in d["loc"] for d in err["details"]), err
+    assert peak < 20_000_000, peak
+
+
+def test_deep_json_is_refused_with_a_typed_error(viewer: Session) -> None:
+    body = "[" * 5_000 + "]" * 5_000  # within this module's 16,000-byte limit
+    r = viewer.post("/api/interpret", content=body, headers={"content-type": "application/json"})
+    err = assert_error_shape(r, 400)
+    assert "nested deeper" in err["message"]

@@ -58,7 +58,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tkiresist.errors import EvidenceError, Location
+from tkiresist.errors import EvidenceError, FormatError, Location
 from tkiresist.evidence.catalogue import (
     Predicate,
     case_predicates,
@@ -227,15 +227,15 @@ class _Node:
 def _compose(text: str, file: str) -> tuple[Any, list[_Node]]:
     import yaml
 
+    from tkiresist.io.guarded import compose_checked, yaml_error
+
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root, data = compose_checked(text, file)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise EvidenceError(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            Location(file, mark.line + 1 if mark is not None else None),
-        ) from None
+        found = yaml_error(exc, file)
+        raise EvidenceError(found.message, found.location) from None
+    except FormatError as exc:
+        raise EvidenceError(exc.message, exc.location) from None
     nodes: list[_Node] = []
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:

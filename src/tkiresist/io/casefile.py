@@ -27,17 +27,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from tkiresist.errors import CaseValidationError, Location, ParseError, Problem
+from tkiresist.errors import CaseValidationError, FormatError, Location, ParseError, Problem
 from tkiresist.io.atomic import write_text_atomically
+from tkiresist.io.guarded import SafeBase, compose_checked, yaml_error
 from tkiresist.model.case import DEFER_CONSISTENCY, Case, consistency_problems
 
 PathKey = tuple[str | int, ...]
 
 
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
+class _LineLoader(SafeBase):  # type: ignore[valid-type,misc]
     """A safe loader that keeps dates as strings (the model parses partial dates itself)."""
 
 
@@ -130,17 +128,6 @@ def _expand(data: Any, problems: list[tuple[PathKey, str]]) -> None:
             ev["agents"][j] = entry
 
 
-def _compose_and_construct(text: str) -> tuple[Any, Any]:
-    """Parse once: the node tree (with line marks) and the plain data built from it."""
-    loader = _LineLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return node, data
-
-
 def parse_case_text(text: str, filename: str = "<string>") -> Case:
     """Parse and validate a case from YAML or JSON text; raise CaseValidationError."""
     if not text.strip():
@@ -148,22 +135,11 @@ def parse_case_text(text: str, filename: str = "<string>") -> Case:
             [Problem("empty file: expected a case (YAML or JSON mapping)", Location(filename))]
         )
     try:
-        node, data = _compose_and_construct(text)
+        node, data = compose_checked(text, filename, _LineLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CaseValidationError(
-            [
-                Problem(
-                    f"malformed YAML: {problem}",
-                    Location(
-                        filename,
-                        mark.line + 1 if mark else None,
-                        mark.column + 1 if mark else None,
-                    ),
-                )
-            ]
-        ) from None
+        raise CaseValidationError(list(yaml_error(exc, filename).problems)) from None
+    except FormatError as exc:  # over the limits of user YAML (an alias bomb, say)
+        raise CaseValidationError(list(exc.problems)) from None
     if not isinstance(data, dict) or node is None:
         raise CaseValidationError(
             [
@@ -296,7 +272,7 @@ def insert_events(before: Case, before_text: str, after: Case) -> str | None:
             seen_old += 1
         else:
             inserts.append((seen_old, event))
-    node = _compose_and_construct(before_text)[0]
+    node = compose_checked(before_text, None, _LineLoader)[0]  # already read once: within limits
     items = _block_events(node)
     if items is None or not items or not inserts:
         return None

@@ -149,19 +149,13 @@ class ColumnMapping(Value):
 
 def load_mapping(path: str | Path) -> ColumnMapping:
     """Read a YAML mapping file; raise FormatError naming the file and the problem."""
-    import yaml
+    from tkiresist.io.guarded import load_yaml
 
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"), str(p))
     except FileNotFoundError:
         raise FormatError("no such mapping file", Location(str(p))) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise FormatError(
-            f"mapping file is not valid YAML: {getattr(exc, 'problem', exc)}",
-            Location(str(p), mark.line + 1 if mark else None),
-        ) from None
     if not isinstance(data, dict):
         raise FormatError("a mapping file is a YAML mapping with 'columns'", Location(str(p), 1))
     try:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tkiresist.errors import (
     CaseValidationError,
+    FormatError,
     Location,
     Problem,
     RegistryError,
@@ -96,16 +97,15 @@ def parse_case_body(raw: bytes, content_type: str, name: str = "body") -> Case:
     """A case from a request body: JSON (fast path: no YAML parse; line numbers are added
     only when there are problems) or YAML. Problems are located under ``name``."""
     from tkiresist.io.casefile import parse_case_data, parse_case_text
+    from tkiresist.io.guarded import load_json
 
     text = decode_text(raw, name)
     kind = content_type.split(";")[0].strip().lower()
     if kind in JSON_TYPES or kind.endswith("+json"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise WebError(
-                f"malformed JSON: {exc.msg}", Location(name, exc.lineno, exc.colno)
-            ) from None
+            data = load_json(text, name)  # depth and size checked before the case is built
+        except FormatError as exc:
+            raise WebError(exc.message, exc.location) from None
         try:
             return parse_case_data(data, name)
         except CaseValidationError:
@@ -119,9 +119,14 @@ def parse_case_body(raw: bytes, content_type: str, name: str = "body") -> Case:
 
 
 def case_from_data(data: Any, name: str) -> Case:
-    """A case from already-parsed JSON (a field of a larger body)."""
+    """A case from already-parsed JSON (a field of a larger body), its shape checked first."""
     from tkiresist.io.casefile import parse_case_data
+    from tkiresist.io.guarded import check_json_shape
 
+    try:
+        check_json_shape(data, name)
+    except FormatError as exc:
+        raise WebError(exc.message, exc.location) from None
     return parse_case_data(data, name)
 
 

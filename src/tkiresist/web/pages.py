@@ -20,7 +20,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from tkiresist.errors import CaseValidationError, ConflictError, Location, Problem, TkiResistError
+from tkiresist.errors import (
+    CaseValidationError,
+    ConflictError,
+    FormatError,
+    Location,
+    Problem,
+    TkiResistError,
+)
 from tkiresist.web import actions
 from tkiresist.web.auth import (
     CSRF_FIELD,
@@ -286,11 +293,15 @@ def _field_of(path: str) -> str:
     return "extra"
 
 
-def _yaml_problem(exc: Exception, field: str, offset: int = 0) -> Problem:
-    mark = getattr(exc, "problem_mark", None)
-    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    line = mark.line + 1 - offset if mark is not None else None
-    return Problem(f"malformed YAML: {what}", Location(None, line, None, field))
+def _yaml_value_of(text: str, field: str) -> Any:
+    """A form field's YAML, read within the limits of user YAML; a problem is located on the
+    field and on its line."""
+    from tkiresist.io.guarded import load_yaml
+
+    try:
+        return load_yaml(text)
+    except FormatError as exc:
+        raise FormatError(exc.message, Location(None, exc.location.line, None, field)) from None
 
 
 def case_from_form(form: Mapping[str, str]) -> Case:
@@ -302,7 +313,8 @@ def case_from_form(form: Mapping[str, str]) -> Case:
 
     problems: list[Problem] = []
     try:
-        extra = yaml.safe_load(form.get("extra", "")) if form.get("extra", "").strip() else {}
+        text = form.get("extra", "")
+        extra = _yaml_value_of(text, "extra") if text.strip() else {}
         if not isinstance(extra, dict):
             problems.append(
                 Problem(
@@ -311,8 +323,8 @@ def case_from_form(form: Mapping[str, str]) -> Case:
                 )
             )
             extra = {}
-    except yaml.YAMLError as exc:
-        problems.append(_yaml_problem(exc, "extra"))
+    except FormatError as exc:
+        problems.append(exc.problems[0])
         extra = {}
     head: dict[str, Any] = {
         "schema_version": "1.0",
@@ -818,7 +830,6 @@ def curation_page(request: Request, uid: str, info: SessionInfo = ViewerPage) ->
 
 @router.post("/registry/{uid}")
 async def curation_submit(request: Request, uid: str, info: SessionInfo = CuratorPage) -> Response:
-    import yaml
     from starlette.concurrency import run_in_threadpool
 
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -834,9 +845,9 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
         ):
             continue
         try:
-            changes[path] = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as exc:
-            errors.setdefault(path, []).append(str(_yaml_problem(exc, path)))
+            changes[path] = _yaml_value_of(text, path) if text.strip() else None
+        except FormatError as exc:
+            errors.setdefault(path, []).append(str(exc))
     status = form.get("status") or None
     message = None
     code = 200
