@@ -1210,7 +1210,8 @@ def knowledge_rows(
     kb: KnowledgeBase,
 ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]]]]:
     """The knowledge base's mechanism statements as rows: name -> (columns, types, rows)."""
-    from tkiresist.interpret.mechanisms import NSCLC_CODES, names_mechanism
+    from tkiresist.interpret.mechanisms import names_mechanism
+    from tkiresist.knowledge.applies import NSCLC_CODES
 
     stmt: list[tuple[Any, ...]] = []
     trig: list[tuple[Any, ...]] = []
@@ -1292,7 +1293,7 @@ PATIENT_COLUMNS: Final = (
 
 
 def _core_sql(max_gap_days: int) -> str:
-    from tkiresist.interpret.mechanisms import DRIVER_CATEGORIES
+    from tkiresist.knowledge.applies import DRIVER_CATEGORIES
 
     progression = ", ".join(_lit(t) for t in sorted(PROGRESSION_SAMPLE_TYPES))
     drivers = ", ".join(_lit(c) for c in DRIVER_CATEGORIES)

@@ -204,7 +204,9 @@ def test_prior_therapy_and_tumour_type_change_the_levels(
         "NAIVE": "",  # no prior therapy
         "BREAST": "",  # not NSCLC
         "NOCLIN": "t790m-after-early",  # not in the clinical file: NSCLC, therapy unknown
-        "NODRIVER": "",  # no sensitising driver in the sample
+        # no sensitising driver row, but erlotinib implies one (#12: the driver is presumed from
+        # an EGFR TKI line, as in the case engine): T790M after erlotinib still means osimertinib
+        "NODRIVER": "t790m-after-early",
     }
     early = t790m["EARLY"]
     assert early["TKIRESIST_HIGHEST_RESISTANCE_LEVEL"] == "A"  # the statement's level

@@ -20,21 +20,40 @@ def index(seed_engine: Any) -> PooledEvidenceIndex:
     return PooledEvidenceIndex(summarize(seed_engine, dataset=seed_facts.DATASET))
 
 
+CLASS = "class-level: combination EGFR + ALK TKI, any pair"
+
+
 @pytest.mark.parametrize(
-    ("drugs", "label", "k", "n"),
+    ("drugs", "label", "scope", "k", "n"),
     [
-        (("osimertinib", "alectinib"), "combination EGFR + ALK TKI", 6, 9),
-        (("crizotinib", "osimertinib"), "combination EGFR + ALK TKI", 6, 9),
-        (("osimertinib", "lorlatinib"), "combination EGFR + ALK TKI", 6, 9),
-        (("alectinib",), "alectinib", 1, 1),
+        # registry patients were assessed on osimertinib + alectinib, not on this exact pair
+        (("osimertinib", "alectinib"), CLASS, "class", 6, 9),
+        (
+            ("crizotinib", "osimertinib"),
+            CLASS + "; no registry patient received crizotinib + osimertinib",
+            "class",
+            6,
+            9,
+        ),
+        # nobody received osimertinib + lorlatinib: the class's number is said to be the class's
+        # (#12: it was printed under this regimen as if its own)
+        (
+            ("osimertinib", "lorlatinib"),
+            CLASS + "; no registry patient received osimertinib + lorlatinib",
+            "class",
+            6,
+            9,
+        ),
+        (("alectinib",), "alectinib", "regimen", 1, 1),
     ],
 )
 def test_lookup(
-    index: PooledEvidenceIndex, drugs: tuple[str, ...], label: str, k: int, n: int
+    index: PooledEvidenceIndex, drugs: tuple[str, ...], label: str, scope: str, k: int, n: int
 ) -> None:
     found = index(drugs)
     assert isinstance(found, PooledEvidence)
     assert found.label == f"{label} (registry: cheung2025-table1)"
+    assert found.scope == scope
     assert (found.numerator, found.denominator) == (k, n)
     assert found.value == pytest.approx(k / n)
 

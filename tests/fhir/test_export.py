@@ -193,8 +193,13 @@ def test_therapeutic_implications(seed_bundle: dict[str, Any]) -> None:
     responsive = [o for o in implications if answer(o) == "LA6677-4"]
     assert [drugs(o) for o in resistant] == [["osimertinib"]]
     assert drugs(responsive[0]) == ["osimertinib", "alectinib"]
-    for obs in implications:
+    # mechanism-directed options derive from the ALK fusion; standard care of the line (offered
+    # beside it since #12) derives from every finding present at the decision point
+    for obs in [*resistant, *(o for o in responsive if "alectinib" in drugs(o))]:
         assert [d["reference"] for d in obs["derivedFrom"]] == [eml4]
+    standard = [o for o in responsive if "carboplatin" in drugs(o)]
+    assert standard and all(eml4 in [d["reference"] for d in o["derivedFrom"]] for o in standard)
+    for obs in implications:
         assert components(obs, v.LOINC, "93044-6")  # evidence level
         assert "valueCodeableConcept" not in obs
         assert v.P_IMPLICATION in obs["meta"]["profile"]

@@ -61,7 +61,7 @@ def test_oversized_page_upload_is_413_too(curator: Session) -> None:
     assert curator.get("/api/cases?dataset=local").json()["total"] == 0
 
 
-# ----------------------------------------------------------------------------- YAML alias bomb (#17)
+# ---------------------------------------------------------------------------- YAML alias bomb (#17)
 
 
 def test_a_yaml_alias_bomb_is_refused_with_flat_memory(viewer: Session) -> None:

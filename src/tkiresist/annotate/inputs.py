@@ -311,12 +311,17 @@ def parse_prior_therapy(text: str, location: Location | None = None) -> PriorThe
     sequence = parse_sequence(re.sub(r"\s*[,|]\s*", " ; ", stripped), location)
     classes: set[str] = set()
     generations: set[int] = set()
+    unnamed: set[str] = set()
     for generic in sequence.drugs:
         drug = lookup(generic)
         classes.update(c.value for c in drug.classes)
+        if drug.class_only:
+            unnamed.update(c.value for c in drug.classes)
         if drug.generation is not None:
             generations.add(drug.generation)
-    return PriorTherapy(True, frozenset(classes), frozenset(generations), sequence.drugs)
+    return PriorTherapy(
+        True, frozenset(classes), frozenset(generations), sequence.drugs, frozenset(unnamed)
+    )
 
 
 def prior_therapies(

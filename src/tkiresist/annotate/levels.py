@@ -17,7 +17,7 @@ A statement **matches a row** when all of the following hold (cf. the engine's r
 2. every ``match.all_of`` category is present in the sample (this row or another one), and no
    ``match.none_of`` category is;
 3. its ``disease`` includes the sample's OncoTree code (``NSCLC`` covers the non-small-cell
-   codes of :data:`~tkiresist.interpret.mechanisms.NSCLC_CODES`);
+   codes of :data:`~tkiresist.knowledge.applies.NSCLC_CODES`);
 4. its therapy context holds. When the sample's prior therapy is known, the drugs listed must
    include one of ``context.prior_drug_classes`` and, if the statement names
    ``context.prior_generations``, a TKI of one of those generations. A table does not say
@@ -58,7 +58,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tkiresist.interpret.mechanisms import DRIVER_CATEGORIES, NSCLC_CODES
+from tkiresist.knowledge.applies import DRIVER_CATEGORIES, Prior, Situation, verdict
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.knowledge.schema import (
     DriverState,
@@ -74,6 +74,24 @@ DEFAULT_ONCOTREE = "NSCLC"
 _LEVEL_RANK = {level: i for i, level in enumerate(EvidenceLevel)}
 
 
+def _driver_closure() -> frozenset[str]:
+    from tkiresist.model.categories import CATALOGUE
+
+    out = set(DRIVER_CATEGORIES)
+    changed = True
+    while changed:
+        changed = False
+        for cat in CATALOGUE.values():
+            if cat.id not in out and set(cat.broader) & out:
+                out.add(cat.id)
+                changed = True
+    return frozenset(out)
+
+
+_DRIVER_CLOSURE = _driver_closure()
+"""Every category that makes an alteration an EGFR driver (the driver categories and narrower)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PriorTherapy:
     """A sample's prior therapy as a table gives it.
@@ -87,6 +105,8 @@ class PriorTherapy:
     classes: frozenset[str] = frozenset()
     generations: frozenset[int] = frozenset()
     drugs: tuple[str, ...] = ()
+    unnamed: frozenset[str] = frozenset()
+    """Classes of drugs the cell names only by class ("EGFR TKI"): generation not stated."""
 
     @property
     def classes_text(self) -> str:
@@ -145,36 +165,39 @@ def trigger_categories(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(c for st in kb.statements for c in st.match.any_of)
 
 
-def disease_matches(st: Statement, oncotree: str) -> bool:
-    codes = set(st.disease)
-    return oncotree in codes or ("NSCLC" in codes and oncotree in NSCLC_CODES)
-
-
-def _therapy_holds(st: Statement, prior: PriorTherapy) -> bool:
-    if not prior.known:
-        return True
-    c = st.context
-    if not set(c.prior_drug_classes) & prior.classes:
-        return False
-    return c.prior_generations is None or bool(set(c.prior_generations) & prior.generations)
+def situation_of(categories: frozenset[str], ctx: SampleContext) -> Situation:
+    """The matching rule's :class:`Situation` for a row: one sample shows its driver present
+    (``persistent``) or not at all; a driver it does not show is presumed from an EGFR TKI
+    line, as in the case engine."""
+    prior = ctx.prior
+    present = categories | ctx.present
+    drivers = frozenset(c for c in present if c in _DRIVER_CLOSURE)
+    return Situation(
+        oncotree=ctx.oncotree,
+        present=present,
+        prior=Prior(
+            known=prior.known,
+            classes=prior.classes,
+            generations=prior.generations,
+            unnamed=prior.unnamed,
+        ),
+        driver_categories=drivers,
+        driver_state="persistent" if drivers else "none",
+    ).with_presumed_driver()
 
 
 def statement_matches(st: Statement, categories: frozenset[str], ctx: SampleContext) -> bool:
-    """Whether ``st`` matches a row with ``categories`` in ``ctx`` (the module's rules 1-6)."""
+    """Whether ``st`` matches a row with ``categories`` in ``ctx``: the shared rule of
+    :mod:`tkiresist.knowledge.applies`, plus what is particular to a row (it must trigger the
+    statement itself; a ``lost`` driver cannot be seen in one sample; the row is not the
+    driver of a mechanism)."""
     m = st.match
     if m.fallback or not set(m.any_of) & categories:
-        return False
-    present = categories | ctx.present
-    if not set(m.all_of) <= present or set(m.none_of) & present:
-        return False
-    if not disease_matches(st, ctx.oncotree):
-        return False
-    if not _therapy_holds(st, ctx.prior):
         return False
     c = st.context
     if c.driver_state is DriverState.LOST:
         return False
-    if c.driver is not None and c.driver not in present:
+    if not verdict(st, situation_of(categories, ctx)).applies:
         return False
     if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM:
         drivers = {c.driver} if c.driver is not None else set(DRIVER_CATEGORIES)

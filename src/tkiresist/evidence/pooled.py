@@ -87,18 +87,29 @@ class PooledEvidenceIndex:
         if not drugs:
             raise EvidenceError("a regimen needs at least one drug", Location(field="drugs"))
         found = [lookup(d, Location(field="drugs")) for d in drugs]
+        generics = [d.generic for d in found]
+        exact = self._evidence(self.rates.get(_regimen_key(generics)), " + ".join(generics))
         egfr = [d for d in found if d.is_egfr_tki]
         alk = [d for d in found if d.is_alk_tki and not d.is_egfr_tki]
         if egfr and alk and len(egfr) + len(alk) == len(found):
-            return self._evidence(self.rates.get("combination_orr"), COMBINATION_LABEL)
-        generics = [d.generic for d in found]
-        return self._evidence(self.rates.get(_regimen_key(generics)), " + ".join(generics))
+            # the class's number, said to be the class's: the pooled patients got various
+            # EGFR + ALK TKI pairs, which need not include this one (#12)
+            what = f"class-level: {COMBINATION_LABEL}, any pair" + (
+                ""
+                if exact is not None
+                else f"; no registry patient received {' + '.join(generics)}"
+            )
+            return self._evidence(self.rates.get("combination_orr"), what, "class")
+        return exact
 
-    def _evidence(self, rate: ResponseRate | None, what: str) -> PooledEvidence | None:
+    def _evidence(
+        self, rate: ResponseRate | None, what: str, scope: str = "regimen"
+    ) -> PooledEvidence | None:
         if rate is None or not rate.denominator:
             return None
         return PooledEvidence(
             label=f"{what} (registry: {self.dataset})",
+            scope=scope,
             numerator=rate.numerator,
             denominator=rate.denominator,
             value=rate.numerator / rate.denominator,

@@ -1,29 +1,32 @@
 """Step 3 of the engine: match alterations against the knowledge base, in context.
 
-A statement fires when
+A statement fires when the one matching rule of :mod:`tkiresist.knowledge.applies` says it
+applies to the case's situation (categories present at the decision point, i.e. acquired,
+persistent or not assessable; tumour type; the line in effect; the original driver and its
+state; the C797X phase), and, for a resistance-mechanism statement, when at least one of its
+triggers is *not the original driver*: the driver's persistence is context, not a mechanism.
+The assumptions the rule made (a TKI generation not stated, a presumed driver, an untested
+driver state or phase) are kept as notes on the mechanism.
 
-1. its categories match (``any_of`` present, every ``all_of`` present, no ``none_of``), where
-   "present" means detected at the decision point (acquired, persistent or not assessable);
-2. its disease includes the case's OncoTree code (NSCLC covers the non-small-cell codes);
-3. its context holds: the line in effect includes a drug of one of ``prior_drug_classes``
-   (of the given generations), the original driver is the one named, in the state named
-   (persistent or lost);
-4. for a ``phase`` (C797X with T790M in cis or in trans): the phase is rarely known, so both
-   statements fire, flagged, and phasing is recommended.
-
-A resistance-mechanism statement needs at least one of its trigger categories to come from an
-alteration that is *not the original driver*; the driver's persistence is context, not a
-mechanism. Fallback statements ("no identified mechanism") fire only when no mechanism did.
+Fallback statements (the standard options of a line) fire on context alone, whether or not a
+mechanism was identified: standard care stands beside a targeted option.
 Every statement considered leaves a trace entry saying why it fired or not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from tkiresist.knowledge.applies import (
+    DRIVER_CATEGORIES,
+    Prior,
+    Situation,
+    categories_reason,
+    context_verdict,
+)
 from tkiresist.knowledge.loader import KnowledgeBase
-from tkiresist.knowledge.schema import Citation, DriverState, MeaningKind, Statement
+from tkiresist.knowledge.schema import Citation, MeaningKind, Statement
 from tkiresist.model.interpretation import (
     AlterationStatus,
     CitationOut,
@@ -33,22 +36,37 @@ from tkiresist.model.interpretation import (
 )
 
 PRESENT = ("acquired", "persistent", "not_assessable")
-NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SCLC"})
-DRIVER_CATEGORIES = ("egfr_sensitising", "egfr_ex20ins")
 
 
 @dataclass(frozen=True, slots=True)
 class CaseContext:
-    """What the statements are matched against."""
+    """What the statements are matched against: the shared :class:`Situation`, and what only a
+    timeline gives (the decision point, every alteration's status, the driver's names)."""
 
     point: DecisionPoint
-    oncotree: str
     statuses: tuple[AlterationStatus, ...]
-    present: frozenset[str]
-    driver_categories: frozenset[str]
-    driver_state: str  # persistent | lost | unknown | none
+    situation: Situation
     driver_names: tuple[str, ...]
-    phase: str | None = None  # C797X relative to T790M, when a test reports it
+
+    @property
+    def oncotree(self) -> str:
+        return self.situation.oncotree
+
+    @property
+    def present(self) -> frozenset[str]:
+        return self.situation.present
+
+    @property
+    def driver_categories(self) -> frozenset[str]:
+        return self.situation.driver_categories
+
+    @property
+    def driver_state(self) -> str:
+        return self.situation.driver_state
+
+    @property
+    def phase(self) -> str | None:
+        return self.situation.phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +74,32 @@ class Fired:
     statement: Statement
     alterations: tuple[AlterationStatus, ...]
     notes: tuple[str, ...] = field(default=())
+
+
+def prior_of(point: DecisionPoint) -> Prior:
+    """The line in effect at the decision point as the matching rule's :class:`Prior`; no line
+    is a known absence of therapy."""
+    therapy = point.therapy
+    if therapy is None:
+        return Prior(known=True)
+    return Prior(
+        known=True,
+        classes=frozenset(therapy.drug_classes),
+        generations=frozenset(therapy.generations),
+        unnamed=frozenset(therapy.unnamed_classes),
+    )
+
+
+def _closure(category: str) -> frozenset[str]:
+    from tkiresist.model.categories import CATALOGUE
+
+    cats = {category}
+    todo = [category]
+    while todo:
+        for b in CATALOGUE[todo.pop()].broader:
+            cats.add(b)
+            todo.append(b)
+    return frozenset(cats)
 
 
 def case_context(
@@ -78,27 +122,14 @@ def case_context(
         for s in drivers
         if any(e.phase == "earlier" and e.result == "detected" for e in s.evidence)
     ] or [s for s in drivers if s.status in PRESENT and "egfr_sensitising" in s.category]
+    base = Situation(oncotree=oncotree, present=present, prior=prior_of(point), phase=phase)
     if not original and declared_driver is not None:
         # the source says "EGFR-mutated" without naming the variant: the driver is known to
         # exist, its state at progression is not
-        from tkiresist.model.categories import CATALOGUE
-
-        cats = {declared_driver}
-        todo = [declared_driver]
-        while todo:
-            for b in CATALOGUE[todo.pop()].broader:
-                cats.add(b)
-                todo.append(b)
-        return CaseContext(
-            point=point,
-            oncotree=oncotree,
-            statuses=tuple(statuses),
-            present=present,
-            driver_categories=frozenset(cats),
-            driver_state="unknown",
-            driver_names=(),
-            phase=phase,
+        situation = replace(
+            base, driver_categories=_closure(declared_driver), driver_state="unknown"
         )
+        return CaseContext(point, tuple(statuses), situation, ())
     if not original:
         state = "none"
     elif any(s.status == "persistent" for s in original):
@@ -107,50 +138,19 @@ def case_context(
         state = "lost"
     else:
         state = "unknown"
-    return CaseContext(
-        point=point,
-        oncotree=oncotree,
-        statuses=tuple(statuses),
-        present=present,
+    situation = replace(
+        base,
         driver_categories=frozenset(c for s in original for c in s.category),
         driver_state=state,
-        driver_names=tuple(s.name for s in original),
-        phase=phase,
-    )
-
-
-def _disease_ok(st: Statement, code: str) -> bool:
-    codes = set(st.disease)
-    return code in codes or ("NSCLC" in codes and code in NSCLC_CODES)
+    ).with_presumed_driver()
+    return CaseContext(point, tuple(statuses), situation, tuple(s.name for s in original))
 
 
 def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
     """None when the context holds; else why not."""
-    therapy = ctx.point.therapy
-    c = st.context
-    if therapy is None:
+    if ctx.point.therapy is None:
         return "no therapy line in effect at the decision point"
-    if not set(c.prior_drug_classes) & set(therapy.drug_classes):
-        return (
-            f"needs progression on {'/'.join(c.prior_drug_classes)}; line {therapy.event_id!r} "
-            f"is {'/'.join(therapy.drug_classes) or 'unclassified'}"
-        )
-    if c.prior_generations is not None and not set(c.prior_generations) & set(therapy.generations):
-        gens = "/".join(str(g) for g in c.prior_generations)
-        return f"needs generation {gens} TKI; line has {list(therapy.generations)}"
-    if c.driver is not None and c.driver not in ctx.driver_categories:
-        return f"needs original driver {c.driver}; case has {sorted(ctx.driver_categories)}"
-    # "unknown": the driver was not re-tested at progression; both readings stay open
-    if c.driver_state is DriverState.PERSISTENT and ctx.driver_state not in (
-        "persistent",
-        "unknown",
-    ):
-        return f"needs the driver persistent; it is {ctx.driver_state}"
-    if c.driver_state is DriverState.LOST and ctx.driver_state not in ("lost", "unknown"):
-        return f"needs the driver lost; it is {ctx.driver_state}"
-    if c.phase is not None and ctx.phase is not None and c.phase.value != ctx.phase:
-        return f"needs C797X in {c.phase.value} with T790M; the test reports {ctx.phase}"
-    return None
+    return context_verdict(st, ctx.situation).reason
 
 
 def _triggers(st: Statement, ctx: CaseContext) -> tuple[AlterationStatus, ...]:
@@ -159,24 +159,17 @@ def _triggers(st: Statement, ctx: CaseContext) -> tuple[AlterationStatus, ...]:
 
 
 def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[TraceEntry]]:
-    """Every statement that fires, and a trace entry for every candidate considered."""
+    """Every statement that fires, and a trace entry for every candidate considered.
+
+    Fallback statements (the standard options of the line) are evaluated on context alone and
+    fire whether or not a mechanism did: a patient always has standard care. Their trace says
+    which of the two it was."""
     fired: list[Fired] = []
     trace: list[TraceEntry] = []
     for st in kb.for_categories(ctx.present):
         triggers = _triggers(st, ctx)
         names = tuple(s.name for s in triggers)
-        m = st.match
-        reason: str | None = None
-        if not set(m.any_of) & ctx.present:
-            reason = "none of its trigger categories is present"
-        elif not set(m.all_of) <= ctx.present:
-            reason = f"needs also {sorted(set(m.all_of) - ctx.present)}"
-        elif set(m.none_of) & ctx.present:
-            reason = f"excluded by {sorted(set(m.none_of) & ctx.present)}"
-        elif not _disease_ok(st, ctx.oncotree):
-            reason = f"disease {ctx.oncotree} not in {list(st.disease)}"
-        else:
-            reason = _context_reason(st, ctx)
+        reason = categories_reason(st, ctx.present) or _context_reason(st, ctx)
         is_mech = st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM
         if reason is None and is_mech:
             non_driver = [s for s in triggers if s.name not in ctx.driver_names]
@@ -188,36 +181,37 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
         if reason is not None:
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason, findings=names))
             continue
-        notes: list[str] = []
-        if st.context.driver_state is not DriverState.ANY and ctx.driver_state == "unknown":
-            notes.append(
-                f"assumes the EGFR driver {st.context.driver_state.value}: it was not re-tested "
-                "at progression"
-            )
-        if st.context.phase is not None and ctx.phase is None:
-            notes.append(f"assumes C797X and T790M in {st.context.phase.value}; phase not known")
-        fired.append(Fired(st, triggers, tuple(notes)))
+        notes = _notes(st, ctx)
+        fired.append(Fired(st, triggers, notes))
         why = f"matched {', '.join(names)} in context"
         if notes:
-            why += f" ({notes[0]})"
+            why += f" ({'; '.join(notes)})"
         trace.append(TraceEntry(statement=st.id, fired=True, reason=why, findings=names))
-    if not any(names_mechanism(f.statement) for f in fired):
-        for st in kb.fallback:
-            reason = None
-            if not _disease_ok(st, ctx.oncotree):
-                reason = f"disease {ctx.oncotree} not in {list(st.disease)}"
-            else:
-                reason = _context_reason(st, ctx)
-            if reason is None:
-                fired.append(Fired(st, ()))
-                trace.append(
-                    TraceEntry(
-                        statement=st.id, fired=True, reason="no mechanism identified (fallback)"
-                    )
-                )
-            else:
-                trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
+    found = any(names_mechanism(f.statement) for f in fired)
+    for st in kb.fallback:
+        reason = _context_reason(st, ctx)
+        if reason is not None:
+            trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
+            continue
+        notes = _notes(st, ctx)
+        fired.append(Fired(st, (), notes))
+        why = (
+            "standard options of the line, beside the mechanism identified"
+            if found
+            else "no mechanism identified (fallback)"
+        )
+        if notes:
+            why += f" ({'; '.join(notes)})"
+        trace.append(TraceEntry(statement=st.id, fired=True, reason=why))
     return fired, trace
+
+
+def _notes(st: Statement, ctx: CaseContext) -> tuple[str, ...]:
+    """The assumptions the matching rule made for ``st`` (an unknown generation, a presumed
+    driver, an untested driver state or phase)."""
+    if ctx.point.therapy is None:
+        return ()
+    return context_verdict(st, ctx.situation).notes
 
 
 def names_mechanism(st: Statement) -> bool:

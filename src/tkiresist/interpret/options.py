@@ -1,38 +1,82 @@
-"""Step 4 of the engine: rank the regimens that the firing statements support.
+"""Step 4 of the engine: put together and rank the options of the firing statements.
 
-Regimens with the same drugs (in any order) are merged: their statements and citations are
-pooled and the best evidence level is kept. Each is then scored; the score and its parts are
-kept in the rationale so a reviewer can check the ranking:
+Where options come from:
+
+* **mechanism-directed**: the regimens of the resistance-mechanism statements that fired
+  (add alectinib to osimertinib for an acquired ALK fusion);
+* **standard care of the line**: the regimens of the fallback statements that hold in the
+  line's context. They are offered whether or not a mechanism fired: a patient always has
+  standard care, and a weak targeted option stands beside it, ranked honestly;
+* **avoid**: regimens a statement marks as *resistance*; regimens containing a drug or class a
+  firing statement cautions against (pemetrexed after squamous or small-cell transformation,
+  immunotherapy after small-cell transformation); and regimens whose every new drug is one the
+  patient is progressing on (or, for an EGFR TKI, one of the same generation).
+
+Regimens with the same drugs (in any order) are merged: their statements are pooled and the best
+evidence level is kept. A ``continue`` EGFR TKI names the patient's own EGFR TKI, not the one of
+the trial, with a separate option to switch to the trial's drug.
+
+Each option is scored; the score and its parts are kept in the rationale so a reviewer can check
+the ranking:
 
 * evidence level: A 50, B 40, C 30, D 20, E 10;
+* mechanism-directed: +10 for a regimen that targets a mechanism identified in this tumour. The
+  bonus is one level: a level-C targeted combination ranks above level-B standard care, a
+  level-D or E one below it;
 * driver fit: +8 when the EGFR driver persists and the regimen keeps an EGFR TKI (continue the
-  TKI, add the drug for the bypass), +8 when the driver is lost and the regimen has no EGFR TKI,
-  -8 when the driver is lost and the regimen keeps one; +4 for keeping the EGFR TKI when the
-  driver was not re-tested at progression (an EGFR driver is truncal and usually persists);
+  TKI, add the drug for the bypass); -8 when the driver is lost and the regimen keeps one; +4 for
+  keeping the EGFR TKI when the driver was not re-tested at progression (an EGFR driver is
+  truncal and usually persists). When the driver is lost and a mechanism-directed regimen
+  targets, without an EGFR TKI, the alteration that replaced it, +25: the tumour now runs on a
+  new driver, and that driver's targeted therapy is the standard first line of such a tumour
+  (an ALK TKI for an ALK-rearranged lung cancer), whatever the level of the acquired-resistance
+  literature; so it ranks above standard chemotherapy;
 * CNS: when *this progression* is in the CNS, +25 for a CNS-active regimen and -10 for one
   that is not: a drug that does not reach the disease that is progressing does not help, so CNS
   activity outweighs up to two evidence levels (alectinib or lorlatinib over crizotinib for ALK,
   as the seed's authors conclude). When the timeline shows CNS disease but this progression is
-  elsewhere, +6 and -3;
-* already failing: -40 when every drug of the regimen is in the line the patient progressed on;
+  elsewhere, +6 and -3. A regimen is CNS-active when its statement says so, or when each of its
+  targeted drugs is documented CNS-active (high or moderate) in the drug dictionary;
+* already failing: -40 x the share of the regimen's new (not continued) drugs that the patient
+  is progressing on, an EGFR TKI of the same generation counting as the same drug;
 * pooled registry evidence: + n/100 (at most 0.5), a tie-breaker only;
 * uncertain statements: -2.
 
-Ties keep knowledge-base order. A regimen that a statement marks as *resistance* is never an
-option; it is listed under "avoid".
+Ties keep knowledge-base order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tkiresist.interpret.mechanisms import CaseContext, Fired, citation_out
-from tkiresist.knowledge.schema import Citation, DrugRole, Effect, MeaningKind, Regimen
+from tkiresist.knowledge.schema import (
+    Caution,
+    Citation,
+    DrugRole,
+    Effect,
+    MeaningKind,
+    Regimen,
+    Statement,
+)
 from tkiresist.model.interpretation import Avoid, Option, PooledEvidence
 
 LEVEL_SCORE = {"A": 50, "B": 40, "C": 30, "D": 20, "E": 10}
 TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+MECHANISM_BONUS = 10
+NEW_DRIVER_BONUS = 25
+FAILING_PENALTY = 40
+
+NOT_TARGETED = frozenset(
+    {"chemotherapy", "immunotherapy", "anti_vegf_antibody", "anti_vegfr2_antibody"}
+)
+"""Drug classes that are not targeted therapy: they need no CNS documentation of their own for
+a regimen to count as CNS-active (the targeted drugs decide)."""
+
+if TYPE_CHECKING:
+    from tkiresist.nomenclature.drugs import Drug
 
 PooledLookup = Callable[[tuple[str, ...]], PooledEvidence | None]
 
@@ -49,30 +93,37 @@ class _Candidate:
     citations: dict[str, Citation] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     uncertain: bool = False
+    standard: bool = False
     order: int = 0
 
 
-def _cns_active(regimen: Regimen) -> bool:
-    """The statement's flag, or every targeted drug documented CNS-active (high/moderate)."""
-    if regimen.cns_active:
-        return True
+def _drug(name: str) -> Drug:
     from tkiresist.nomenclature import drugs
 
-    levels = []
-    for d in regimen.drugs:
-        drug = drugs.lookup(d.drug)
-        if drug.is_tki:
-            levels.append(drug.cns.level.value)
+    return drugs.lookup(name)
+
+
+def _documented_cns(names: Iterable[str]) -> bool:
+    """Every targeted drug of ``names`` documented CNS-active (high or moderate); a regimen
+    without a targeted drug is not."""
+    levels = [
+        d.cns.level.value
+        for d in map(_drug, names)
+        if not {c.value for c in d.classes} <= NOT_TARGETED
+    ]
     return bool(levels) and all(level in ("high", "moderate") for level in levels)
+
+
+def _cns_active(regimen: Regimen) -> bool:
+    """The statement's flag, or each targeted drug documented CNS-active."""
+    return regimen.cns_active or _documented_cns(regimen.drug_names)
 
 
 def cns_detail(names: Iterable[str]) -> str:
     """``alectinib: high (ALEX); osimertinib: high (FLAURA)`` from the drug dictionary."""
-    from tkiresist.nomenclature import drugs
-
     parts = []
     for name in names:
-        cns = drugs.lookup(name).cns
+        cns = _drug(name).cns
         trials = sorted({s.trial for s in cns.sources if s.trial})
         where = f" ({', '.join(trials)})" if trials else ""
         parts.append(f"{name}: {cns.level.value}{where}")
@@ -80,12 +131,83 @@ def cns_detail(names: Iterable[str]) -> str:
 
 
 def _is_egfr_tki(name: str) -> bool:
-    from tkiresist.nomenclature import drugs
-
-    return drugs.lookup(name).is_egfr_tki
+    return _drug(name).is_egfr_tki
 
 
-def candidates(fired: Iterable[Fired]) -> tuple[list[_Candidate], list[Avoid]]:
+def _own_egfr_tki(ctx: CaseContext) -> str | None:
+    """The patient's own, named EGFR TKI in the line in effect (None for none, or only a class
+    word such as "EGFR TKI")."""
+    therapy = ctx.point.therapy
+    if therapy is None:
+        return None
+    for name in therapy.drugs:
+        drug = _drug(name)
+        if drug.is_egfr_tki and not drug.class_only:
+            return drug.generic
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """One regimen as offered to this patient: the statement's, or with the patient's own EGFR
+    TKI in place of the trial's continued one, or a switch to the trial's drug."""
+
+    drugs: tuple[str, ...]
+    roles: tuple[str, ...]
+    cns_active: bool
+    note: str | None = None
+
+
+def _variants(reg: Regimen, own: str | None) -> list[_Variant]:
+    drugs = tuple(d.drug.lower() for d in reg.drugs)
+    roles = tuple(d.role.value for d in reg.drugs)
+    kept = [
+        i
+        for i, d in enumerate(reg.drugs)
+        if d.role is DrugRole.CONTINUE and _is_egfr_tki(d.drug) and d.drug.lower() != own
+    ]
+    if own is None or not kept or own in drugs:
+        return [_Variant(drugs, roles, _cns_active(reg))]
+    i = kept[0]
+    trial = drugs[i]
+    mine = (*drugs[:i], own, *drugs[i + 1 :])
+    switch = (*roles[:i], DrugRole.START.value, *roles[i + 1 :])
+    return [
+        _Variant(
+            mine,
+            roles,
+            _documented_cns(mine),
+            f"Continues {own}, the patient's own EGFR TKI: the evidence is with {trial}; a class "
+            "effect is assumed.",
+        ),
+        _Variant(
+            drugs,
+            switch,
+            _cns_active(reg),
+            f"Switches {own} to {trial}, the EGFR TKI of the evidence.",
+        ),
+    ]
+
+
+def _caution_hits(
+    drugs: Iterable[str], cautions: Iterable[tuple[Statement, Caution]]
+) -> list[tuple[Statement, Caution]]:
+    names = set(drugs)
+    classes = {c.value for d in names for c in _drug(d).classes}
+    return [
+        (st, c)
+        for st, c in cautions
+        if names & {d.lower() for d in c.drugs} or classes & set(c.classes)
+    ]
+
+
+def candidates(
+    fired: Iterable[Fired], ctx: CaseContext | None = None
+) -> tuple[list[_Candidate], list[Avoid]]:
+    """Merged candidates and the avoid list (see the module's rules)."""
+    fired = list(fired)
+    own = _own_egfr_tki(ctx) if ctx is not None else None
+    cautions = [(f.statement, c) for f in fired for c in f.statement.cautions]
     merged: dict[frozenset[str], _Candidate] = {}
     avoid: dict[frozenset[str], Avoid] = {}
     order = 0
@@ -93,8 +215,8 @@ def candidates(fired: Iterable[Fired]) -> tuple[list[_Candidate], list[Avoid]]:
         st = f.statement
         mech = st.id if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM else None
         for reg in st.regimens:
-            key = reg.drug_set
             if reg.effect is Effect.RESISTANCE:
+                key = reg.drug_set
                 prev = avoid.get(key)
                 avoid[key] = Avoid(
                     drugs=tuple(d.drug.lower() for d in reg.drugs),
@@ -102,47 +224,107 @@ def candidates(fired: Iterable[Fired]) -> tuple[list[_Candidate], list[Avoid]]:
                     statements=((*prev.statements, st.id) if prev else (st.id,)),
                 )
                 continue
-            level = st.level_for(reg).value
-            cand = merged.get(key)
-            if cand is None:
-                cand = _Candidate(
-                    drugs=tuple(d.drug.lower() for d in reg.drugs),
-                    roles=tuple(d.role.value for d in reg.drugs),
-                    level=level,
-                    tier=st.amp_tier.value,
-                    cns_active=_cns_active(reg),
-                    order=order,
-                )
-                order += 1
-                merged[key] = cand
-            elif LEVEL_SCORE[level] > LEVEL_SCORE[cand.level]:
-                cand.level = level
-            if TIER_ORDER[st.amp_tier.value] < TIER_ORDER[cand.tier]:
-                cand.tier = st.amp_tier.value
-            cand.cns_active = cand.cns_active or _cns_active(reg)
-            if st.id not in cand.statements:
-                cand.statements.append(st.id)
-            if mech and mech not in cand.mechanisms:
-                cand.mechanisms.append(mech)
-            for c in st.citations_for(reg):
-                cand.citations.setdefault(c.id, c)
-            if reg.note and reg.note not in cand.notes:
-                cand.notes.append(reg.note)
-            cand.uncertain = cand.uncertain or st.uncertain
+            for variant in _variants(reg, own):
+                key = frozenset(variant.drugs)
+                hits = _caution_hits(variant.drugs, cautions)
+                if hits:
+                    prev = avoid.get(key)
+                    cited = "; ".join(
+                        f"{c.reason} ({next(x for x in s.citations if x.id == c.citation).short()})"
+                        for s, c in hits
+                    )
+                    avoid[key] = Avoid(
+                        drugs=variant.drugs,
+                        reason=cited,
+                        statements=tuple(
+                            dict.fromkeys(
+                                [*(prev.statements if prev else ()), *(s.id for s, _ in hits)]
+                            )
+                        ),
+                    )
+                    continue
+                level = st.level_for(reg).value
+                cand = merged.get(key)
+                if cand is None:
+                    cand = _Candidate(
+                        drugs=variant.drugs,
+                        roles=variant.roles,
+                        level=level,
+                        tier=st.amp_tier.value,
+                        cns_active=variant.cns_active,
+                        order=order,
+                    )
+                    order += 1
+                    merged[key] = cand
+                elif LEVEL_SCORE[level] > LEVEL_SCORE[cand.level]:
+                    cand.level = level
+                if TIER_ORDER[st.amp_tier.value] < TIER_ORDER[cand.tier]:
+                    cand.tier = st.amp_tier.value
+                cand.cns_active = cand.cns_active or variant.cns_active
+                cand.standard = cand.standard or st.match.fallback
+                if st.id not in cand.statements:
+                    cand.statements.append(st.id)
+                if mech and mech not in cand.mechanisms:
+                    cand.mechanisms.append(mech)
+                for c in st.citations_for(reg):
+                    cand.citations.setdefault(c.id, c)
+                for note in (variant.note, reg.note):
+                    if note and note not in cand.notes:
+                        cand.notes.append(note)
+                cand.uncertain = cand.uncertain or st.uncertain
     return list(merged.values()), list(avoid.values())
+
+
+def _failing_share(c: _Candidate, ctx: CaseContext) -> tuple[float, list[str]]:
+    """The share of the regimen's new drugs the patient is progressing on (an EGFR TKI of the
+    same generation as one in the line counts), and which."""
+    therapy = ctx.point.therapy
+    if therapy is None:
+        return 0.0, []
+    current = set(therapy.drugs)
+    generations = set(therapy.generations)
+    new = [d for d, role in zip(c.drugs, c.roles, strict=True) if role != DrugRole.CONTINUE.value]
+    if not new:
+        return 0.0, []
+    failing = []
+    for d in new:
+        drug = _drug(d)
+        same_gen = (
+            drug.is_egfr_tki and drug.generation is not None and drug.generation in generations
+        )
+        if d in current or same_gen:
+            failing.append(d)
+    return len(failing) / len(new), failing
 
 
 def rank(
     fired: Iterable[Fired], ctx: CaseContext, pooled: PooledLookup | None = None
 ) -> tuple[list[Option], list[Avoid]]:
-    cands, avoid = candidates(fired)
+    cands, avoid = candidates(fired, ctx)
     avoided = {frozenset(a.drugs) for a in avoid}
     cands = [c for c in cands if frozenset(c.drugs) not in avoided]
-    current = set(ctx.point.therapy.drugs) if ctx.point.therapy else set()
     scored: list[tuple[float, int, _Candidate, list[str], PooledEvidence | None]] = []
     for c in cands:
+        share, failing = _failing_share(c, ctx)
+        if share == 1.0:
+            avoid.append(
+                Avoid(
+                    drugs=c.drugs,
+                    reason="the patient is progressing on "
+                    + ", ".join(failing)
+                    + (" (or an EGFR TKI of the same generation)" if failing else "")
+                    + ": not offered again",
+                    statements=tuple(c.statements),
+                )
+            )
+            continue
         parts = [f"evidence level {c.level} (+{LEVEL_SCORE[c.level]})"]
         score = float(LEVEL_SCORE[c.level])
+        if c.mechanisms:
+            score += MECHANISM_BONUS
+            parts.append(f"targets the mechanism identified (+{MECHANISM_BONUS})")
+        elif c.standard:
+            parts.append("standard care of the line")
         keeps_egfr = any(
             _is_egfr_tki(d) and role in (DrugRole.CONTINUE.value, DrugRole.START.value)
             for d, role in zip(c.drugs, c.roles, strict=True)
@@ -150,9 +332,12 @@ def rank(
         if ctx.driver_state == "persistent" and keeps_egfr:
             score += 8
             parts.append("EGFR driver persists and the regimen keeps an EGFR TKI (+8)")
-        elif ctx.driver_state == "lost" and not keeps_egfr:
-            score += 8
-            parts.append("EGFR driver lost: the bypass-targeted drug without an EGFR TKI (+8)")
+        elif ctx.driver_state == "lost" and not keeps_egfr and c.mechanisms:
+            score += NEW_DRIVER_BONUS
+            parts.append(
+                "EGFR driver lost: the tumour now runs on the alteration this regimen targets, "
+                f"without an EGFR TKI (+{NEW_DRIVER_BONUS})"
+            )
         elif ctx.driver_state == "lost" and keeps_egfr:
             score -= 8
             parts.append("EGFR driver lost, yet the regimen keeps an EGFR TKI (-8)")
@@ -173,9 +358,10 @@ def rank(
             else:
                 score -= 3
                 parts.append("CNS disease on the timeline; regimen not documented CNS-active (-3)")
-        if current and set(c.drugs) <= current:
-            score -= 40
-            parts.append("the patient is progressing on these drugs (-40)")
+        if share:
+            penalty = round(FAILING_PENALTY * share, 1)
+            score -= penalty
+            parts.append(f"the patient is progressing on {', '.join(failing)} (-{penalty:g})")
         if c.uncertain:
             score -= 2
             parts.append("rests on a statement marked uncertain (-2)")

@@ -113,11 +113,14 @@ def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) ->
 
     classes: list[str] = []
     generations: list[int] = []
+    unnamed: list[str] = []
     for agent in line.agents:
         drug = drugs.lookup(agent.drug)
         for c in drug.classes:
             if c.value not in classes:
                 classes.append(c.value)
+            if drug.class_only and c.value not in unnamed:
+                unnamed.append(c.value)
         if drug.generation is not None and drug.generation not in generations:
             generations.append(drug.generation)
     return TherapyContext(
@@ -125,6 +128,7 @@ def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) ->
         drugs=tuple(a.drug for a in line.agents),
         drug_classes=tuple(classes),
         generations=tuple(generations),
+        unnamed_classes=tuple(unnamed),
         start_month=months[line.id],
         line=line.line,
     )

@@ -251,6 +251,23 @@ class Threshold(Value):
     citation: Kebab
 
 
+class Caution(Value):
+    """Drugs or drug classes that must not be offered when the statement fires (pemetrexed
+    after squamous transformation; immunotherapy after small-cell transformation), with why
+    and on what source. The engine moves every option containing one to "avoid"."""
+
+    drugs: tuple[NonEmpty, ...] = ()
+    classes: tuple[Snake, ...] = ()
+    reason: NonEmpty
+    citation: Kebab
+
+    @model_validator(mode="after")
+    def _something(self) -> Caution:
+        if not self.drugs and not self.classes:
+            raise ValueError("a caution names at least one drug or drug class")
+        return self
+
+
 class Statement(Value):
     """One cited claim of the knowledge base."""
 
@@ -266,6 +283,7 @@ class Statement(Value):
     amp_tier: AmpTier
     frequency: Frequency | None = None
     thresholds: tuple[Threshold, ...] = ()
+    cautions: tuple[Caution, ...] = ()
     genes: tuple[str, ...] = ()
     precedence: int = 0
     uncertain: bool = False
@@ -282,6 +300,7 @@ class Statement(Value):
         known = set(ids)
         cited = [c for r in self.regimens for c in r.citations]
         cited += [t.citation for t in self.thresholds]
+        cited += [c.citation for c in self.cautions]
         if self.frequency is not None:
             cited.append(self.frequency.citation)
         missing = sorted(set(cited) - known)

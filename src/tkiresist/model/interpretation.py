@@ -27,6 +27,9 @@ class TherapyContext(Value):
     drugs: tuple[str, ...]
     drug_classes: tuple[str, ...]
     generations: tuple[int, ...] = ()
+    unnamed_classes: tuple[str, ...] = Field(
+        default=(), description="classes of agents named only by their class (generation unknown)"
+    )
     start_month: float
     line: int | None = None
 
@@ -102,6 +105,10 @@ class PooledEvidence(Value):
     """Pooled registry evidence for a regimen class, e.g. ORR 6/9 with its exact CI."""
 
     label: str
+    scope: Literal["regimen", "class"] = Field(
+        default="regimen",
+        description="regimen: patients who received these drugs; class: a drug class's pool",
+    )
     numerator: int
     denominator: int
     value: float | None

@@ -1,0 +1,188 @@
+"""The one rule for whether a knowledge-base statement applies to a situation.
+
+The case engine (:mod:`tkiresist.interpret.mechanisms`) and the table annotator
+(:mod:`tkiresist.annotate.levels`) both ask the same question: does this statement hold for this
+tumour type, these present categories, this prior therapy and this driver? They build a
+:class:`Situation` from what they know (a timeline; a table row and its sample) and call
+:func:`verdict`, which says why not, or that it applies and with which assumptions (notes).
+
+The rule, in order:
+
+1. **categories**: one ``match.any_of`` category is present, every ``all_of`` is, no ``none_of``
+   is (fallback statements have no trigger: they apply on context alone);
+2. **disease**: the statement's ``disease`` includes the OncoTree code (``NSCLC`` covers the
+   non-small-cell codes, and small-cell lung cancer arising by transformation);
+3. **prior therapy**: when it is known, the line includes a drug of one of
+   ``context.prior_drug_classes``; for ``context.prior_generations``, a drug of one of those
+   generations, *or a drug given only by its class* ("EGFR TKI", generation not stated): then the
+   statement applies, noted, because the source did not say which generation it was. When the
+   prior therapy is unknown (a table without a therapy column), the condition is not applied,
+   noted;
+4. **driver**: ``context.driver`` is a category of the original driver. A patient treated with an
+   EGFR TKI whose source names no EGFR driver is presumed to have an EGFR-sensitising one (EGFR
+   TKIs are given for EGFR-mutant disease), with its state unknown, noted;
+5. **driver state**: ``persistent`` or ``lost`` must be the driver's state, or unknown (not
+   re-tested at progression: both readings stay open, noted);
+6. **phase** (C797X with T790M): a stated phase must agree; an unknown one applies, noted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tkiresist.knowledge.schema import DriverState, Statement
+
+NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SCLC"})
+"""OncoTree codes that a statement of disease ``NSCLC`` covers (SCLC: transformed NSCLC)."""
+
+DRIVER_CATEGORIES = ("egfr_sensitising", "egfr_ex20ins")
+"""Categories that make an alteration an EGFR driver."""
+
+PRESUMED_DRIVER = frozenset({"egfr_sensitising"})
+"""What an EGFR TKI line implies when the source names no EGFR driver."""
+
+GENERATION_NOT_STATED = "prior {cls} generation not stated: statements for any {cls} applied"
+DRIVER_PRESUMED = (
+    "EGFR driver not stated: an EGFR-sensitising driver is presumed from the EGFR TKI line"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """The therapy the patient progressed on, as far as it is known.
+
+    ``unnamed`` holds the classes of agents given only by a class word ("EGFR TKI"): their
+    generation is not known. ``known`` is False when nothing is known of the therapy (a table
+    without a therapy column); a known prior with no classes means no therapy."""
+
+    known: bool
+    classes: frozenset[str] = frozenset()
+    generations: frozenset[int] = frozenset()
+    unnamed: frozenset[str] = frozenset()
+
+
+UNKNOWN_PRIOR = Prior(known=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What a statement is matched against."""
+
+    oncotree: str
+    present: frozenset[str]
+    prior: Prior
+    driver_categories: frozenset[str] = frozenset()
+    driver_state: str = "none"  # persistent | lost | unknown | none
+    phase: str | None = None  # C797X relative to T790M, when a test reports it
+    driver_presumed: bool = False
+
+    def with_presumed_driver(self) -> Situation:
+        """The situation with an EGFR driver presumed, when the prior line has an EGFR TKI and
+        no driver is named (see the module's rule 4); itself otherwise."""
+        if self.driver_state != "none" or "egfr_tki" not in self.prior.classes:
+            return self
+        return replace(
+            self,
+            driver_categories=PRESUMED_DRIVER,
+            driver_state="unknown",
+            driver_presumed=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """None as ``reason`` when the statement applies; ``notes`` are the assumptions made."""
+
+    reason: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def applies(self) -> bool:
+        return self.reason is None
+
+
+def categories_reason(st: Statement, present: frozenset[str]) -> str | None:
+    """Rule 1: None when the categories match."""
+    m = st.match
+    if m.fallback:
+        return None
+    if not set(m.any_of) & present:
+        return "none of its trigger categories is present"
+    if not set(m.all_of) <= present:
+        return f"needs also {sorted(set(m.all_of) - present)}"
+    if set(m.none_of) & present:
+        return f"excluded by {sorted(set(m.none_of) & present)}"
+    return None
+
+
+def disease_matches(st: Statement, oncotree: str) -> bool:
+    """Rule 2."""
+    codes = set(st.disease)
+    return oncotree in codes or ("NSCLC" in codes and oncotree in NSCLC_CODES)
+
+
+def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
+    c = st.context
+    if not prior.known:
+        notes.append("prior therapy not known: the statement's therapy context was not checked")
+        return None
+    wanted = set(c.prior_drug_classes) & prior.classes
+    if not wanted:
+        return (
+            f"needs progression on {'/'.join(c.prior_drug_classes)}; the line is "
+            f"{'/'.join(sorted(prior.classes)) or 'no therapy'}"
+        )
+    if c.prior_generations is None or set(c.prior_generations) & prior.generations:
+        return None
+    unnamed = sorted(wanted & prior.unnamed)
+    if unnamed:
+        label = unnamed[0].replace("_tki", " TKI").replace("egfr", "EGFR").replace("alk", "ALK")
+        notes.append(GENERATION_NOT_STATED.format(cls=label))
+        return None
+    gens = "/".join(str(g) for g in c.prior_generations)
+    return f"needs generation {gens} TKI; line has {sorted(prior.generations)}"
+
+
+def _driver(st: Statement, sit: Situation, notes: list[str]) -> str | None:
+    c = st.context
+    if c.driver is None:
+        return None
+    if c.driver not in sit.driver_categories:
+        return f"needs original driver {c.driver}; case has {sorted(sit.driver_categories)}"
+    if sit.driver_presumed:
+        notes.append(DRIVER_PRESUMED)
+    if c.driver_state is DriverState.ANY:
+        return None
+    if sit.driver_state == "unknown":
+        notes.append(
+            f"assumes the EGFR driver {c.driver_state.value}: it was not re-tested at progression"
+        )
+        return None
+    if sit.driver_state != c.driver_state.value:
+        return f"needs the driver {c.driver_state.value}; it is {sit.driver_state}"
+    return None
+
+
+def context_verdict(st: Statement, sit: Situation) -> Verdict:
+    """Rules 2 to 6 (everything but the categories)."""
+    notes: list[str] = []
+    if not disease_matches(st, sit.oncotree):
+        return Verdict(f"disease {sit.oncotree} not in {list(st.disease)}")
+    reason = _therapy(st, sit.prior, notes) or _driver(st, sit, notes)
+    if reason is not None:
+        return Verdict(reason)
+    phase = st.context.phase
+    if phase is not None:
+        if sit.phase is None:
+            notes.append(f"assumes C797X and T790M in {phase.value}; phase not known")
+        elif phase.value != sit.phase:
+            return Verdict(f"needs C797X in {phase.value} with T790M; the test reports {sit.phase}")
+    return Verdict(None, tuple(notes))
+
+
+def verdict(st: Statement, sit: Situation) -> Verdict:
+    """The whole rule: categories, then context."""
+    reason = categories_reason(st, sit.present)
+    if reason is not None:
+        return Verdict(reason)
+    return context_verdict(st, sit)
