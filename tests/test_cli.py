@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -57,3 +58,24 @@ def test_console_script_runs_as_a_process() -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("empty file: expected a case (YAML or JSON mapping)")
     assert "Traceback" not in proc.stderr
+
+
+def test_interpret_with_report_prints_only_where_it_went(tmp_path: Path) -> None:
+    """Issue #17: with --report, stdout is one line, not the whole interpretation."""
+    report = tmp_path / "seed.html"
+    result = runner.invoke(app, ["interpret", str(SEED_CASE), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"report written to {report}\n"
+    assert "<svg" in report.read_text(encoding="utf-8")
+
+
+def test_interpret_with_report_and_out_writes_both(tmp_path: Path) -> None:
+    report, out = tmp_path / "seed.html", tmp_path / "seed.json"
+    result = runner.invoke(
+        app,
+        ["interpret", str(SEED_CASE), "--report", str(report), "--out", str(out), "-f", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"report written to {report}\n"
+    assert json.loads(out.read_text(encoding="utf-8"))["decision_point"]["event_id"] == "pd-brain-3"
+    assert report.exists()

@@ -88,7 +88,11 @@ def interpret(
     ] = None,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="also write a self-contained report: out.html or out.pdf"),
+        typer.Option(
+            "--report",
+            help="write a self-contained report (out.html or out.pdf) and print only where it "
+            "went (the interpretation goes to --out, if given)",
+        ),
     ] = None,
     pooled: Annotated[
         bool,
@@ -129,7 +133,8 @@ def interpret(
             from tkiresist.report import write_report
 
             write_report(case, result, report)
-            typer.echo(f"report written to {report}", err=True)
+            if out is None:
+                return ""  # stdout is one line saying where the report went (below)
         if output_format == "json":
             return result.model_dump_json(indent=2, by_alias=True) + "\n"
         from tkiresist.report.text import render_text
@@ -139,7 +144,9 @@ def interpret(
     text = guarded(run)
     if out is not None:
         out.write_text(text, encoding="utf-8")
-    else:
+    if report is not None:
+        typer.echo(f"report written to {report}")
+    elif out is None:
         typer.echo(text, nl=False)
 
 

@@ -137,6 +137,10 @@ class Session:
         kw["headers"] = {**self.headers(), **kw.get("headers", {})}
         return self.client.patch(url, **kw)
 
+    def delete(self, url: str, **kw: Any) -> Any:
+        kw["headers"] = {**self.headers(), **kw.get("headers", {})}
+        return self.client.delete(url, **kw)
+
 
 def client_for(app: Any, **kw: Any) -> Any:
     from fastapi.testclient import TestClient

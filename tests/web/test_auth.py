@@ -175,38 +175,189 @@ def test_every_write_is_audited_with_the_user(app: Any, curator: Session, seed_y
 # ----------------------------------------------------------------------------- rate limit
 
 
-@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user": 3}])
-def test_login_rate_limit_per_user(app: Any) -> None:
-    client = client_for(app)
+A = ("203.0.113.7", 40000)
+B = ("198.51.100.9", 40000)
+WRONG = "nope nope nope"
+
+
+def _try(client: Any, name: str, password: str = WRONG) -> Any:
+    return client.post("/api/login", json={"name": name, "password": password})
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 3}])
+def test_login_rate_limit_per_user_and_address(app: Any) -> None:
+    client = client_for(app, client=A)
     for _ in range(3):
-        assert (
-            client.post("/api/login", json={"name": "vera", "password": "nope" * 3}).status_code
-            == 401
-        )
-    blocked = client.post("/api/login", json={"name": "vera", "password": PASSWORD})
+        assert _try(client, "vera").status_code == 401
+    blocked = _try(client, "vera", PASSWORD)
     err = assert_error_shape(blocked, 429)  # even the right password: not checked any more
     assert err["code"] == "rate_limited"
     assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60 + 1
     assert "tkiresist_session" not in blocked.headers.get("set-cookie", "")
-    other = client.post("/api/login", json={"name": "carl", "password": PASSWORD})
-    assert other.status_code == 200
+    assert _try(client, "carl", PASSWORD).status_code == 200  # another user from A
+
+
+def test_failures_from_one_address_do_not_lock_the_account_for_another(app: Any) -> None:
+    """Issue #17: anyone who knows the admin's name could lock the admin out."""
+    attacker, admin = client_for(app, client=A), client_for(app, client=B)
+    for _ in range(5):  # the default limit
+        assert _try(attacker, "ada").status_code == 401
+    assert_error_shape(_try(attacker, "ada", PASSWORD), 429)
+    assert _try(admin, "ada", PASSWORD).status_code == 200
+    assert_error_shape(_try(attacker, "ada", PASSWORD), 429)  # A is still throttled
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 3}])
+def test_a_login_elsewhere_does_not_clear_the_failures_of_an_address(app: Any) -> None:
+    attacker = client_for(app, client=A)
+    for _ in range(2):
+        _try(attacker, "ada")
+    assert _try(client_for(app, client=B), "ada", PASSWORD).status_code == 200
+    _try(attacker, "ada")
+    assert_error_shape(_try(attacker, "ada", PASSWORD), 429)
 
 
 @pytest.mark.parametrize("settings_kwargs", [{"login_max_per_address": 4}])
 def test_login_rate_limit_per_address(app: Any) -> None:
-    client = client_for(app)
+    client = client_for(app, client=A)
     for name in ("a1", "a2", "a3", "a4"):
-        client.post("/api/login", json={"name": name, "password": "nope nope nope"})
-    assert_error_shape(client.post("/api/login", json={"name": "carl", "password": PASSWORD}), 429)
+        _try(client, name)
+    assert_error_shape(_try(client, "carl", PASSWORD), 429)
+    assert _try(client_for(app, client=B), "carl", PASSWORD).status_code == 200
 
 
-@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user": 2}])
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 2}])
+def test_x_forwarded_for_is_not_trusted(app: Any) -> None:
+    client = client_for(app, client=A)
+    for fake in ("192.0.2.1", "192.0.2.2"):
+        r = client.post(
+            "/api/login",
+            json={"name": "vera", "password": WRONG},
+            headers={"x-forwarded-for": fake},
+        )
+        assert r.status_code == 401
+    r = client.post(
+        "/api/login",
+        json={"name": "vera", "password": PASSWORD},
+        headers={"x-forwarded-for": "192.0.2.3"},
+    )
+    assert_error_shape(r, 429)
+    entry = app.state.ctx.store.audit_entries(action="login")[0]
+    assert (entry.outcome, entry.remote) == ("limited", A[0])
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 2}])
+def test_ipv6_addresses_of_one_64_share_a_throttle(app: Any) -> None:
+    _try(client_for(app, client=("2001:db8:1:2::a", 1)), "vera")
+    _try(client_for(app, client=("2001:db8:1:2::b", 1)), "vera")
+    assert_error_shape(_try(client_for(app, client=("2001:db8:1:2::c", 1)), "vera", PASSWORD), 429)
+    other_net = client_for(app, client=("2001:db8:1:3::a", 1))
+    assert _try(other_net, "vera", PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 2}])
+def test_failed_and_throttled_logins_are_audited(app: Any) -> None:
+    client = client_for(app, client=A)
+    for _ in range(3):
+        _try(client, "vera")
+    entries = app.state.ctx.store.audit_entries(action="login")
+    assert [(e.user, e.outcome, e.remote) for e in entries] == [
+        ("vera", "limited", A[0]),
+        ("vera", "denied", A[0]),
+        ("vera", "denied", A[0]),
+    ]
+    assert entries[0].detail == {"scope": "user+address", "key": A[0]}
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 2}])
 def test_successful_login_clears_the_failures(app: Any) -> None:
     client = client_for(app)
     client.post("/api/login", json={"name": "vera", "password": "nope nope nope"})
     assert client.post("/api/login", json={"name": "vera", "password": PASSWORD}).status_code == 200
     client.post("/api/login", json={"name": "vera", "password": "nope nope nope"})
     assert client.post("/api/login", json={"name": "vera", "password": PASSWORD}).status_code == 200
+
+
+# ----------------------------------------------------------------------------- admin: locks
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_user_address": 2}])
+def test_admin_lists_and_clears_a_lock_and_it_is_audited(app: Any, admin: Session) -> None:
+    attacker = client_for(app, client=A)
+    for _ in range(2):
+        _try(attacker, "vera")
+    _try(client_for(app, client=B), "vera")  # one failure from B: below the limit
+    listed = admin.get("/api/admin/locks")
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert (body["max_per_user_address"], body["max_per_address"]) == (2, 20)
+    assert body["window_seconds"] == 15 * 60
+    [lock] = body["locks"]
+    assert {k: lock[k] for k in ("scope", "user", "address", "failures", "limit", "locked")} == {
+        "scope": "user+address",
+        "user": "vera",
+        "address": A[0],
+        "failures": 2,
+        "limit": 2,
+        "locked": True,
+    }
+    assert lock["until"] is not None
+    streaks = admin.get("/api/admin/locks?all=true").json()["locks"]
+    assert {(s["scope"], s["user"], s["address"], s["locked"]) for s in streaks} == {
+        ("user+address", "vera", A[0], True),
+        ("user+address", "vera", B[0], False),
+        ("address", None, A[0], False),
+        ("address", None, B[0], False),
+    }
+    assert_error_shape(_try(attacker, "vera", PASSWORD), 429)
+
+    cleared = admin.delete("/api/admin/locks", params={"user": "vera", "address": A[0]})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json() == {"cleared": 2, "user": "vera", "address": A[0]}
+    assert admin.get("/api/admin/locks").json()["locks"] == []
+    assert _try(attacker, "vera", PASSWORD).status_code == 200
+    entry = app.state.ctx.store.audit_entries(action="login.unlock")[0]
+    assert (entry.user, entry.target, entry.outcome, entry.remote) == (
+        "ada",
+        "vera",
+        "ok",
+        "testclient",
+    )
+    assert entry.detail == {"user": "vera", "address": A[0], "cleared": 2}
+
+
+@pytest.mark.parametrize("settings_kwargs", [{"login_max_per_address": 2}])
+def test_admin_clears_an_address_throttle(app: Any, admin: Session) -> None:
+    client = client_for(app, client=A)
+    _try(client, "x1")
+    _try(client, "x2")
+    [lock] = admin.get("/api/admin/locks").json()["locks"]
+    assert (lock["scope"], lock["user"], lock["address"]) == ("address", None, A[0])
+    assert admin.delete("/api/admin/locks", params={"address": A[0]}).json()["cleared"] == 2
+    assert _try(client, "carl", PASSWORD).status_code == 200
+
+
+def test_clearing_locks_needs_a_target_and_a_match(app: Any, admin: Session) -> None:
+    err = assert_error_shape(admin.delete("/api/admin/locks"), 422)
+    assert err["code"] == "invalid"
+    err = assert_error_shape(admin.delete("/api/admin/locks", params={"user": "vera"}), 404)
+    assert "no failed logins" in err["message"]
+    outcomes = [e.outcome for e in app.state.ctx.store.audit_entries(action="login.unlock")]
+    assert outcomes == ["not_found", "invalid"]
+
+
+@pytest.mark.parametrize("who", ["vera", "carl"])
+def test_only_admins_see_or_clear_locks(app: Any, who: str) -> None:
+    _try(client_for(app, client=A), "ada")
+    s = login(app, who)
+    for r in (s.get("/api/admin/locks"), s.delete("/api/admin/locks", params={"user": "ada"})):
+        assert assert_error_shape(r, 403)["details"][0]["loc"] == ["role"]
+    no_csrf = login(app, "ada").client.delete("/api/admin/locks", params={"user": "ada"})
+    assert assert_error_shape(no_csrf, 403)["details"][0]["loc"] == ["csrf_token"]
+    assert (
+        app.state.ctx.store.failures_since("ada", A[0], dt.datetime.min.replace(tzinfo=dt.UTC))[0]
+        == 1
+    )
 
 
 # ----------------------------------------------------------------------------- the login page

@@ -80,6 +80,38 @@ def test_user_password_changes_it(db: str) -> None:
         assert store.authenticate("ada", PASSWORD) is None
 
 
+def test_user_locks_and_unlock(db: str) -> None:
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, migrate_web
+
+    runner = CliRunner()
+    with open_registry(db) as registry:
+        migrate_web(registry.engine)
+        store = WebStore(registry.engine)
+        for _ in range(5):
+            store.record_failure("ada", "203.0.113.7")
+        store.record_failure("ada\x1b[2J", "2001:db8:1:2::/64")
+    listed = runner.invoke(app, ["user", "locks", "--db", db])
+    assert listed.exit_code == 0, listed.output
+    [line] = listed.stdout.splitlines()
+    assert line.startswith("user+address\tada\t203.0.113.7\t5/5\t")
+    everything = runner.invoke(app, ["user", "locks", "--all", "--db", db]).stdout
+    assert "'ada\\x1b[2J'\t2001:db8:1:2::/64\t1/5\t-" in everything  # typed names are quoted
+    assert "\x1b" not in everything
+
+    one = runner.invoke(app, ["user", "unlock", "--address", "2001:db8:1:2::99", "--db", db])
+    assert one.exit_code == 0 and "cleared 1 failed login" in one.stdout  # the address's /64
+    out = runner.invoke(app, ["user", "unlock", "ada", "--db", db])
+    assert out.exit_code == 0 and "cleared 5 failed logins" in out.stdout
+    assert "no login throttles" in runner.invoke(app, ["user", "locks", "--db", db]).stderr
+    again = runner.invoke(app, ["user", "unlock", "ada", "--db", db])
+    assert again.exit_code != 0 and "no failed logins to clear" in again.output
+    with open_registry(db) as registry:
+        entry = WebStore(registry.engine).audit_entries(action="login.unlock")[0]
+    assert entry.target == "ada" and entry.user is not None and entry.user.startswith("cli:")
+    assert entry.detail == {"user": "ada", "via": "cli", "cleared": 5}
+
+
 def test_serve_answers_health_on_loopback(tmp_path: Path, db: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

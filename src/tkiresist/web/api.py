@@ -27,7 +27,7 @@ from tkiresist.web.auth import (
 )
 from tkiresist.web.context import context_of
 from tkiresist.web.errors import WebError
-from tkiresist.web.store import SessionInfo
+from tkiresist.web.store import SessionInfo, throttle_key
 
 Viewer = Annotated[SessionInfo, Depends(requires("viewer"))]
 Curator = Annotated[SessionInfo, Depends(requires("curator"))]
@@ -607,3 +607,51 @@ def audit(
         user=user, action=action, target=target, limit=limit, offset=offset
     )
     return {"entries": [e.as_dict() for e in entries]}
+
+
+@router.get("/admin/locks", tags=["admin"], summary="Login throttles in force")
+def login_locks(
+    request: Request,
+    _info: Admin,
+    include_unlocked: Annotated[
+        bool, Query(alias="all", description="also the streaks of failures below the limits")
+    ] = False,
+) -> dict[str, Any]:
+    s = context_of(request).settings
+    now = dt.datetime.now(dt.UTC)
+    locks = context_of(request).store.login_locks(
+        now - s.login_window,
+        s.login_window,
+        s.login_max_per_user_address,
+        s.login_max_per_address,
+        include_unlocked=include_unlocked,
+    )
+    return {
+        "window_seconds": int(s.login_window.total_seconds()),
+        "max_per_user_address": s.login_max_per_user_address,
+        "max_per_address": s.login_max_per_address,
+        "locks": [lock.as_dict() for lock in locks],
+    }
+
+
+@router.delete("/admin/locks", tags=["admin"], summary="Clear login throttles")
+def clear_login_locks(
+    request: Request,
+    info: Admin,
+    user: Annotated[
+        str | None, Query(max_length=200, description="the user name the failures were for")
+    ] = None,
+    address: Annotated[
+        str | None, Query(max_length=64, description="the client address (as listed)")
+    ] = None,
+) -> dict[str, Any]:
+    """Forget the failed logins for ``user`` (from every address), from ``address`` (for every
+    user name), or for ``user`` from ``address``: the throttles they made lift at once."""
+    ctx = context_of(request)
+    key = None if address is None else throttle_key(address.strip())
+    detail = {k: v for k, v in (("user", user), ("address", key)) if v is not None}
+    target = user if user is not None else key
+    with actions.audited(ctx, info, "login.unlock", target, remote_of(request), detail) as extra:
+        cleared = ctx.store.clear_locks(name=user, remote=key)
+        extra["cleared"] = cleared
+    return {"cleared": cleared, **detail}

@@ -11,9 +11,12 @@
   (pages); a request whose ``Origin`` is another site is refused too. The login form, before
   any session exists, uses a double-submit cookie; the JSON login needs a JSON content type,
   which a cross-site form cannot send.
-* Login is rate-limited per user name and per client address (failed attempts in a window,
-  kept in the database so every worker sees them): over the limit, 429 with Retry-After, and
-  the password is not even checked.
+* Login is rate-limited per (user name, client address) and per client address (failed
+  attempts in a window, kept in the database so every worker sees them): over a limit, 429 with
+  Retry-After, and the password is not even checked. Failures from one address never lock the
+  account for another address, so nobody can lock a user out by guessing at their password.
+  The address is the connection's peer (X-Forwarded-For counts only when uvicorn is told to
+  trust the proxy, ``serve --proxy-headers``); an IPv6 address counts as its /64 network.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from fastapi import Request, Response
 from tkiresist.errors import Location
 from tkiresist.web.context import context_of
 from tkiresist.web.errors import Forbidden, RateLimited, Unauthenticated
-from tkiresist.web.store import RANK, Role, SessionInfo, User
+from tkiresist.web.store import RANK, Role, SessionInfo, User, throttle_key
 
 SESSION_COOKIE = "tkiresist_session"
 LOGIN_CSRF_COOKIE = "tkiresist_login_csrf"
@@ -163,22 +166,30 @@ def requires(role: Role, *, page: bool = False) -> Callable[[Request], Awaitable
 
 
 def check_rate_limit(request: Request, name: str) -> None:
-    """Raise RateLimited when too many logins failed lately for ``name`` or this address."""
+    """Raise RateLimited when too many logins failed lately for ``name`` from this address, or
+    from this address for any name. Failures from other addresses do not count."""
     ctx = context_of(request)
     s = ctx.settings
     now = dt.datetime.now(dt.UTC)
     since = now - s.login_window
     remote = remote_of(request)
-    by_name, by_remote = ctx.store.failures_since(name, remote, since)
-    if by_name >= s.login_max_per_user or by_remote >= s.login_max_per_address:
-        oldest = ctx.store.oldest_failure_since(name, remote, since)
-        wait = max(1, int((oldest + s.login_window - now).total_seconds()) + 1)
-        ctx.store.audit(name, "login", name, outcome="limited", remote=remote)
-        raise RateLimited(
-            f"too many failed logins: try again in {wait} seconds",
-            Location(field="name"),
-            headers={"Retry-After": str(wait)},
-        )
+    key = throttle_key(remote)
+    by_pair, by_remote = ctx.store.failures_since(name, key, since)
+    if by_remote >= s.login_max_per_address:
+        scope, oldest = "address", ctx.store.oldest_failure_since(key, since)
+    elif by_pair >= s.login_max_per_user_address:
+        scope, oldest = "user+address", ctx.store.oldest_failure_since(key, since, name)
+    else:
+        return
+    wait = max(1, int((oldest + s.login_window - now).total_seconds()) + 1)
+    ctx.store.audit(
+        name, "login", name, outcome="limited", detail={"scope": scope, "key": key}, remote=remote
+    )
+    raise RateLimited(
+        f"too many failed logins from this address: try again in {wait} seconds",
+        Location(field="name"),
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def login(request: Request, name: str, password: str) -> tuple[User, str, str]:
@@ -189,10 +200,10 @@ def login(request: Request, name: str, password: str) -> tuple[User, str, str]:
     check_rate_limit(request, name)
     user = ctx.store.authenticate(name, password)
     if user is None:
-        ctx.store.record_failure(name, remote)
+        ctx.store.record_failure(name, throttle_key(remote))
         ctx.store.audit(name, "login", name, outcome="denied", remote=remote)
         raise Unauthenticated("wrong user name or password", Location(field="password"))
-    ctx.store.clear_failures(name)
+    ctx.store.clear_failures(name, throttle_key(remote))
     token, csrf = ctx.store.create_session(user, ctx.settings.session_lifetime)
     ctx.store.audit(user.name, "login", user.name, remote=remote)
     request.state.session = SessionInfo(user, csrf, dt.datetime.now(dt.UTC))

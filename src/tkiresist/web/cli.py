@@ -166,3 +166,66 @@ def user_password(
     except TkiResistError as exc:
         raise error_exit(exc) from None
     typer.echo(f"password of {name!r} changed")
+
+
+@user_app.command("locks")
+def user_locks(
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the streaks of failed logins below the limits.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """List the login throttles in force: a user name from an address, or an address."""
+    import datetime as dt
+
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.settings import Settings
+    from tkiresist.web.store import WebStore, migrate_web
+
+    s = Settings()
+    try:
+        with open_registry(db) as registry:
+            migrate_web(registry.engine)
+            locks = WebStore(registry.engine).login_locks(
+                dt.datetime.now(dt.UTC) - s.login_window,
+                s.login_window,
+                s.login_max_per_user_address,
+                s.login_max_per_address,
+                include_unlocked=show_all,
+            )
+    except TkiResistError as exc:
+        raise error_exit(exc) from None
+    if not locks:
+        typer.echo("no login throttles in force", err=True)
+    for lock in locks:  # user names are whatever was typed at the login: shown quoted if odd
+        until = lock.until.isoformat(timespec="seconds") if lock.until else "-"
+        who = "-" if lock.user is None else lock.user
+        who = who if who.isprintable() else repr(who)
+        typer.echo(f"{lock.scope}\t{who}\t{lock.address}\t{lock.failures}/{lock.limit}\t{until}")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    name: Annotated[
+        str | None, typer.Argument(help="The user name (all its addresses unless --address).")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="The client address (as `tkiresist user locks` lists).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Clear login throttles: a user's, an address's, or a user's from one address."""
+    from tkiresist.registry.db import open_registry
+    from tkiresist.web.store import WebStore, migrate_web, throttle_key
+
+    key = None if address is None else throttle_key(address.strip())
+    detail = {k: v for k, v in (("user", name), ("address", key), ("via", "cli")) if v}
+    try:
+        with open_registry(db) as registry:
+            migrate_web(registry.engine)
+            store = WebStore(registry.engine)
+            cleared = store.clear_locks(name=name, remote=key)
+            store.audit(_who(), "login.unlock", name or key, detail={**detail, "cleared": cleared})
+    except TkiResistError as exc:
+        raise error_exit(exc) from None
+    typer.echo(f"cleared {cleared} failed login{'s' if cleared != 1 else ''}")

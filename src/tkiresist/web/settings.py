@@ -49,11 +49,16 @@ class Settings:
     login_window: dt.timedelta = field(
         default=dt.timedelta(minutes=15), metadata={"help": "window of the login rate limit"}
     )
-    login_max_per_user: int = field(
-        default=5, metadata={"help": "failed logins per user name in the window before 429"}
+    login_max_per_user_address: int = field(
+        default=5,
+        metadata={
+            "help": "failed logins for one user name from one client address in the window "
+            "before 429 (from that address only: other addresses can still log in)"
+        },
     )
     login_max_per_address: int = field(
-        default=20, metadata={"help": "failed logins per client address in the window before 429"}
+        default=20,
+        metadata={"help": "failed logins from one client address (any names) in the window"},
     )
     shift_secret: str | None = field(
         default=None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import re
 import secrets
@@ -108,6 +109,21 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
+def throttle_key(remote: str) -> str:
+    """The address failed logins are counted against: an IPv4 address as it is (an IPv4-mapped
+    IPv6 address as its IPv4 address), an IPv6 address as its /64 network (one host usually
+    holds a whole /64), anything else (no peer address) as it is."""
+    try:
+        ip = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -163,6 +179,42 @@ class AuditEntry:
             "outcome": self.outcome,
             "detail": self.detail,
             "remote": self.remote,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLock:
+    """Failed logins in the current window from one address: for one user name (``user``),
+    or for any name (``user`` None, the per-address limit). ``until``: when a lock in force
+    lifts (None below the limit)."""
+
+    user: str | None
+    address: str
+    failures: int
+    limit: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    until: dt.datetime | None
+
+    @property
+    def locked(self) -> bool:
+        return self.until is not None
+
+    @property
+    def scope(self) -> str:
+        return "address" if self.user is None else "user+address"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "user": self.user,
+            "address": self.address,
+            "failures": self.failures,
+            "limit": self.limit,
+            "locked": self.locked,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
         }
 
 
@@ -434,25 +486,116 @@ class WebStore:
             )
 
     def failures_since(self, name: str, remote: str, since: dt.datetime) -> tuple[int, int]:
-        """Failed logins since ``since``: (for this user name, from this address)."""
-        base = select(func.count()).select_from(login_failures).where(login_failures.c.at >= since)
-        with self.engine.connect() as conn:
-            by_name = conn.execute(base.where(login_failures.c.user_name == name[:200])).scalar()
-            by_remote = conn.execute(base.where(login_failures.c.remote == remote[:64])).scalar()
-        return int(by_name or 0), int(by_remote or 0)
-
-    def oldest_failure_since(self, name: str, remote: str, since: dt.datetime) -> dt.datetime:
-        stmt = select(func.min(login_failures.c.at)).where(
-            login_failures.c.at >= since,
-            (login_failures.c.user_name == name[:200]) | (login_failures.c.remote == remote[:64]),
+        """Failed logins since ``since``: (for this user name from this address, from this
+        address for any name)."""
+        base = (
+            select(func.count())
+            .select_from(login_failures)
+            .where(login_failures.c.at >= since, login_failures.c.remote == remote[:64])
         )
+        with self.engine.connect() as conn:
+            by_pair = conn.execute(base.where(login_failures.c.user_name == name[:200])).scalar()
+            by_remote = conn.execute(base).scalar()
+        return int(by_pair or 0), int(by_remote or 0)
+
+    def oldest_failure_since(
+        self, remote: str, since: dt.datetime, name: str | None = None
+    ) -> dt.datetime:
+        """The oldest failed login since ``since`` from this address (for ``name`` only, when
+        given): the limit it counts towards lifts one window after it."""
+        stmt = select(func.min(login_failures.c.at)).where(
+            login_failures.c.at >= since, login_failures.c.remote == remote[:64]
+        )
+        if name is not None:
+            stmt = stmt.where(login_failures.c.user_name == name[:200])
         with self.engine.connect() as conn:
             value = conn.execute(stmt).scalar()
         return _utc(value) if value is not None else _now()
 
-    def clear_failures(self, name: str) -> None:
+    def clear_failures(self, name: str, remote: str) -> None:
+        """Forget the failed logins of ``name`` from this address (after a successful login
+        from it); failures from other addresses stay."""
         with self.engine.begin() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.user_name == name[:200]))
+            conn.execute(
+                delete(login_failures).where(
+                    login_failures.c.user_name == name[:200],
+                    login_failures.c.remote == remote[:64],
+                )
+            )
+
+    def login_locks(
+        self,
+        since: dt.datetime,
+        window: dt.timedelta,
+        max_per_user_address: int,
+        max_per_address: int,
+        *,
+        include_unlocked: bool = False,
+    ) -> list[LoginLock]:
+        """The login throttles in force (failed logins since ``since`` at or over a limit):
+        per user name and address, and per address; with ``include_unlocked``, the streaks
+        below the limits too. Locked first, then by address and user name."""
+        count = func.count().label("failures")
+        first = func.min(login_failures.c.at).label("first_at")
+        last = func.max(login_failures.c.at).label("last_at")
+        recent = login_failures.c.at >= since
+        by_pair = (
+            select(login_failures.c.user_name, login_failures.c.remote, count, first, last)
+            .where(recent)
+            .group_by(login_failures.c.user_name, login_failures.c.remote)
+        )
+        by_remote = (
+            select(login_failures.c.remote, count, first, last)
+            .where(recent)
+            .group_by(login_failures.c.remote)
+        )
+        with self.engine.connect() as conn:
+            pairs = conn.execute(by_pair).all()
+            remotes = conn.execute(by_remote).all()
+        out: list[LoginLock] = []
+        rows: list[tuple[Any, str | None, int]] = [
+            *((r, r.user_name, max_per_user_address) for r in pairs),
+            *((r, None, max_per_address) for r in remotes),
+        ]
+        for row, user, limit in rows:
+            locked = int(row.failures) >= limit
+            if not locked and not include_unlocked:
+                continue
+            out.append(
+                LoginLock(
+                    user=user,
+                    address=row.remote,
+                    failures=int(row.failures),
+                    limit=limit,
+                    first_at=_utc(row.first_at),
+                    last_at=_utc(row.last_at),
+                    until=_utc(row.first_at) + window if locked else None,
+                )
+            )
+        out.sort(key=lambda lock: (not lock.locked, lock.address, lock.user or ""))
+        return out
+
+    def clear_locks(self, *, name: str | None = None, remote: str | None = None) -> int:
+        """Forget the failed logins of ``name`` (from every address, or from ``remote``), or
+        from ``remote`` (for every name); return how many were forgotten (NotFound: none)."""
+        if name is None and remote is None:
+            raise Unprocessable("name a user, an address or both", Location(field="user"))
+        stmt = delete(login_failures)
+        if name is not None:
+            stmt = stmt.where(login_failures.c.user_name == name[:200])
+        if remote is not None:
+            stmt = stmt.where(login_failures.c.remote == remote[:64])
+        with self.engine.begin() as conn:
+            cleared = int(conn.execute(stmt).rowcount or 0)
+        if cleared == 0:
+            what = " from ".join(
+                f"{k} {v!r}" for k, v in (("user", name), ("address", remote)) if v is not None
+            )
+            raise NotFound(
+                f"no failed logins to clear for {what}",
+                Location(field="user" if name is not None else "address"),
+            )
+        return cleared
 
     # -- audit trail ------------------------------------------------------------------------
 
