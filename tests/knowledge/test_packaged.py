@@ -148,7 +148,10 @@ def test_c797x_with_t790m_depends_on_phase(kb: KnowledgeBase) -> None:
 
 
 def test_fallback_statements_give_post_osimertinib_standards(kb: KnowledgeBase) -> None:
-    (st,) = [s for s in kb.fallback if s.context.prior_generations == (3,)]
+    # the classical-driver standard (MARIPOSA-2); a second statement gives platinum-pemetrexed
+    # to every sensitising driver (#12)
+    st = kb.by_id["no-mechanism-after-osimertinib"]
+    assert st.context.prior_generations == (3,)
     assert st.meaning.kind is MeaningKind.SENSITIVITY
     drug_sets = [r.drug_set for r in st.regimens]
     assert frozenset({"amivantamab", "lazertinib", "carboplatin", "pemetrexed"}) in drug_sets

@@ -22,8 +22,8 @@ def test_interpret_writes_an_html_report(tmp_path: Path) -> None:
         app, ["interpret", str(SEED_CASE), "--report", str(out), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    assert '"event_id": "pd-brain-3"' in result.stdout  # the summary still prints
-    assert f"report written to {out}" in result.stderr
+    # only where the report went (#17: the whole text used to follow it)
+    assert result.stdout.strip() == f"report written to {out}"
     html = out.read_text(encoding="utf-8")
     assert "CHEUNG-2025-P1" in html and "<svg" in html
 

@@ -64,6 +64,9 @@ def interpret(
         and s.name not in reconciled
     )
     warnings.extend(mech.risk_markers(fired))
+    # what the matching rule could not know and assumed (a TKI generation not stated, a
+    # presumed driver): said once, whatever fired on it
+    warnings.extend(n for f in fired for n in f.notes if not n.startswith("assumes"))
     if point.therapy is None:
         warnings.append("no therapy line in effect at the decision point: context-free answer")
     if not options:

@@ -325,9 +325,11 @@ def rank(
             parts.append(f"targets the mechanism identified (+{MECHANISM_BONUS})")
         elif c.standard:
             parts.append("standard care of the line")
+        # keeping EGFR inhibition: a continued EGFR TKI, or one a mechanism-directed regimen
+        # starts (osimertinib for T790M); a TKI inside standard care is not driver fit
+        kept = (DrugRole.CONTINUE.value, DrugRole.START.value) if c.mechanisms else ("continue",)
         keeps_egfr = any(
-            _is_egfr_tki(d) and role in (DrugRole.CONTINUE.value, DrugRole.START.value)
-            for d, role in zip(c.drugs, c.roles, strict=True)
+            _is_egfr_tki(d) and role in kept for d, role in zip(c.drugs, c.roles, strict=True)
         )
         if ctx.driver_state == "persistent" and keeps_egfr:
             score += 8

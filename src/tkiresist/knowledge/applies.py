@@ -38,12 +38,14 @@ NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SC
 DRIVER_CATEGORIES = ("egfr_sensitising", "egfr_ex20ins")
 """Categories that make an alteration an EGFR driver."""
 
-PRESUMED_DRIVER = frozenset({"egfr_sensitising"})
-"""What an EGFR TKI line implies when the source names no EGFR driver."""
+PRESUMED_DRIVER = frozenset({"egfr_classical_sensitising", "egfr_sensitising"})
+"""What an EGFR TKI line implies when the source names no EGFR driver: a sensitising mutation,
+presumed classical (exon 19 deletion or L858R, the large majority), which the note says."""
 
 GENERATION_NOT_STATED = "prior {cls} generation not stated: statements for any {cls} applied"
 DRIVER_PRESUMED = (
-    "EGFR driver not stated: an EGFR-sensitising driver is presumed from the EGFR TKI line"
+    "EGFR driver not stated: a sensitising one is presumed from the EGFR TKI line (classical, "
+    "exon 19 deletion or L858R, where a statement needs it)"
 )
 
 

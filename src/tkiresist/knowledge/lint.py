@@ -13,6 +13,7 @@
   context's drug classes and generations;
 * ``disease``: OncoTree codes are among the thoracic codes we use;
 * ``evidence``: every statement has at least one citation with a DOI or PMID, and a level;
+  every sensitivity regimen has citations of its own (none is inherited from its statement);
   every citation of ``citations.yaml`` is cited by some statement;
 * ``contradictions``: no two statements with the same match and context say
   ``sensitivity`` and ``resistance`` for the same regimen (same drugs) unless their
@@ -33,7 +34,7 @@ from types import ModuleType
 
 from tkiresist.errors import Location, ParseError, Problem
 from tkiresist.knowledge.loader import KnowledgeBase, KnowledgeBaseInvalid, load_knowledge_base
-from tkiresist.knowledge.schema import DrugRole, Regimen, Statement
+from tkiresist.knowledge.schema import DrugRole, Effect, Regimen, Statement
 from tkiresist.model.categories import CATALOGUE
 from tkiresist.nomenclature.genes import is_approved
 
@@ -60,6 +61,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
         problems.extend(_genes(kb, st))
         problems.extend(_disease(kb, st))
         problems.extend(_evidence(kb, st))
+        problems.extend(_regimen_citations(kb, st))
     problems.extend(_drugs(kb))
     problems.extend(_contradictions(kb))
     problems.extend(_unused_citations(kb))
@@ -129,6 +131,15 @@ def _evidence(kb: KnowledgeBase, st: Statement) -> Iterator[Problem]:
             yield Problem("citation has neither doi nor pmid", kb.location(st.id, f"citations.{i}"))
     if st.evidence_level is None:  # pragma: no cover - unreachable through the schema
         yield Problem("no evidence level", kb.location(st.id, "evidence_level"))
+
+
+def _regimen_citations(kb: KnowledgeBase, st: Statement) -> Iterator[Problem]:
+    for j, regimen in enumerate(st.regimens):
+        if regimen.effect is Effect.SENSITIVITY and not regimen.citations:
+            yield Problem(
+                "regimen has no citation of its own: a regimen never inherits its statement's",
+                kb.location(st.id, f"regimens.{j}"),
+            )
 
 
 def _unused_citations(kb: KnowledgeBase) -> Iterator[Problem]:

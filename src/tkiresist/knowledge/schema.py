@@ -313,9 +313,8 @@ class Statement(Value):
         return frozenset(c.id for c in self.citations)
 
     def citations_for(self, regimen: Regimen) -> tuple[Citation, ...]:
-        """The citations behind one regimen: its own when it names some, else the statement's."""
-        if not regimen.citations:
-            return self.citations
+        """The citations behind one regimen: its own, never the statement's (#12: FLAURA was
+        printed under gefitinib). ``kb lint`` refuses a sensitivity regimen without any."""
         wanted = set(regimen.citations)
         return tuple(c for c in self.citations if c.id in wanted)
 

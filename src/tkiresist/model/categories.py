@@ -64,6 +64,18 @@ CATALOGUE: Final = MappingProxyType(
                 _EGFR,
                 ("egfr_sensitising",),
             ),
+            _c(
+                "egfr_ex19ins",
+                "EGFR exon 19 insertion (sensitising, uncommon)",
+                _EGFR,
+                ("egfr_uncommon",),
+            ),
+            _c(
+                "egfr_ex18_indel",
+                "EGFR exon 18 deletion or delins (sensitising, uncommon)",
+                _EGFR,
+                ("egfr_uncommon",),
+            ),
             _c("egfr_ex20ins", "EGFR exon 20 insertion", _EGFR),
             # EGFR on-target resistance
             _c("egfr_t790m", "EGFR T790M", _EGFR),
@@ -163,6 +175,15 @@ def _egfr_protein(p: ProteinChange) -> set[str]:
     exons = exons_spanned("EGFR", p.start, p.last)
     if p.edit in ("deletion", "delins") and exons == {19}:
         ids.add("egfr_ex19del")
+    elif p.edit in ("insertion", "duplication") and exons == {19}:
+        # exon 19 insertions (I744_K745insKIPVAI...) are sensitising (He 2012, #12)
+        ids.add("egfr_ex19ins")
+    elif p.edit in ("deletion", "delins") and exons == {18}:
+        # exon 18 deletions (E709_T710delinsD) are sensitising, like G719X
+        ids.add("egfr_ex18_indel")
+    elif p.edit == "insertion" and (p.start, p.last) == (763, 764) and (p.alt or "") == "FQEA":
+        # A763_Y764insFQEA: the exon 20 insertion that is sensitive to EGFR TKIs
+        ids.update({"egfr_ex20ins", "egfr_uncommon"})
     elif (
         p.edit in ("insertion", "duplication", "delins")
         and exons == {20}
@@ -201,6 +222,8 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
             ids |= _egfr_protein(p)
         elif v.region_effect == "deletion" and v.exon == 19:
             ids.add("egfr_ex19del")
+        elif v.region_effect in ("insertion", "duplication") and v.exon == 19:
+            ids.add("egfr_ex19ins")
         elif v.region_effect in ("insertion", "duplication") and v.exon == 20:
             ids.add("egfr_ex20ins")
     elif gene == "MET":
