@@ -387,3 +387,26 @@ def test_ranking_parts_are_in_the_rationale() -> None:
     result = _result(s)
     assert all(o.rationale for o in result.options)
     assert any("standard care of the line" in o.rationale for o in result.options)
+
+
+def test_untested_driver_gives_one_mechanism_with_its_uncertainty() -> None:
+    """von Buttlar 2021 (bundled example): the EGFR driver was not re-tested when EML4::ALK was
+    found. An oncologist reads that as one mechanism, the ALK bypass, with an open question (was
+    the driver lost?), not as two opposite mechanisms (#17 item 3)."""
+    from tkiresist.io.casefile import read_case
+
+    from ..conftest import ROOT
+
+    result = interpret(read_case(ROOT / "examples" / "vonbuttlar2021" / "case.yaml"), KB)
+    (mech,) = result.mechanisms
+    assert mech.statements == ("alk-fusion-after-egfr-tki", "alk-fusion-egfr-driver-lost")
+    assert "if it was lost" in mech.explanation and "re-test the EGFR driver" in mech.explanation
+
+
+def test_a_driver_known_lost_keeps_its_own_reading() -> None:
+    """When a re-test shows the driver lost, only the 'driver lost' reading fires."""
+    case = scenario(
+        agents=["osimertinib"], baseline=[DEL19], progression=["EML4::ALK"], lost=[DEL19]
+    )
+    (mech,) = interpret(case, KB).mechanisms
+    assert mech.id == "alk-fusion-egfr-driver-lost" and "if it was lost" not in mech.explanation

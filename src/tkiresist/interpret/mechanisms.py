@@ -243,24 +243,64 @@ def citation_out(c: Citation) -> CitationOut:
     )
 
 
-def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
-    """One mechanism per firing resistance-mechanism statement."""
-    out: list[Mechanism] = []
-    for f in fired:
-        st = f.statement
-        if not names_mechanism(st):
+def _readings(fired: list[Fired]) -> dict[int, Fired]:
+    """For each firing statement that needs the driver *lost* while a sibling on the same
+    findings needs it *persistent*, the sibling: the two are one mechanism read two ways
+    because the driver's state is unknown (#17: not two opposite mechanisms)."""
+    from tkiresist.knowledge.schema import DriverState
+
+    out: dict[int, Fired] = {}
+    for i, f in enumerate(fired):
+        if f.statement.context.driver_state is not DriverState.LOST:
             continue
+        for g in fired:
+            same = {s.name for s in g.alterations} == {s.name for s in f.alterations}
+            if (
+                same
+                and g.statement.context.driver_state is DriverState.PERSISTENT
+                and g.statement.meaning.mechanism_class == f.statement.meaning.mechanism_class
+            ):
+                out[i] = g
+                break
+    return out
+
+
+def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
+    """One mechanism per firing resistance-mechanism statement; where the driver was not
+    re-tested and both the "driver persists" and the "driver lost" reading of the same findings
+    fired, one mechanism (the persisting reading: an EGFR driver is truncal and usually stays)
+    that names the other reading as the uncertainty it is."""
+    fired = [f for f in fired if names_mechanism(f.statement)]
+    alternative = _readings(fired)
+    merged_into = {id(g): fired[i] for i, g in alternative.items()}
+    out: list[Mechanism] = []
+    for i, f in enumerate(fired):
+        if i in alternative:
+            continue  # said as the uncertainty of its persisting reading
+        st = f.statement
         assert st.meaning.mechanism_class is not None
         explanation = st.meaning.explanation
-        if f.notes:
-            explanation += " " + " ".join(f.notes)
+        notes = [n for n in f.notes if not n.startswith("assumes the EGFR driver")]
+        statements: tuple[str, ...] = (st.id,)
+        other = merged_into.get(id(f))
+        if other is not None:
+            notes.append(
+                "The EGFR driver was not re-tested at progression: if it was lost, this is "
+                f"rather '{other.statement.meaning.label}' ({other.statement.id}); re-test the "
+                "EGFR driver on the progression sample to tell."
+            )
+            statements = (st.id, other.statement.id)
+        elif len(notes) != len(f.notes):
+            notes = list(f.notes)
+        if notes:
+            explanation += " " + " ".join(notes)
         out.append(
             Mechanism(
                 id=st.id,
                 label=st.meaning.label,
                 **{"class": st.meaning.mechanism_class.value},
                 alterations=tuple(s.name for s in f.alterations),
-                statements=(st.id,),
+                statements=statements,
                 explanation=explanation,
                 acquired=bool(f.alterations) and all(s.status == "acquired" for s in f.alterations),
                 evidence_level=st.evidence_level.value,
