@@ -15,7 +15,7 @@ import typer
 
 from tkiresist import __version__
 from tkiresist.cli_support import EXIT_BAD_INPUT, EXIT_NO, fail, guarded, new_app
-from tkiresist.errors import TkiResistError
+from tkiresist.errors import Location, ManyProblems, TkiResistError
 
 app = new_app(
     "tkiresist",
@@ -23,6 +23,18 @@ app = new_app(
     "mechanisms and options, and a registry of published cases. "
     "FOR RESEARCH USE ONLY, NOT FOR CLINICAL DECISIONS.",
 )
+
+
+def _in_file(exc: TkiResistError, case_file: Path) -> TkiResistError:
+    """``exc`` located in ``case_file`` when it names no file: the engine is a pure function of
+    a case and knows no files, so its refusals ("no decision point", an unknown ``--at``
+    event) get the file here, and every refusal prints as ``FILE: message``. The field ``at``
+    is the ``--at`` option."""
+    loc = exc.location
+    if loc.file is None and not isinstance(exc, ManyProblems):
+        field = "--at" if loc.field == "at" else loc.field
+        exc.location = Location(str(case_file), loc.line, loc.column, field)
+    return exc
 
 
 def _version(value: bool) -> None:
@@ -128,7 +140,10 @@ def interpret(
             from tkiresist.evidence.pooled import default_index
 
             lookup = default_index(pooled_dataset, db)
-        result = run_engine(case, load_knowledge_base(), at=at, pooled=lookup)
+        try:
+            result = run_engine(case, load_knowledge_base(), at=at, pooled=lookup)
+        except TkiResistError as exc:
+            raise _in_file(exc, case_file) from None
         if report is not None:
             from tkiresist.report import write_report
 
@@ -163,6 +178,7 @@ def timeline(
         fail(f"--out: expected a .svg or .png file name, got {str(out)!r}")
 
     def run() -> None:
+        from tkiresist.errors import InterpretationError
         from tkiresist.io.casefile import read_case
         from tkiresist.report.timeline_figure import write_timeline
 
@@ -171,7 +187,9 @@ def timeline(
         if at is not None:
             months = case.months()
             if at not in months:
-                fail(f"--at: no event {at!r} in {case_file}")
+                raise InterpretationError(
+                    f"no event {at!r} in case {case.id!r}", Location(str(case_file), field="--at")
+                )
             month = months[at]
         write_timeline(case, out, decision_month=month)
 

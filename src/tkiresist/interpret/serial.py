@@ -5,10 +5,30 @@ Decision point
     line in effect is the one the assessment names, else the line that had started before the
     decision point and had not stopped before it (the latest such).
 
+Which tests are earlier and which current (:func:`phases_of_tests`)
+    Tests up to the decision point are split into *earlier* (before the line in effect began:
+    its baseline) and *current* (during the line, up to the decision point). With no line in
+    effect, the latest tests are current and the others earlier. Times in case reports are
+    often partial, so three rules place a test that falls together with a line's start or the
+    decision point:
+
+    * a test at the time the line starts counts as **before** it (the baseline that led to the
+      line), and so does a test in the same month (or year) as the start when either of the
+      two dates has no day (``2023-05`` against ``2023-05-14``, or both ``2023-05``): a biopsy
+      "in May 2023" with osimertinib "from May 2023" is the T790M biopsy that led to
+      osimertinib, not a test on it. The case says otherwise by giving both days
+      (``2023-05-20`` after ``2023-05-14``) or by timing the test after the line
+      (``2 weeks after osi``);
+    * a test at the decision point itself counts as **current**, even when the line started at
+      the same time (a source that gives no intervals); and a test in the decision point's
+      month (or year) when either date has no day counts as up to it;
+    * a time written ``0 days after X`` takes X's date for these comparisons.
+
+    The recommended-tests step (:mod:`tkiresist.interpret.recommended_tests`) uses the same
+    split, so "no test since the line began" and the serial statuses never disagree.
+
 Serial comparison
-    Tests up to the decision point are split into *earlier* (before the line in effect began,
-    or, with no line, before the latest testing time) and *current* (during the line, up to
-    the decision point). An alteration is identified by a key that ignores how it was written
+    An alteration is identified by a key that ignores how it was written
     (``EGFR exon 19 deletion`` and ``EGFR p.E746_A750del`` are the same driver; ``ALK fusion``
     not detected covers any ALK fusion). Then:
 
@@ -24,6 +44,15 @@ Serial comparison
     biomarker (ALK fusion by NGS, ALK by IHC) are reconciled: agreement is noted, disagreement
     is a warning. Findings are kept per specimen; current biopsies that disagree are flagged as
     heterogeneous.
+
+IHC read by pattern
+    p53 (TP53) and Rb (RB1) immunohistochemistry say whether the *gene* is altered through
+    their staining pattern (:func:`tkiresist.model.categories.ihc_reading`): a p53 null
+    pattern or overexpression is a detected TP53 alteration (``tp53_ihc_aberrant``), a
+    wild-type pattern is not; Rb loss is a detected RB1 inactivation (``rb1_ihc_loss``),
+    retained Rb is not. Their rows are named by that meaning (``p53 IHC aberrant (null
+    pattern)``, ``Rb IHC loss``), never "TP53 IHC negative", which reads as normal. Every other
+    marker is read as before: positive is the finding.
 """
 
 from __future__ import annotations
@@ -32,7 +61,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tkiresist.errors import InterpretationError
+from tkiresist.errors import InterpretationError, Location
 from tkiresist.model.alterations import (
     CopyNumber,
     Expression,
@@ -42,7 +71,12 @@ from tkiresist.model.alterations import (
 )
 from tkiresist.model.assays import Assay
 from tkiresist.model.case import Case
-from tkiresist.model.categories import LOSS_MARKERS, categorize
+from tkiresist.model.categories import (
+    PATTERN_MARKERS,
+    categorize,
+    expression_categories,
+    ihc_reading,
+)
 from tkiresist.model.findings import Finding
 from tkiresist.model.interpretation import (
     AlterationState,
@@ -51,6 +85,7 @@ from tkiresist.model.interpretation import (
     TestEvidence,
     TherapyContext,
 )
+from tkiresist.model.time import PartialDate, TimePoint
 from tkiresist.model.timeline import (
     AnyEvent,
     Diagnosis,
@@ -60,6 +95,7 @@ from tkiresist.model.timeline import (
     Specimen,
     Surgery,
     TherapyLine,
+    event_time,
 )
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
@@ -175,7 +211,9 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
         try:
             event: AnyEvent = case.event(at)
         except KeyError:
-            raise InterpretationError(f"no event {at!r} in case {case.id!r}") from None
+            raise InterpretationError(
+                f"no event {at!r} in case {case.id!r}", Location(field="at")
+            ) from None
     else:
         progressions = [
             e for e in case.events if isinstance(e, ResponseAssessment) and e.is_progression
@@ -183,7 +221,8 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
         if not progressions:
             raise InterpretationError(
                 f"no decision point: case {case.id!r} has no progression (a response "
-                "assessment with category PD); name an event with --at"
+                "assessment with category PD); name an event with --at",
+                Location(field="events"),
             )
         event = max(progressions, key=lambda e: (months[e.id], case.events.index(e)))
     month = months[event.id]
@@ -206,6 +245,86 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
 
 
 # ------------------------------------------------------------------------------------------
+# Earlier and current tests
+
+Phase = Literal["earlier", "current"]
+
+
+def _time_points(case: Case) -> dict[str, TimePoint]:
+    """The time each event (``id``) and each therapy stop (``id.stop``) is written with; a test
+    with no time has its specimen's."""
+    by_id = {e.id: e for e in case.events}
+    out: dict[str, TimePoint] = {}
+    for e in case.events:
+        t = event_time(e)
+        if t is None and isinstance(e, MolecularTest) and e.specimen in by_id:
+            t = event_time(by_id[e.specimen])
+        if t is not None:
+            out[e.id] = t
+        if isinstance(e, TherapyLine) and e.stop is not None:
+            out[f"{e.id}.stop"] = e.stop
+    if case.diagnosis.id in out:
+        out["diagnosis"] = out[case.diagnosis.id]
+    return out
+
+
+def _calendar(key: str, points: dict[str, TimePoint]) -> PartialDate | None:
+    """The calendar date (with its precision) of ``key``'s time: its own date, or through
+    ``0 days after X`` the date of X; None for a time at a non-zero offset or without a date."""
+    seen: set[str] = set()
+    t = points.get(key)
+    while t is not None and t.date is None and t.after is not None and not t.days:
+        if t.after in seen:
+            return None
+        seen.add(t.after)
+        t = points.get(t.after)
+    return t.date if t is not None else None
+
+
+def _same_period(a: PartialDate | None, b: PartialDate | None) -> bool:
+    """Two dates that cannot be ordered because one has no day (or no month) and they share
+    the month (or the year)."""
+    if a is None or b is None or (a.day is not None and b.day is not None):
+        return False
+    if a.month is None or b.month is None:
+        return a.year == b.year
+    return (a.year, a.month) == (b.year, b.month)
+
+
+def phases_of_tests(case: Case, point: DecisionPoint) -> dict[str, Phase]:
+    """Every molecular test up to ``point``: ``earlier`` (the line's baseline) or ``current``
+    (on the line), by the rules in the module docstring. The serial comparison and the
+    recommended-tests step both use it."""
+    months = case.months()
+    points = _time_points(case)
+    at = months[point.event_id]
+    at_date = _calendar(point.event_id, points)
+    tests = [e for e in case.events if isinstance(e, MolecularTest)]
+
+    def at_point(t: MolecularTest) -> bool:
+        return abs(months[t.id] - at) <= EPS or _same_period(_calendar(t.id, points), at_date)
+
+    upto = [t for t in tests if months[t.id] <= at + EPS or at_point(t)]
+    if not upto:
+        return {}
+    if point.therapy is None:
+        latest = max(months[t.id] for t in upto)
+        return {t.id: "current" if months[t.id] >= latest - EPS else "earlier" for t in upto}
+    line = point.therapy.event_id
+    start = months[line]
+    start_date = _calendar(line, points)
+    out: dict[str, Phase] = {}
+    for t in upto:
+        if at_point(t):
+            out[t.id] = "current"
+        elif months[t.id] <= start + EPS or _same_period(_calendar(t.id, points), start_date):
+            out[t.id] = "earlier"
+        else:
+            out[t.id] = "current"
+    return out
+
+
+# ------------------------------------------------------------------------------------------
 # Serial comparison
 
 
@@ -222,14 +341,17 @@ class _Obs:
 def _result(
     finding: Finding | None,
 ) -> Literal["detected", "not_detected", "not_detected_implicit", "equivocal"]:
+    """What a finding says about its alteration. An IHC result is read for its marker
+    (:func:`~tkiresist.model.categories.ihc_reading`): aberrant is detected, normal not
+    detected, unclear equivocal."""
     if finding is None:
         return "not_detected_implicit"
     alt = finding.alteration
     if isinstance(alt, Expression) and finding.status == "detected":
-        abnormal = "negative" if alt.marker in LOSS_MARKERS else "positive"
-        if alt.result == "equivocal":
-            return "equivocal"
-        return "detected" if alt.result == abnormal else "not_detected"
+        reading = ihc_reading(alt, finding.pattern)
+        if reading == "aberrant":
+            return "detected"
+        return "not_detected" if reading == "normal" else "equivocal"
     return finding.status
 
 
@@ -245,8 +367,14 @@ def _evidence(o: _Obs) -> TestEvidence:
         result=_result(f),
         vaf=f.vaf if f else None,
         reads=(f.alt_reads or f.split_reads) if f else None,
-        name_as_reported=f.alteration.name if f else "(not listed)",
+        name_as_reported=_as_reported(f) if f else "(not listed)",
     )
+
+
+def _as_reported(f: Finding) -> str:
+    """The finding as the test gave it, with the staining pattern of a p53/Rb result."""
+    name = f.alteration.name
+    return f"{name} ({f.pattern.replace('_', '-')} pattern)" if f.pattern else name
 
 
 def _implicit_scope(assay: Assay | None) -> bool:
@@ -257,21 +385,16 @@ def _implicit_scope(assay: Assay | None) -> bool:
 def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[AlterationStatus], list[str]]:
     """Each alteration's status at ``point``, and warnings (contradictions, discordance)."""
     months = case.months()
-    horizon = point.month + EPS
-    tests = [e for e in case.events if isinstance(e, MolecularTest) and months[e.id] <= horizon]
+    phases = phases_of_tests(case, point)
+    tests = [e for e in case.events if isinstance(e, MolecularTest) and e.id in phases]
     if not tests:
         return [], ["no molecular test up to the decision point"]
-    if point.therapy is not None:
-        split = point.therapy.start_month + EPS
-        if not any(months[t.id] > split for t in tests):
-            split = max(months[t.id] for t in tests) - EPS
-    else:
-        split = max(months[t.id] for t in tests) - EPS
     by_id = {e.id: e for e in case.events}
     warnings: list[str] = []
 
     # every alteration mentioned by any test, by key, with a representative value
     keys: dict[str, AnyAlteration] = {}
+    reps: dict[str, Finding] = {}
     best: dict[str, tuple[bool, int]] = {}
     for t in tests:
         for f in t.findings:
@@ -280,6 +403,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
             if k not in best or score > best[k]:
                 best[k] = score
                 keys[k] = f.alteration
+                reps[k] = f
     # partner-unknown negatives that stand for a specific detected fusion are not separate rows
     for k in list(keys):
         if k.endswith(":*") and any(o.startswith(k[:-1]) and o != k for o in keys):
@@ -292,7 +416,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
             assay = case.assay(t.assay)
             spec = by_id.get(t.specimen)
             specimen = spec if isinstance(spec, Specimen) else None
-            current = months[t.id] > split
+            current = phases[t.id] == "current"
             relevant = [f for f in t.findings if _covers_key(f.alteration, key)]
             if relevant:
                 results = {_result(f) for f in relevant}
@@ -304,7 +428,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                 obs.extend(_Obs(t, assay, specimen, months[t.id], f, current) for f in relevant)
             elif _implicit_scope(assay) and assay is not None and assay.covers(alt):
                 obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
-        status = _status(key, alt, obs, warnings)
+        status = _status(key, alt, obs, warnings, reps.get(key))
         statuses.append(_against_diagnosis(case, status))
     _reconcile_orthogonal(statuses, warnings)
     order = {"acquired": 0, "persistent": 1, "lost": 2, "not_assessable": 3, "not_detected": 4}
@@ -343,7 +467,11 @@ def _specificity(alt: AnyAlteration) -> int:
 
 
 def _status(
-    key: str, alt: AnyAlteration, obs: Sequence[_Obs], warnings: list[str]
+    key: str,
+    alt: AnyAlteration,
+    obs: Sequence[_Obs],
+    warnings: list[str],
+    rep: Finding | None = None,
 ) -> AlterationStatus:
     def pos(o: _Obs) -> bool:
         return _result(o.finding) == "detected"
@@ -390,10 +518,30 @@ def _status(
             warnings.append(f"spatial heterogeneity for {alt.name}: " + notes[-1])
     if any(o.finding is None for o in obs):
         notes.append("a covering NGS test that did not list it is counted as not detected")
-    cats = tuple(sorted(categorize(alt)))
+    pattern = rep.pattern if rep is not None else None
+    if isinstance(alt, Expression) and alt.marker in PATTERN_MARKERS:
+        cats = tuple(sorted(expression_categories(alt, pattern)))
+        name = ihc_display_name(alt, pattern)
+        if ihc_reading(alt, pattern) == "unclear" and alt.result == "positive":
+            note = (
+                f"{name}: p53 staining without its pattern cannot tell overexpression "
+                "(aberrant: TP53 mutation) from the wild-type pattern (normal); record the "
+                "pattern (overexpression, wild_type...)"
+            )
+            notes.append(note)
+            warnings.append(note)
+        elif alt.marker == "TP53" and pattern is None and alt.result == "negative":
+            notes.append(
+                "p53 negative is read as the null pattern (complete absence of staining, "
+                "aberrant: TP53 inactivation); if the report meant a wild-type pattern, record "
+                "pattern: wild_type"
+            )
+    else:
+        cats = tuple(sorted(categorize(alt)))
+        name = display_name(alt)
     genes = alt.genes
     return AlterationStatus(
-        name=display_name(alt),
+        name=name,
         gene=genes[0] if len(genes) == 1 else None,
         genes=genes,
         category=cats,
@@ -427,6 +575,37 @@ def display_name(alt: AnyAlteration) -> str:
     if isinstance(alt, Expression):
         return f"{alt.marker} IHC {alt.result}" if not alt.clone else alt.name
     return alt.name
+
+
+_PATTERN_WORDS = {
+    "absent": "null pattern",
+    "overexpression": "overexpression",
+    "cytoplasmic": "cytoplasmic pattern",
+    "aberrant": "pattern not named",
+    "wild_type": "wild-type pattern",
+    "loss": "loss",
+    "retained": "retained",
+}
+
+
+def ihc_display_name(alt: Expression, pattern: str | None = None) -> str:
+    """The name of a p53 or Rb IHC result by what it means: ``p53 IHC aberrant (null
+    pattern)``, ``p53 IHC aberrant (overexpression)``, ``p53 IHC wild-type pattern``, ``p53 IHC
+    positive (pattern not stated)``, ``Rb IHC loss``, ``Rb IHC retained``. The clone, when
+    given, follows the protein."""
+    reading = ihc_reading(alt, pattern)
+    protein = ("p53" if alt.marker == "TP53" else "Rb") + (f" ({alt.clone})" if alt.clone else "")
+    if alt.marker != "TP53":
+        what = {"aberrant": "loss", "normal": "retained", "unclear": "equivocal"}[reading]
+        return f"{protein} IHC {what}"
+    if reading == "aberrant":
+        how = _PATTERN_WORDS[pattern] if pattern else "null pattern"
+        return f"{protein} IHC aberrant ({how})"
+    if reading == "normal":
+        return f"{protein} IHC wild-type pattern"
+    if alt.result == "equivocal":
+        return f"{protein} IHC equivocal"
+    return f"{protein} IHC positive (pattern not stated)"
 
 
 def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str]) -> None:

@@ -15,7 +15,13 @@ specimen      no        the specimen; findings are grouped by it (the result's "
 date          no        when the result was reported (kept in the note)
 ============  ========  ==============================================================
 
-Results: IHC ``positive``/``negative``/``equivocal``. FISH: ``rearranged`` (``positive``,
+Results: IHC ``positive``/``negative``/``equivocal``. For p53 and Rb, whose *pattern* says
+whether the gene is altered (:func:`tkiresist.model.categories.ihc_reading`), also the words
+of a pathology report (:mod:`tkiresist.nomenclature.ihc`): p53 ``null`` (``null pattern``,
+``complete absence``), ``overexpression``, ``cytoplasmic`` and ``wild-type`` (``patchy``); Rb
+``loss`` (``absent``) and ``retained`` (``intact``). The finding keeps the pattern, so that a p53
+null pattern reads as a TP53 alteration and not as "negative"; ``p53`` and ``Rb`` name TP53
+and RB1. Every other marker keeps the plain vocabulary. FISH: ``rearranged`` (``positive``,
 ``break-apart``) -> ``<gene> fusion`` with partner unknown, method FISH; ``not rearranged``
 (``negative``) -> the same, not detected; ``amplified`` -> amplification (a numeric ``score`` is
 the gene/centromere ratio); ``not amplified``; ``equivocal``. Histology: ``present``
@@ -45,7 +51,8 @@ from tkiresist.model.alterations import (
     Histology,
     HistologyKind,
 )
-from tkiresist.model.findings import FindingStatus
+from tkiresist.model.findings import Finding, FindingStatus, IhcPattern
+from tkiresist.nomenclature.ihc import protein_gene, read_pattern_result, words_for
 
 NAME = "ihc-table"
 _IHC: dict[str, ExpressionResult] = {
@@ -131,21 +138,33 @@ def read(path: Path) -> ReadResult:
             raise FormatError("marker: empty; expected a gene, protein or finding", mloc)
         kind = method.lower()
         if kind == "ihc":
-            if result not in _IHC:
+            gene = protein_gene(marker) or out.gene(marker, mloc)[0]
+            pattern: IhcPattern | None = None
+            if gene in ("TP53", "RB1"):
+                reading = read_pattern_result(gene, result)
+                if reading is None:
+                    raise FormatError(
+                        f"result: expected one of {', '.join(words_for(gene))} for "
+                        f"{marker} IHC, found {result!r}",
+                        rloc,
+                    )
+                value, pattern = reading
+            elif result in _IHC:
+                value = _IHC[result]
+            else:
                 raise FormatError(
                     f"result: expected positive, negative or equivocal, found {result!r}", rloc
                 )
-            gene, _ = out.gene(marker, mloc)
             out.add(
                 specimen,
-                Expression(
-                    marker=gene, result=_IHC[result], clone=clone or None, score=score or None
-                ),
+                Expression(marker=gene, result=value, clone=clone or None, score=score or None),
                 row.line,
                 row.text,
                 method="IHC",
                 note=note,
             )
+            if pattern is not None:
+                _set_pattern(out.by_sample[specimen], pattern)
         elif kind == "fish":
             if result not in _FISH:
                 raise FormatError(
@@ -200,6 +219,12 @@ def read(path: Path) -> ReadResult:
                 table.loc(row.line, lower.get("method")),
             )
     return out.result()
+
+
+def _set_pattern(findings: list[Finding], pattern: IhcPattern) -> None:
+    """Give the finding just added its staining pattern (the builder's ``add`` has no field for
+    it); validated again, so a pattern that contradicts the result would be refused."""
+    findings[-1] = Finding.model_validate({**dict(findings[-1]), "pattern": pattern})
 
 
 def _numeric(text: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 from tkiresist.model.alterations import (
     CopyNumber,
@@ -121,7 +121,19 @@ CATALOGUE: Final = MappingProxyType(
             _c("nras_mutation", "NRAS mutation", ("NRAS",)),
             _c("pik3ca_mutation", "PIK3CA mutation", ("PIK3CA",)),
             _c("tp53_alteration", "TP53 mutation or loss", ("TP53",)),
+            _c(
+                "tp53_ihc_aberrant",
+                "TP53 inactivation inferred from aberrant p53 IHC (null pattern or overexpression)",
+                ("TP53",),
+                ("tp53_alteration",),
+            ),
             _c("rb1_loss", "RB1 loss or inactivating mutation", ("RB1",)),
+            _c(
+                "rb1_ihc_loss",
+                "RB1 inactivation inferred from loss of Rb protein by IHC",
+                ("RB1",),
+                ("rb1_loss",),
+            ),
             # Histology
             _c("sclc_transformation", "Small-cell transformation", ()),
             _c("squamous_transformation", "Squamous transformation", ()),
@@ -283,15 +295,117 @@ def _copy_number(c: CopyNumber) -> set[str]:
 
 
 LOSS_MARKERS: Final = frozenset({"RB1"})
-"""Markers whose *loss* of staining is the abnormal finding (RB1 loss by IHC). p53 is left out:
-both a null pattern and overexpression suggest mutation, so neither is read as a category."""
+"""Markers whose *loss* of staining is the abnormal finding: Rb (RB1) loss by IHC means RB1
+inactivation; retained Rb is normal."""
+
+PATTERN_MARKERS: Final = frozenset({"TP53", *LOSS_MARKERS})
+"""Markers whose IHC is read by its staining pattern (:data:`~tkiresist.model.findings.IhcPattern`)
+rather than as "positive means altered": p53 (TP53) and Rb (RB1)."""
+
+IhcReading = Literal["aberrant", "normal", "unclear"]
+
+_P53_PATTERNS: Final = MappingProxyType(
+    {
+        "absent": "aberrant",
+        "overexpression": "aberrant",
+        "cytoplasmic": "aberrant",
+        "aberrant": "aberrant",
+        "wild_type": "normal",
+    }
+)
+_LOSS_PATTERNS: Final = MappingProxyType(
+    {"loss": "aberrant", "absent": "aberrant", "retained": "normal"}
+)
+
+
+def patterns_for(marker: str) -> frozenset[str]:
+    """The staining patterns a finding may give for ``marker`` (empty: the marker is read as
+    positive/negative only)."""
+    if marker == "TP53":
+        return frozenset(_P53_PATTERNS)
+    if marker in LOSS_MARKERS:
+        return frozenset(_LOSS_PATTERNS)
+    return frozenset()
+
+
+def ihc_reading(e: Expression, pattern: str | None = None) -> IhcReading:
+    """What an IHC result means for its marker's gene: ``aberrant`` (the gene is altered),
+    ``normal`` or ``unclear``.
+
+    p53 (TP53) is read by pattern. Both a *null* pattern (complete absence of nuclear staining
+    in tumour cells while an internal positive control, such as stromal or inflammatory cells,
+    stains) and strong diffuse *overexpression* (and the rarer cytoplasmic pattern) are aberrant
+    and stand for a TP53 mutation: the null pattern mostly for truncating (inactivating)
+    mutations, overexpression for missense mutations of the DNA-binding domain. Only the
+    *wild-type* pattern (patchy, heterogeneous nuclear staining of varying intensity) is
+    normal. Sung et al., "p53 immunostaining pattern is a useful surrogate marker for TP53 gene
+    mutations", Diagn Pathol 2022 (doi:10.1186/s13000-022-01273-w), found these patterns to
+    predict TP53 status across 135 solid cancers sequenced by NGS. Without a pattern, p53
+    ``negative`` means no staining and is read as the null pattern; p53 ``positive`` cannot
+    tell overexpression from the wild-type pattern and is ``unclear``.
+
+    Rb (RB1) loss by IHC (complete absence of nuclear Rb in tumour cells) is aberrant and
+    stands for RB1 inactivation; retained Rb is normal. Concurrent TP53 and RB1 inactivation is
+    what EGFR-mutant adenocarcinomas that transform to small-cell carcinoma carry (Lee et al.,
+    "Clonal history and genetic predictors of transformation into small-cell carcinomas from
+    lung adenocarcinomas", J Clin Oncol 2017; Offin et al., J Thorac Oncol 2019).
+
+    Every other marker keeps its plain reading: ``positive`` is the abnormal result (ALK
+    protein expressed), ``negative`` normal; ``equivocal`` is unclear for every marker.
+    """
+    if e.result == "equivocal":
+        return "unclear"
+    if e.marker == "TP53":
+        if pattern is not None:
+            return "aberrant" if _P53_PATTERNS[pattern] == "aberrant" else "normal"
+        return "aberrant" if e.result == "negative" else "unclear"
+    if e.marker in LOSS_MARKERS:
+        if pattern is not None:
+            return "aberrant" if _LOSS_PATTERNS[pattern] == "aberrant" else "normal"
+        return "aberrant" if e.result == "negative" else "normal"
+    return "aberrant" if e.result == "positive" else "normal"
+
+
+def pattern_conflict(e: Expression, pattern: str) -> str | None:
+    """Why ``pattern`` cannot go with ``e`` (another marker, or a result it contradicts);
+    None when it can."""
+    allowed = patterns_for(e.marker)
+    if not allowed:
+        return f"a staining pattern is read for p53 (TP53) and Rb (RB1) IHC only, not {e.marker}"
+    if pattern not in allowed:
+        return f"pattern {pattern!r} is not one of {e.marker}'s: {', '.join(sorted(allowed))}"
+    wanted = {
+        "absent": "negative",
+        "loss": "negative",
+        "overexpression": "positive",
+        "cytoplasmic": "positive",
+        "retained": "positive",
+    }.get(pattern)
+    if wanted is not None and e.result not in (wanted, "equivocal"):
+        return f"pattern {pattern!r} contradicts result {e.result!r} (expected {wanted!r})"
+    if e.result == "equivocal":
+        return f"pattern {pattern!r} contradicts result 'equivocal': give the pattern's result"
+    return None
+
+
+def expression_categories(e: Expression, pattern: str | None = None) -> frozenset[str]:
+    """The categories of an IHC result read with its staining pattern (see
+    :func:`ihc_reading`): p53 aberrant is ``tp53_ihc_aberrant`` (and ``tp53_alteration``), Rb
+    loss ``rb1_ihc_loss`` (and ``rb1_loss``); a normal or unclear p53/Rb result has none.
+    Other markers are categorised as :func:`categorize` does."""
+    if e.marker not in PATTERN_MARKERS:
+        return categorize(e)
+    if ihc_reading(e, pattern) != "aberrant":
+        return frozenset()
+    return _with_broader({"tp53_ihc_aberrant" if e.marker == "TP53" else "rb1_ihc_loss"})
 
 
 def _expression(e: Expression) -> set[str]:
     if e.marker == "ALK" and e.result == "positive":
         return {"alk_ihc_positive"}
-    if e.marker in LOSS_MARKERS and e.result == "negative":
-        return {"rb1_loss"}
+    if e.marker in PATTERN_MARKERS and ihc_reading(e) == "aberrant":
+        # without a pattern: Rb negative is loss, p53 negative the null pattern
+        return {"tp53_ihc_aberrant" if e.marker == "TP53" else "rb1_ihc_loss"}
     return set()
 
 

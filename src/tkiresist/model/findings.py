@@ -3,6 +3,10 @@
 A *not detected* finding is a statement too ("T790M negative", "ALK negative by NGS"), but it
 means something only when the assay covered the alteration; the serial comparison checks that
 against :mod:`tkiresist.model.assays`.
+
+An IHC finding for p53 (TP53) or Rb (RB1) may give its staining ``pattern``: for these markers
+the pattern, not "positive" or "negative", says whether the gene is altered (see
+:func:`tkiresist.model.categories.ihc_reading`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,23 @@ from tkiresist.model.alterations import Alteration
 from tkiresist.model.base import Value
 
 FindingStatus = Literal["detected", "not_detected", "equivocal"]
+
+IhcPattern = Literal[
+    "absent", "overexpression", "cytoplasmic", "aberrant", "wild_type", "loss", "retained"
+]
+"""The staining pattern of a p53 or Rb IHC result:
+
+* ``absent``: complete absence of nuclear staining in tumour cells with a positive internal
+  control (p53 *null* pattern: aberrant; Rb *loss*: aberrant), with result ``negative``;
+* ``overexpression``: strong diffuse nuclear p53 (aberrant), result ``positive``;
+* ``cytoplasmic``: cytoplasmic p53 (aberrant), result ``positive``;
+* ``aberrant``: p53 reported aberrant without saying which aberrant pattern;
+* ``wild_type``: p53 patchy, heterogeneous nuclear staining (normal);
+* ``loss``: Rb lost (the same as ``absent``, as pathologists write it for Rb), result
+  ``negative``;
+* ``retained``: Rb retained in tumour nuclei (normal), result ``positive``.
+
+(``null`` is not a value: YAML reads an unquoted ``null`` as "no value".)"""
 
 QualityLevel = Literal["pass", "low", "fail", "unknown"]
 """A caller's confidence mapped to one scale: Arriba high/medium/low, FILTER PASS/FAIL..."""
@@ -47,6 +68,12 @@ class Finding(Value):
         default=None,
         description="for EGFR C797X: in cis or in trans with T790M, when the test reports it",
     )
+    pattern: IhcPattern | None = Field(
+        default=None,
+        description="for p53 (TP53) or Rb (RB1) IHC: the staining pattern, which decides "
+        "whether the result is aberrant (absent, overexpression, cytoplasmic, aberrant, loss) or "
+        "normal (wild_type, retained)",
+    )
     note: str | None = None
     provenance: Provenance | None = None
 
@@ -57,6 +84,15 @@ class Finding(Value):
 
             if "egfr_c797x" not in categorize(self.alteration):
                 raise ValueError("phase (cis/trans with T790M) applies to EGFR C797X only")
+        if self.pattern is not None:
+            from tkiresist.model.alterations import Expression
+            from tkiresist.model.categories import pattern_conflict
+
+            if not isinstance(self.alteration, Expression):
+                raise ValueError("a staining pattern applies to an IHC (expression) result only")
+            why = pattern_conflict(self.alteration, self.pattern)
+            if why is not None:
+                raise ValueError(why)
         if self.status == "not_detected" and self.vaf not in (None, 0.0):
             raise ValueError("a not-detected finding cannot carry a VAF above 0")
         if self.alt_reads is not None and self.depth is not None and self.alt_reads > self.depth:
