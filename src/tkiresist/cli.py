@@ -206,29 +206,68 @@ def kb_lint(
     path: Annotated[
         Path | None, typer.Argument(help="a knowledge-base folder (default: the packaged one)")
     ] = None,
+    max_age: Annotated[
+        int,
+        typer.Option("--max-age", help="days after which a statement is due for review"),
+    ] = 365,
+    fail_stale: Annotated[
+        bool, typer.Option("--fail-stale", help="exit 1 when a statement is due for review")
+    ] = False,
 ) -> None:
-    """Check the knowledge base: schema, genes, drugs, citations, duplicates, contradictions."""
-    from tkiresist.knowledge.lint import lint
+    """Check the knowledge base: schema, genes, drugs, citations, duplicates, contradictions;
+    name the statements due for review."""
+    from tkiresist.knowledge.lint import lint, review_due
     from tkiresist.knowledge.loader import load_knowledge_base
 
     kb = guarded(lambda: load_knowledge_base(path))
     problems = lint(kb)
+    due = review_due(kb, max_age)
     for p in problems:
         typer.echo(" ".join(str(p).split()), err=True)
-    typer.echo(f"{kb.stamp}: {len(kb.statements)} statements, {len(problems)} problems")
-    if problems:
+    for p in due:
+        typer.echo("review due: " + " ".join(str(p).split()), err=True)
+    typer.echo(
+        f"{kb.stamp}: {len(kb.statements)} statements, {len(problems)} problems, "
+        f"{len(due)} due for review (older than {max_age} days or never reviewed)"
+    )
+    if problems or (fail_stale and due):
         raise typer.Exit(EXIT_NO)
 
 
 @kb_app.command("show")
 def kb_show(
-    query: Annotated[str, typer.Argument(help="id, category, gene, drug or words of a title")],
+    query: Annotated[
+        str | None, typer.Argument(help="id, category, gene, drug or words of a title")
+    ] = None,
+    approval: Annotated[
+        str | None,
+        typer.Option(
+            "--approval",
+            help="list regimens by approval status instead: approved (incl. accelerated), "
+            "accelerated, under_review, not_approved, withdrawn, or none (no decision recorded)",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="with --approval: FDA, EMA, NMPA or PMDA")
+    ] = None,
 ) -> None:
-    """Print the statements matching QUERY, with their levels and citations."""
+    """Print the statements matching QUERY, with their levels and citations; or, with
+    --approval, the regimens of that approval status (in --region)."""
     from tkiresist.knowledge.loader import load_knowledge_base
-    from tkiresist.knowledge.query import search
+    from tkiresist.knowledge.query import by_approval, search
 
     kb = guarded(lambda: load_knowledge_base())
+    if approval is not None:
+        rows = guarded(lambda: by_approval(kb, approval, region))
+        typer.echo(f"# {kb.stamp}: regimens {approval}" + (f" ({region})" if region else ""))
+        for line in rows:
+            typer.echo(line)
+        if not rows:
+            typer.echo("no regimen has that approval status", err=True)
+            raise typer.Exit(EXIT_NO)
+        return
+    if query is None:
+        fail("kb show: give a QUERY, or --approval STATUS")
     found = search(kb, query)
     typer.echo(f"# {kb.stamp}")
     for st in found:

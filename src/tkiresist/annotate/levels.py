@@ -180,6 +180,7 @@ def situation_of(categories: frozenset[str], ctx: SampleContext) -> Situation:
             classes=prior.classes,
             generations=prior.generations,
             unnamed=prior.unnamed,
+            drugs=frozenset(d.lower() for d in prior.drugs),
         ),
         driver_categories=drivers,
         driver_state="persistent" if drivers else "none",

@@ -87,6 +87,8 @@ def prior_of(point: DecisionPoint) -> Prior:
         classes=frozenset(therapy.drug_classes),
         generations=frozenset(therapy.generations),
         unnamed=frozenset(therapy.unnamed_classes),
+        drugs=frozenset(d.lower() for d in therapy.drugs),
+        history=frozenset(therapy.history_classes) | frozenset(therapy.drug_classes),
     )
 
 

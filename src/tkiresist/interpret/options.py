@@ -39,6 +39,9 @@ the ranking:
   targeted drugs is documented CNS-active (high or moderate) in the drug dictionary;
 * already failing: -40 x the share of the regimen's new (not continued) drugs that the patient
   is progressing on, an EGFR TKI of the same generation counting as the same drug;
+* approval: +3 when the FDA or the EMA has approved the regimen (fully or conditionally) for
+  this indication, +1 when only another regulator has (NMPA, PMDA): shown, and ranked on, not
+  implied by the level;
 * pooled registry evidence: + n/100 (at most 0.5), a tie-breaker only;
 * uncertain statements: -2.
 
@@ -61,11 +64,13 @@ from tkiresist.knowledge.schema import (
     Regimen,
     Statement,
 )
-from tkiresist.model.interpretation import Avoid, Option, PooledEvidence
+from tkiresist.model.interpretation import ApprovalOut, Avoid, Option, PooledEvidence
 
 LEVEL_SCORE = {"A": 50, "B": 40, "C": 30, "D": 20, "E": 10}
 TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 MECHANISM_BONUS = 10
+APPROVAL_BONUS = 3
+MAJOR_REGULATORS = frozenset({"FDA", "EMA"})
 NEW_DRIVER_BONUS = 25
 FAILING_PENALTY = 40
 
@@ -94,6 +99,7 @@ class _Candidate:
     notes: list[str] = field(default_factory=list)
     uncertain: bool = False
     standard: bool = False
+    approvals: dict[tuple[str, str], ApprovalOut] = field(default_factory=dict)
     order: int = 0
 
 
@@ -268,6 +274,17 @@ def candidates(
                     cand.mechanisms.append(mech)
                 for c in st.citations_for(reg):
                     cand.citations.setdefault(c.id, c)
+                for a in reg.approvals:
+                    cand.approvals.setdefault(
+                        (a.region.value, a.status.value),
+                        ApprovalOut(
+                            region=a.region.value,
+                            status=a.status.value,
+                            date=a.date,
+                            indication=a.indication,
+                            source=a.source,
+                        ),
+                    )
                 for note in (variant.note, reg.note):
                     if note and note not in cand.notes:
                         cand.notes.append(note)
@@ -364,6 +381,17 @@ def rank(
             penalty = round(FAILING_PENALTY * share, 1)
             score -= penalty
             parts.append(f"the patient is progressing on {', '.join(failing)} (-{penalty:g})")
+        approved = sorted(
+            {a.region for a in c.approvals.values() if a.status in ("approved", "accelerated")}
+        )
+        if set(approved) & MAJOR_REGULATORS:
+            score += APPROVAL_BONUS
+            parts.append(
+                f"approved for this indication ({', '.join(approved)}) (+{APPROVAL_BONUS})"
+            )
+        elif approved:
+            score += 1
+            parts.append(f"approved for this indication in {', '.join(approved)} only (+1)")
         if c.uncertain:
             score -= 2
             parts.append("rests on a statement marked uncertain (-2)")
@@ -396,6 +424,7 @@ def rank(
                 mechanisms=tuple(c.mechanisms),
                 pooled=pool,
                 uncertain=c.uncertain,
+                approvals=tuple(c.approvals.values()),
                 score=round(score, 2),
             )
         )

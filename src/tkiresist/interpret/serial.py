@@ -159,12 +159,22 @@ def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) ->
                 unnamed.append(c.value)
         if drug.generation is not None and drug.generation not in generations:
             generations.append(drug.generation)
+    # every class given in this line or a line that started before it (Dato-DXd needs an EGFR
+    # TKI and platinum chemotherapy somewhere in the history)
+    history: list[str] = []
+    for event in case.events:
+        if isinstance(event, TherapyLine) and months[event.id] <= months[line.id] + EPS:
+            for agent in event.agents:
+                for c in drugs.lookup(agent.drug).classes:
+                    if c.value not in history:
+                        history.append(c.value)
     return TherapyContext(
         event_id=line.id,
         drugs=tuple(a.drug for a in line.agents),
         drug_classes=tuple(classes),
         generations=tuple(generations),
         unnamed_classes=tuple(unnamed),
+        history_classes=tuple(history),
         start_month=months[line.id],
         line=line.line,
     )

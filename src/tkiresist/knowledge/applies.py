@@ -13,11 +13,13 @@ The rule, in order:
 2. **disease**: the statement's ``disease`` includes the OncoTree code (``NSCLC`` covers the
    non-small-cell codes, and small-cell lung cancer arising by transformation);
 3. **prior therapy**: when it is known, the line includes a drug of one of
-   ``context.prior_drug_classes``; for ``context.prior_generations``, a drug of one of those
-   generations, *or a drug given only by its class* ("EGFR TKI", generation not stated): then the
-   statement applies, noted, because the source did not say which generation it was. When the
-   prior therapy is unknown (a table without a therapy column), the condition is not applied,
-   noted;
+   ``context.prior_drug_classes``; every drug of ``prior_regimen_all_of`` and none of
+   ``prior_regimen_none_of`` (the line as a regimen: FLAURA2, MARIPOSA); each class of
+   ``history_classes`` in some line so far (only the line when the history is not known); for
+   ``context.prior_generations``, a drug of one of those generations, *or a drug given only by
+   its class* ("EGFR TKI", generation not stated): then the statement applies, noted, because
+   the source did not say which generation it was. When the prior therapy is unknown (a table
+   without a therapy column), the condition is not applied, noted;
 4. **driver**: ``context.driver`` is a category of the original driver. A patient treated with an
    EGFR TKI whose source names no EGFR driver is presumed to have an EGFR-sensitising one (EGFR
    TKIs are given for EGFR-mutant disease), with its state unknown, noted;
@@ -61,6 +63,10 @@ class Prior:
     classes: frozenset[str] = frozenset()
     generations: frozenset[int] = frozenset()
     unnamed: frozenset[str] = frozenset()
+    drugs: frozenset[str] = frozenset()
+    """Generic names of the line's drugs (lower case)."""
+    history: frozenset[str] | None = None
+    """Drug classes of every line up to the decision point; None when only the line is known."""
 
 
 UNKNOWN_PRIOR = Prior(known=False)
@@ -134,6 +140,17 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
             f"needs progression on {'/'.join(c.prior_drug_classes)}; the line is "
             f"{'/'.join(sorted(prior.classes)) or 'no therapy'}"
         )
+    missing = [d for d in c.prior_regimen_all_of if d.lower() not in prior.drugs]
+    if missing:
+        return f"needs a line including {' + '.join(c.prior_regimen_all_of)}; it lacks {missing}"
+    present = sorted(d for d in c.prior_regimen_none_of if d.lower() in prior.drugs)
+    if present:
+        return f"needs a line without {'/'.join(c.prior_regimen_none_of)}; it has {present}"
+    if c.history_classes:
+        history = prior.history if prior.history is not None else prior.classes
+        lacking = sorted(set(c.history_classes) - history)
+        if lacking:
+            return f"needs earlier {'/'.join(lacking)} in the history; none was given"
     if c.prior_generations is None or set(c.prior_generations) & prior.generations:
         return None
     unnamed = sorted(wanted & prior.unnamed)

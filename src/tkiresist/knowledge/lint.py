@@ -142,6 +142,32 @@ def _regimen_citations(kb: KnowledgeBase, st: Statement) -> Iterator[Problem]:
             )
 
 
+DEFAULT_MAX_AGE_DAYS = 365
+"""How old a statement's review may be before ``kb lint`` names it for review."""
+
+
+def review_due(
+    kb: KnowledgeBase, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: str | None = None
+) -> list[Problem]:
+    """Statements never reviewed, or last reviewed more than ``max_age_days`` before
+    ``today`` (ISO date; default: the date today). Reported by ``kb lint`` as due for review,
+    apart from the problems: an old statement is not a wrong one."""
+    import datetime as dt
+
+    now = dt.date.fromisoformat(today) if today else dt.date.today()
+    out: list[Problem] = []
+    for st in kb.statements:
+        where = kb.location(st.id, "last_reviewed")
+        if st.last_reviewed is None:
+            out.append(Problem("never reviewed: no last_reviewed date", where))
+            continue
+        text = st.last_reviewed if len(st.last_reviewed) == 10 else st.last_reviewed + "-01"
+        age = (now - dt.date.fromisoformat(text)).days
+        if age > max_age_days:
+            out.append(Problem(f"last reviewed {st.last_reviewed}, {age} days ago", where))
+    return out
+
+
 def _unused_citations(kb: KnowledgeBase) -> Iterator[Problem]:
     cited = {c.id for st in kb.statements for c in st.citations}
     for cid in sorted(set(kb.citations) - cited):

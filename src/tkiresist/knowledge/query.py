@@ -128,3 +128,46 @@ def describe(st: Statement) -> str:
         ident = " ".join(p for p in ids if p)
         lines.append(f"  [{c.id}] {c.short()} {ident}")
     return "\n".join(lines)
+
+
+def by_approval(kb: KnowledgeBase, status: str, region: str | None = None) -> list[str]:
+    """One line per regimen with a decision of ``status`` (``approved`` includes accelerated;
+    ``none``: regimens with no decision recorded), in ``region`` when given:
+    ``FDA approved 2024-09-19  amivantamab + carboplatin + pemetrexed  [statement] indication``.
+    A status or region outside the vocabulary is a located error."""
+    from tkiresist.errors import Location
+    from tkiresist.knowledge.schema import APPROVED_STATUSES, ApprovalStatus, Effect, Region
+
+    statuses = {s.value for s in ApprovalStatus} | {"none"}
+    if status not in statuses:
+        raise ParseError(
+            "approval status",
+            status,
+            None,
+            ", ".join(sorted(statuses)),
+            Location(field="--approval"),
+        )
+    if region is not None and region not in {r.value for r in Region}:
+        raise ParseError(
+            "region", region, None, ", ".join(r.value for r in Region), Location(field="--region")
+        )
+    out: list[str] = []
+    for st in kb.statements:
+        for reg in st.regimens:
+            if reg.effect is not Effect.SENSITIVITY:
+                continue
+            drugs = " + ".join(reg.drug_names)
+            if status == "none":
+                if not any(region in (None, a.region.value) for a in reg.approvals):
+                    out.append(f"(no decision recorded)  {drugs}  [{st.id}]")
+                continue
+            for a in reg.approvals:
+                wanted = (
+                    a.status in APPROVED_STATUSES if status == "approved" else a.status == status
+                )
+                if wanted and region in (None, a.region.value):
+                    out.append(
+                        f"{a.region.value} {a.status.value} {a.date}  {drugs}  [{st.id}] "
+                        f"{a.indication} ({a.source})"
+                    )
+    return out

@@ -72,6 +72,44 @@ class Phase(StrEnum):
     TRANS = "trans"
 
 
+class Region(StrEnum):
+    """A regulator whose decision on a regimen the knowledge base records."""
+
+    FDA = "FDA"  # United States
+    EMA = "EMA"  # European Union
+    NMPA = "NMPA"  # China
+    PMDA = "PMDA"  # Japan
+
+
+class ApprovalStatus(StrEnum):
+    APPROVED = "approved"
+    ACCELERATED = "accelerated"  # conditional / accelerated approval
+    UNDER_REVIEW = "under_review"
+    NOT_APPROVED = "not_approved"  # studied, not approved for this indication (say why in note)
+    WITHDRAWN = "withdrawn"  # the application or the approval was withdrawn
+
+
+APPROVED_STATUSES = frozenset({ApprovalStatus.APPROVED, ApprovalStatus.ACCELERATED})
+
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
+
+
+class Approval(Value):
+    """One regulator's decision on a regimen for this statement's indication, with its date and
+    where it is recorded (a citation id of the statement, or the regulator's page)."""
+
+    region: Region
+    status: ApprovalStatus
+    date: IsoDate
+    indication: NonEmpty
+    source: NonEmpty = Field(description="a citation id of the statement, or a URL")
+    note: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.status in APPROVED_STATUSES
+
+
 class Effect(StrEnum):
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
@@ -166,10 +204,24 @@ class Context(Value):
     ``prior_drug_classes``: the statement holds when the line in effect at progression
     includes a drug of one of these classes (classes of ``tkiresist/data/drugs.yaml``).
     ``prior_generations``: further restricts to those TKI generations of that class.
+    ``prior_regimen_all_of`` / ``prior_regimen_none_of``: the line as a regimen (FLAURA2's
+    osimertinib + pemetrexed; osimertinib without chemotherapy). ``history_classes``: what the
+    patient received in any line so far, the current one included.
     """
 
     prior_drug_classes: tuple[Snake, ...] = Field(min_length=1)
     prior_generations: tuple[Annotated[int, Field(ge=1, le=4)], ...] | None = None
+    prior_regimen_all_of: tuple[NonEmpty, ...] = Field(
+        default=(), description="drugs (generic names) the line in effect must all include"
+    )
+    prior_regimen_none_of: tuple[NonEmpty, ...] = Field(
+        default=(), description="drugs the line in effect must not include"
+    )
+    history_classes: tuple[Snake, ...] = Field(
+        default=(),
+        description="drug classes each given in some line up to the decision point "
+        "(after an EGFR TKI and platinum chemotherapy: [egfr_tki, chemotherapy])",
+    )
     driver: Snake | None = None
     driver_state: DriverState = DriverState.ANY
     phase: Phase | None = None
@@ -220,6 +272,12 @@ class Regimen(Value):
     note: str | None = None
     evidence_level: EvidenceLevel | None = None
     citations: tuple[Kebab, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+
+    @property
+    def approved_in(self) -> tuple[str, ...]:
+        """Regions where the regimen is approved (or conditionally) for this indication."""
+        return tuple(a.region.value for a in self.approvals if a.approved)
 
     @property
     def drug_names(self) -> tuple[str, ...]:
@@ -284,6 +342,9 @@ class Statement(Value):
     frequency: Frequency | None = None
     thresholds: tuple[Threshold, ...] = ()
     cautions: tuple[Caution, ...] = ()
+    last_reviewed: IsoDate | None = Field(
+        default=None, description="when a curator last checked the statement against the literature"
+    )
     genes: tuple[str, ...] = ()
     precedence: int = 0
     uncertain: bool = False
@@ -301,6 +362,9 @@ class Statement(Value):
         cited = [c for r in self.regimens for c in r.citations]
         cited += [t.citation for t in self.thresholds]
         cited += [c.citation for c in self.cautions]
+        cited += [
+            a.source for r in self.regimens for a in r.approvals if not a.source.startswith("http")
+        ]
         if self.frequency is not None:
             cited.append(self.frequency.citation)
         missing = sorted(set(cited) - known)

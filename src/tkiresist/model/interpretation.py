@@ -30,6 +30,9 @@ class TherapyContext(Value):
     unnamed_classes: tuple[str, ...] = Field(
         default=(), description="classes of agents named only by their class (generation unknown)"
     )
+    history_classes: tuple[str, ...] = Field(
+        default=(), description="drug classes of this line and every line started before it"
+    )
     start_month: float
     line: int | None = None
 
@@ -126,6 +129,19 @@ class PooledEvidence(Value):
         )
 
 
+class ApprovalOut(Value):
+    """A regulator's decision on an option's regimen for this indication."""
+
+    region: str
+    status: str
+    date: str
+    indication: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.status.replace('_', ' ')} {self.date}"
+
+
 class Option(Value):
     rank: int = Field(ge=1)
     drugs: tuple[str, ...] = Field(description="lower-case generic names, in order")
@@ -143,6 +159,9 @@ class Option(Value):
     mechanisms: tuple[str, ...]
     pooled: PooledEvidence | None = None
     uncertain: bool = False
+    approvals: tuple[ApprovalOut, ...] = Field(
+        default=(), description="regulators' decisions on this regimen for this indication"
+    )
     score: float = Field(description="the ranking score, for the trace")
 
 

@@ -67,6 +67,8 @@ def render_text(result: Interpretation) -> str:
         add(
             f"  {o.rank}. {o.label}  [level {o.evidence_level}, AMP tier {o.amp_tier}, {cns}{flag}]"
         )
+        if o.approvals:
+            add("     approval: " + "; ".join(str(a) for a in o.approvals))
         if o.cns_detail:
             add(f"     CNS activity: {o.cns_detail}")
         if o.pooled is not None:
