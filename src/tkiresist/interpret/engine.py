@@ -50,7 +50,7 @@ def interpret(
     reconciled = {
         s.name
         for s in statuses
-        if any("orthogonal tests agree" in n for n in s.notes) and s.alteration.kind == "expression"
+        if s.orthogonal == "agree" and s.alteration.kind == "expression"
     }
     statuses = [
         s.model_copy(update={"kb_match": s.name in matched or s.name in driver}) for s in statuses

@@ -496,6 +496,7 @@ def _status(
     before_pos = [o for o in earlier if pos(o)]
     before_neg = [o for o in earlier if neg(o)]
     notes: list[str] = []
+    reported: str | None = None
     state: AlterationState
     if now_pos:
         if before_pos:
@@ -504,7 +505,21 @@ def _status(
             state = "acquired"
         else:
             state = "not_assessable"
-            notes.append("no earlier test covered it: acquired or pre-existing cannot be told")
+            claimed = next(
+                (o.finding.reported_new for o in now_pos if o.finding and o.finding.reported_new),
+                None,
+            )
+            if claimed is not None:
+                # the report says it is new and the case has no earlier test to say otherwise:
+                # acquired, per the report, and said so
+                state = "acquired"
+                reported = claimed
+                notes.append(
+                    f"acquired per the report ({claimed!r}); no earlier test in the case covers "
+                    "it, so the engine could not check it"
+                )
+            else:
+                notes.append("no earlier test covered it: acquired or pre-existing cannot be told")
     elif before_pos:
         if now_neg:
             state = "lost"
@@ -560,6 +575,7 @@ def _status(
         evidence=tuple(_evidence(o) for o in obs),
         heterogeneous=heterogeneous,
         notes=tuple(notes),
+        reported_acquired=reported,
     )
 
 
@@ -645,9 +661,12 @@ def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str])
         j = statuses.index(fusion)
         if ihc_current_pos:
             note = f"{fusion.name} confirmed by {alt.marker} IHC (orthogonal tests agree)"
-            statuses[j] = fusion.model_copy(update={"notes": (*fusion.notes, note)})
-            statuses[i] = s.model_copy(update={"notes": (*s.notes, note)})
+            agree = {"orthogonal": "agree"}
+            statuses[j] = fusion.model_copy(update={"notes": (*fusion.notes, note), **agree})
+            statuses[i] = s.model_copy(update={"notes": (*s.notes, note), **agree})
         elif ihc_current_neg:
             note = f"{fusion.name} by sequencing but {alt.marker} IHC negative: discordant"
             warnings.append(note)
-            statuses[j] = fusion.model_copy(update={"notes": (*fusion.notes, note)})
+            statuses[j] = fusion.model_copy(
+                update={"notes": (*fusion.notes, note), "orthogonal": "discordant"}
+            )

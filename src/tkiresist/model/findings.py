@@ -74,11 +74,20 @@ class Finding(Value):
         "whether the result is aberrant (absent, overexpression, cytoplasmic, aberrant, loss) or "
         "normal (wild_type, retained)",
     )
+    reported_new: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the source's own words that this alteration is new (\"newly emerged ALK "
+        "rearrangement\"), for a report that describes no earlier test of it; kept apart from "
+        "what the engine infers from serial tests",
+    )
     note: str | None = None
     provenance: Provenance | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Finding:
+        if self.reported_new is not None and self.status != "detected":
+            raise ValueError("reported_new (the source calls it new) needs status detected")
         if self.phase is not None:
             from tkiresist.model.categories import categorize
 

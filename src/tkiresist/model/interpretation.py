@@ -73,6 +73,16 @@ class AlterationStatus(Value):
         default=False, description="biopsies at progression disagree (spatial heterogeneity)"
     )
     notes: tuple[str, ...] = ()
+    orthogonal: Literal["agree", "discordant"] | None = Field(
+        default=None,
+        description="a test of another kind (IHC against sequencing) on the same gene agrees "
+        "with it or not, at the decision point",
+    )
+    reported_acquired: str | None = Field(
+        default=None,
+        description="the source's own words that the alteration is new, when no earlier test "
+        "in the case shows it (the status is then acquired, per the report)",
+    )
     kb_match: bool = Field(default=False, description="a knowledge-base statement matched it")
 
 
