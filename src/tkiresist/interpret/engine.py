@@ -48,9 +48,7 @@ def interpret(
         matched.update(s.name for s in f.alterations)
     driver = set(ctx.driver_names)
     reconciled = {
-        s.name
-        for s in statuses
-        if s.orthogonal == "agree" and s.alteration.kind == "expression"
+        s.name for s in statuses if s.orthogonal == "agree" and s.alteration.kind == "expression"
     }
     statuses = [
         s.model_copy(update={"kb_match": s.name in matched or s.name in driver}) for s in statuses

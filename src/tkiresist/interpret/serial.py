@@ -140,6 +140,16 @@ def _covers_key(finding_alt: AnyAlteration, key: str) -> bool:
     return False
 
 
+def _names_gene_of(finding: Finding, key: str) -> bool:
+    """A detected variant of a gene speaks for that gene's finding of unspecified type: with
+    TP53 p.R273H at baseline, "TP53 mutation" at progression is persistent (#12). A negative
+    for one variant says nothing of the rest of the gene."""
+    alt = finding.alteration
+    if not isinstance(alt, SequenceVariant) or alt.unspecified or finding.status != "detected":
+        return False
+    return key in (f"sv:{alt.gene} mutation", f"sv:{alt.gene} alteration")
+
+
 # ------------------------------------------------------------------------------------------
 # Decision point
 
@@ -427,7 +437,9 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
             spec = by_id.get(t.specimen)
             specimen = spec if isinstance(spec, Specimen) else None
             current = phases[t.id] == "current"
-            relevant = [f for f in t.findings if _covers_key(f.alteration, key)]
+            relevant = [
+                f for f in t.findings if _covers_key(f.alteration, key) or _names_gene_of(f, key)
+            ]
             if relevant:
                 results = {_result(f) for f in relevant}
                 if "detected" in results and "not_detected" in results:
@@ -436,7 +448,12 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                         "detected and not detected"
                     )
                 obs.extend(_Obs(t, assay, specimen, months[t.id], f, current) for f in relevant)
-            elif _implicit_scope(assay) and assay is not None and assay.covers(alt):
+            elif (
+                t.lists == "all"
+                and _implicit_scope(assay)
+                and assay is not None
+                and assay.covers(alt)
+            ):
                 obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
         status = _status(key, alt, obs, warnings, reps.get(key))
         statuses.append(_against_diagnosis(case, status))

@@ -200,7 +200,9 @@ def _message(err: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown field (not in the case format; see docs/case-format.md)"
     if kind == "missing":
-        return "required field is missing"
+        loc = err.get("loc") or ()
+        name = loc[-1] if loc and isinstance(loc[-1], str) else None
+        return f"required field {name!r} is missing" if name else "required field is missing"
     msg = msg.removeprefix("Value error, ")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         msg += f" (got {err.get('input')!r})"

@@ -106,7 +106,7 @@ class ProteinChange(Value):
         return f"p.{self.short()}"
 
 
-RegionEffect = Literal["deletion", "insertion", "mutation", "skipping", "duplication"]
+RegionEffect = Literal["deletion", "insertion", "mutation", "skipping", "duplication", "alteration"]
 
 
 class SequenceVariant(Value):
@@ -134,14 +134,21 @@ class SequenceVariant(Value):
     def _check(self) -> SequenceVariant:
         if self.protein is None and self.cdna is None and self.region_effect is None:
             raise ValueError("a sequence variant needs a protein change, a c. change or a region")
-        if self.region_effect is not None and self.exon is None:
+        if self.region_effect not in (None, "mutation", "alteration") and self.exon is None:
             raise ValueError("a described region needs its exon")
         return self
+
+    @property
+    def unspecified(self) -> bool:
+        """A gene-level finding of unspecified type ("TP53 mutation", no change given)."""
+        return self.protein is None and self.cdna is None and self.exon is None
 
     @property
     def name(self) -> str:
         if self.protein is not None:
             return f"{self.gene} {self.protein.hgvs()}"
+        if self.region_effect is not None and self.exon is None:
+            return f"{self.gene} {self.region_effect}"
         if self.region_effect is not None:
             return f"{self.gene} exon {self.exon} {self.region_effect}"
         return f"{self.gene} {self.cdna}"

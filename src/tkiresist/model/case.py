@@ -59,8 +59,13 @@ class Citation(Value):
 
     @model_validator(mode="after")
     def _check(self) -> Citation:
-        if self.doi is None and self.pmid is None and self.pmcid is None:
-            raise ValueError("a citation needs a DOI, a PMID or a PMCID")
+        identified = self.doi is not None or self.pmid is not None or self.pmcid is not None
+        described = bool(self.first_author and self.year and self.title)
+        if not identified and not described:
+            raise ValueError(
+                "a citation needs a DOI, a PMID or a PMCID, or else first_author, year and "
+                "title (a source without an identifier)"
+            )
         return self
 
 

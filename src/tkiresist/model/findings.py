@@ -78,7 +78,7 @@ class Finding(Value):
         default=None,
         min_length=1,
         description="the source's own words that this alteration is new (\"newly emerged ALK "
-        "rearrangement\"), for a report that describes no earlier test of it; kept apart from "
+        'rearrangement"), for a report that describes no earlier test of it; kept apart from '
         "what the engine infers from serial tests",
     )
     note: str | None = None

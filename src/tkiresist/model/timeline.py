@@ -24,6 +24,12 @@ Site = Literal["cns", "extracranial", "overall"]
 class _Event(Value):
     id: EventId
     note: str | None = None
+    age: int | None = Field(
+        default=None,
+        ge=0,
+        le=120,
+        description="the patient's age at this event, as the source says",
+    )
 
 
 class Diagnosis(_Event):
@@ -80,14 +86,16 @@ class Radiotherapy(_Event):
     site: str
     site_kind: Site | None = None
     technique: str | None = Field(default=None, description="SRT, SRS, WBRT, SBRT, conventional")
-    dose_gy: float = Field(gt=0, le=200)
-    fractions: int = Field(ge=1, le=60)
+    dose_gy: float | None = Field(default=None, gt=0, le=200, description="when the source says")
+    fractions: int | None = Field(default=None, ge=1, le=60, description="when the source says")
     end: TimePoint | None = None
 
     @property
     def label(self) -> str:
         tech = f"{self.technique} " if self.technique else ""
-        return f"{tech}{self.dose_gy:g} Gy/{self.fractions} fr"
+        dose = f"{self.dose_gy:g} Gy" if self.dose_gy is not None else "dose not stated"
+        fr = f"/{self.fractions} fr" if self.fractions is not None else ""
+        return f"{tech}{dose}{fr}"
 
 
 ResponseCategory = Literal["CR", "PR", "SD", "PD", "NE", "non-CR/non-PD"]
@@ -146,6 +154,12 @@ class MolecularTest(_Event):
     specimen: EventId
     assay: str = Field(description="an assay id from the catalogue, e.g. oncomine-precision")
     findings: tuple[Finding, ...] = ()
+    lists: Literal["all", "positives_only"] = Field(
+        default="all",
+        description="all: the report lists every result, so a covered alteration it does not "
+        "name was not detected; positives_only: it names positive findings only (an abstract), "
+        "so silence says nothing",
+    )
     histology: Histology | None = None
     report_text: str | None = Field(default=None, description="the source's words, verbatim")
     genome_build: GenomeBuild | None = Field(
@@ -165,6 +179,19 @@ class AdverseEvent(_Event):
     ctcae_version: str | None = None
 
 
+class Death(_Event):
+    """The patient's death, with its cause and autopsy findings when the source gives them."""
+
+    type: Literal["death"] = "death"
+    time: TimePoint
+    cause: str | None = Field(default=None, description="as the source words it")
+    autopsy: str | None = Field(
+        default=None,
+        description="autopsy findings, verbatim (tissue tested at autopsy is a "
+        "specimen with procedure 'autopsy' and its tests)",
+    )
+
+
 Event = Annotated[
     Diagnosis
     | TherapyLine
@@ -174,7 +201,8 @@ Event = Annotated[
     | ClinicalEvent
     | Specimen
     | MolecularTest
-    | AdverseEvent,
+    | AdverseEvent
+    | Death,
     Field(discriminator="type"),
 ]
 
@@ -188,6 +216,7 @@ AnyEvent = (
     | Specimen
     | MolecularTest
     | AdverseEvent
+    | Death
 )
 
 

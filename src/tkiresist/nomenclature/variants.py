@@ -7,6 +7,7 @@ was expected there. The grammar (informal PEG: ordered choice, ``?`` optional, `
 whitespace) is::
 
     variant   := ws [gene (ws+ | ":") ws] body [ws "mutation"] ws END
+               | gene ws+ ("mutation" | "mutated" | "alteration" | ...) ws END    TP53 mutation
                | GENE "ex" INT [effect]                      glued: METex14, EGFRex19del
     body      := region [ws "(" hgvs ")"]                     Exon 19 deletion (p.E746_A750del)
                | [exon_tag ws] hgvs [ws "(" exon_tag ")"]     exon 21 L858R, L858R (exon 21)
@@ -645,6 +646,10 @@ def _body(sc: Scanner) -> _Body | None:
     return _region_body(sc)
 
 
+_UNSPECIFIED_RE = re.compile(r"(?i)(mutation|mutated|mutant|alteration|altered|variant)s?\b")
+"""Words after a gene that give a finding of unspecified type (``TP53 mutation``)."""
+
+
 class _VariantGrammar:
     def __init__(self, text: str, gene: str | None, location: Location | None) -> None:
         self.sc = Scanner(text, "sequence variant", location)
@@ -679,6 +684,17 @@ class _VariantGrammar:
             sc.expect("a space after the gene symbol")
             return None
         sc.ws()
+        after_gene = sc.pos
+        m = _UNSPECIFIED_RE.match(sc.text, sc.pos)
+        if m is not None and not sc.text[m.end() :].strip():
+            # "TP53 mutation", "PTEN alteration": a finding of unspecified type, as reports
+            # and abstracts give them (#12)
+            if not genes.is_known(token):
+                raise self._gene_error(token, start)
+            word = m.group(1).lower()
+            effect = "alteration" if word.startswith("alter") else "mutation"
+            return SequenceVariant(gene=self._resolve(token, start), region_effect=effect)
+        sc.pos = after_gene
         body = _body(sc)
         if body is None or not sc.expect_end():
             return None

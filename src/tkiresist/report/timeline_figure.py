@@ -316,8 +316,7 @@ def collect(case: Case, wrap: int = WRAP) -> Items:
             flags.append(Flag(m, lane, "surgery", lines, _approx(e), order))
         elif isinstance(e, Radiotherapy):
             assert m is not None
-            tech = f"{e.technique} " if e.technique else "RT "
-            lines = (Line(f"{tech}{e.dose_gy:g} Gy/{e.fractions} fr", "head"),)
+            lines = (Line(e.label if e.technique else f"RT {e.label}", "head"),)
             lines += _wrap(e.site, "muted", wrap)
             lane = _site_lane(e.site_kind, e.site, "extracranial")
             flags.append(Flag(m, lane, "radiotherapy", lines, _approx(e), order))

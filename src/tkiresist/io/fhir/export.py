@@ -38,6 +38,7 @@ from tkiresist.model.time import DAYS_PER_MONTH, TimePoint
 from tkiresist.model.timeline import (
     AdverseEvent,
     ClinicalEvent,
+    Death,
     Diagnosis,
     MolecularTest,
     Radiotherapy,
@@ -145,6 +146,7 @@ _TIME_PATH: dict[type, str] = {
     Specimen: "collection.collected",
     MolecularTest: "effective",
     AdverseEvent: "date",
+    Death: "onset",
 }
 
 
@@ -511,24 +513,22 @@ def _radiotherapy(ctx: _Ctx, e: Radiotherapy) -> None:
     _put_time(period, "start", ctx, e.id, e.time)
     if e.end is not None:
         _put_time(period, "end", ctx, f"{e.id}.end", e.end)
-    ext: list[Json] = [
-        {
-            "url": v.X_RT_DOSE,
-            "extension": [
-                {"url": "volume", "valueReference": ctx.ref(volume_url)},
-                {
-                    "url": "totalDoseDelivered",
-                    "valueQuantity": {
-                        "value": round(e.dose_gy * 100, 6),
-                        "unit": "cGy",
-                        "system": v.UCUM,
-                        "code": "cGy",
-                    },
+    parts: list[Json] = [{"url": "volume", "valueReference": ctx.ref(volume_url)}]
+    if e.dose_gy is not None:  # a source may give neither dose nor fractions
+        parts.append(
+            {
+                "url": "totalDoseDelivered",
+                "valueQuantity": {
+                    "value": round(e.dose_gy * 100, 6),
+                    "unit": "cGy",
+                    "system": v.UCUM,
+                    "code": "cGy",
                 },
-                {"url": "fractionsDelivered", "valueUnsignedInt": e.fractions},
-            ],
-        }
-    ]
+            }
+        )
+    if e.fractions is not None:
+        parts.append({"url": "fractionsDelivered", "valueUnsignedInt": e.fractions})
+    ext: list[Json] = [{"url": v.X_RT_DOSE, "extension": parts}]
     ext += _text_ext(v.X_TECHNIQUE, e.technique)
     ext += _site_ext(e.site_kind)
     res: Json = {
@@ -598,6 +598,22 @@ def _clinical(ctx: _Ctx, e: ClinicalEvent) -> None:
     res = _condition_base(ctx, e.id, v.P_CONDITION)
     res["extension"] = _site_ext(e.site)
     res["code"] = {"text": e.description}
+    res["note"] = _note(e.note)
+    _put_time(res, "onsetDateTime", ctx, e.id, e.time)
+    ctx.add(ctx.urls[e.id], _compact(res))
+
+
+def _death(ctx: _Ctx, e: Death) -> None:
+    """The death as a Condition whose text says so, with cause and autopsy findings; the
+    importer reads it back as a clinical event (the case format's death has no FHIR profile
+    of its own here: a documented loss)."""
+    res = _condition_base(ctx, e.id, v.P_CONDITION)
+    parts = ["death"]
+    if e.cause:
+        parts.append(f"cause: {e.cause}")
+    if e.autopsy:
+        parts.append(f"autopsy: {e.autopsy}")
+    res["code"] = {"text": "; ".join(parts)}
     res["note"] = _note(e.note)
     _put_time(res, "onsetDateTime", ctx, e.id, e.time)
     ctx.add(ctx.urls[e.id], _compact(res))
@@ -929,6 +945,7 @@ _EXPORTERS: dict[type, Any] = {
     Specimen: _specimen,
     MolecularTest: _test,
     AdverseEvent: _adverse,
+    Death: _death,
 }
 
 

@@ -561,16 +561,23 @@ def _procedure(st: _State, entry: Entry, data: Json) -> None:
         parts = {x.get("url"): x for x in (dose or {}).get("extension") or ()}
         quantity = (parts.get("totalDoseDelivered") or {}).get("valueQuantity") or {}
         fractions = (parts.get("fractionsDelivered") or {}).get("valueUnsignedInt")
-        if not isinstance(quantity.get("value"), int | float) or not isinstance(fractions, int):
+        value = quantity.get("value")
+        if value is not None and not isinstance(value, int | float):
             raise FormatError(
-                "a radiotherapy course needs its total dose and fractions "
-                "(mCODE dose-delivered-to-volume extension)",
+                "a radiotherapy dose is a number (mCODE dose-delivered-to-volume extension)",
                 st.loc(entry, "extension"),
             )
-        unit = quantity.get("code") or quantity.get("unit")
-        gy = float(quantity["value"]) / (100.0 if unit == "cGy" else 1.0)
-        ev["dose_gy"] = round(gy, 9)
-        ev["fractions"] = fractions
+        if fractions is not None and not isinstance(fractions, int):
+            raise FormatError(
+                "radiotherapy fractions are a whole number (mCODE dose-delivered-to-volume "
+                "extension)",
+                st.loc(entry, "extension"),
+            )
+        if value is not None:  # dose and fractions are optional: a source may not give them
+            unit = quantity.get("code") or quantity.get("unit")
+            ev["dose_gy"] = round(float(value) / (100.0 if unit == "cGy" else 1.0), 9)
+        if fractions is not None:
+            ev["fractions"] = fractions
         target = st.index.target(
             (parts.get("volume") or {}).get("valueReference"), entry, "extension.volume"
         )
