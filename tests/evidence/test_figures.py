@@ -35,7 +35,7 @@ def test_write_figures(registry_engine: Any, tmp_path: Path) -> None:
             text = data.decode("utf-8")
             assert "<svg" in text
     swimmer_svg = (tmp_path / "out" / "swimmer.svg").read_text(encoding="utf-8")
-    assert "Case 1 · Present" in swimmer_svg  # text kept as text
+    assert "Cheung 2025" in swimmer_svg  # text kept as text; cases named by source (#17)
     assert "interval not reported" in swimmer_svg
     orr_svg = (tmp_path / "out" / "orr_by_regimen.svg").read_text(encoding="utf-8")
     assert "6/9" in orr_svg and "66.7% (29.9–92.5)" in orr_svg

@@ -8,7 +8,8 @@ Okabe–Ito colour-blind-safe palette, and written as PNG (300 dpi) and SVG (tex
   resistance to the detection of the resistance fusion (months); the bar's colour is that
   TKI, an arrow marks a censored interval; past the bar's end, the first post-resistance
   regimen (its colour) and the best response to it (its marker); cases without a reported
-  interval are listed with "interval not reported";
+  interval are listed with "interval not reported"; each case is named by its source (first
+  author and year, e.g. ``Cheung 2025``, ``Schrock 2018, case 7``; see :func:`_case_labels`);
 * :func:`partner_figure`: ALK fusions by 5′ partner (double fusions count each fusion), and
   the share of cases with EML4 as the only partner against the de novo reference, with exact
   95% CIs;
@@ -113,6 +114,7 @@ def swimmer_cases(
         c
         for c in (
             "study",
+            "dataset",
             "interval_months",
             "interval_censored",
             tki_col,
@@ -131,12 +133,7 @@ def swimmer_cases(
             Location(field="where"),
         )
     out: list[SwimmerCase] = []
-    for r in rows:
-        row_label = r.get("source_row")
-        label = f"Case {row_label}" if row_label else str(r["case_uid"])
-        study = r.get("study")
-        if study:
-            label += f" · {_short_study(str(study))}"
+    for r, label in zip(rows, _case_labels(rows, has_study="study" in facts.columns), strict=True):
         tki = r.get(tki_col)
         if tki and tki_col == "prior_tkis":
             tki = str(tki).split(",")[-1].strip()
@@ -156,16 +153,112 @@ def swimmer_cases(
     return out
 
 
-def _short_study(text: str) -> str:
-    """``Schrock et al. (2018), Case 7`` → ``Schrock 2018, case 7``; ``Present`` stays."""
+_STUDY = r"^([A-Za-z' -]+?)\s+et al\.?\s*\((\d{4})\)\s*(?:,\s*(.*))?$"
+
+
+def _study_parts(text: str) -> tuple[str, int, str | None] | None:
+    """``Schrock et al. (2018), Case 7`` → ``("Schrock", 2018, "case 7")``; None when the text
+    does not name an author and a year (``Present``)."""
     import re
 
     plain = re.sub(r"\s*\[\d+\]\s*$", "", text.strip())  # a trailing reference number
-    m = re.match(r"^([A-Za-z' -]+?)\s+et al\.?\s*\((\d{4})\)\s*(?:,\s*(.*))?$", plain)
+    m = re.match(_STUDY, plain)
     if not m:
-        return plain
+        return None
     name, year, rest = m.group(1), m.group(2), m.group(3)
-    return f"{name} {year}" + (f", {rest[0].lower()}{rest[1:]}" if rest else "")
+    return name, int(year), (f"{rest[0].lower()}{rest[1:]}" if rest else None)
+
+
+def _short_study(text: str) -> str:
+    """``Schrock et al. (2018), Case 7`` → ``Schrock 2018, case 7``; ``Present`` stays."""
+    parts = _study_parts(text)
+    if parts is None:
+        return text.strip()
+    name, year, case = parts
+    return f"{name} {year}" + (f", {case}" if case else "")
+
+
+def _dataset_source(dataset: str | None, row: str | None) -> str | None:
+    """First author and year from a bundled dataset's description: of the study it gives for
+    ``row``, or (``row`` None: the review's own case) of the dataset's own publication; None
+    when the dataset is not bundled or does not say."""
+    if not dataset:
+        return None
+    from tkiresist.errors import TkiResistError
+    from tkiresist.registry.datasets import available, info
+
+    if dataset not in available():
+        return None
+    try:
+        meta = info(dataset)
+    except TkiResistError:
+        return None
+    if row is not None:
+        study = meta.primary_sources().get(row)
+        if study is not None and study.first_author and study.year:
+            return f"{study.first_author} {study.year}"
+        return None
+    src = meta.source
+    return f"{src.first_author} {src.year}" if src.first_author and src.year else None
+
+
+def _case_labels(rows: Sequence[dict[str, Any]], *, has_study: bool) -> list[str]:
+    """One label per swimmer row, naming the case by its source: first author and year
+    (``Cheung 2025``), with the source's own case number when it gives one (``Schrock 2018,
+    case 7``); several cases of one source without such a number are told apart by their
+    order in the table (``Liang 2016 #1``, ``Liang 2016 #2``).
+
+    The review's own case (``Present`` in its table) is named after the review, from the
+    bundled dataset's description. A table without a study column keeps ``Case <row>``; an
+    unnamed source gives ``<dataset> row <row>``.
+    """
+    from tkiresist.registry.literature import PRESENT_CASE  # what a table calls its own case
+
+    bases: list[tuple[str, str | None]] = []
+    for r in rows:
+        row = r.get("source_row")
+        fallback = f"Case {row}" if row else str(r["case_uid"])
+        if not has_study:
+            bases.append((fallback, None))
+            continue
+        study = str(r.get("study") or "").strip()
+        parts = _study_parts(study) if study else None
+        if parts is not None:
+            bases.append((f"{parts[0]} {parts[1]}", parts[2]))
+            continue
+        if " ".join(study.split()).casefold() in PRESENT_CASE:
+            named = _dataset_source(r.get("dataset"), None)
+        elif study:
+            named = study
+        else:
+            named = _dataset_source(r.get("dataset"), None if row is None else str(row))
+        if named is None:
+            dataset = r.get("dataset")
+            named = f"{dataset} row {row}" if dataset and row else fallback
+        bases.append((named, None))
+    counts: dict[str, int] = {}
+    for base, _ in bases:
+        counts[base] = counts.get(base, 0) + 1
+    labels: list[str] = []
+    numbered: dict[str, int] = {}
+    for base, own in bases:
+        if own:
+            labels.append(f"{base}, {own}")
+        elif counts[base] > 1:
+            numbered[base] = numbered.get(base, 0) + 1
+            labels.append(f"{base} #{numbered[base]}")
+        else:
+            labels.append(base)
+    # two cases may still share a label (one study in two datasets): number them
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    again: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if seen[label] > 1:
+            again[label] = again.get(label, 0) + 1
+            labels[i] = f"{label} #{again[label]}"
+    return labels
 
 
 def _colours(names: Iterable[str | None]) -> dict[str, str]:

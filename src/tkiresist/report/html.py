@@ -28,6 +28,7 @@ from tkiresist.model.interpretation import (
     AlterationStatus,
     CitationOut,
     Interpretation,
+    Option,
     TestEvidence,
 )
 from tkiresist.model.timeline import Specimen
@@ -154,6 +155,99 @@ def evidence_by_test(alt: AlterationStatus) -> dict[str, TestEvidence]:
     return {ev.test: ev for ev in alt.evidence}
 
 
+@dataclass(frozen=True)
+class BottomLineItem:
+    """One line of the bottom line: a name in bold and what follows it."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class BottomLine:
+    """The answer first: what a tumour board reads before the timeline and the details.
+
+    The decision point and the line in effect, the mechanism(s), the first option with its
+    evidence level, CNS activity and pooled registry number, the other options' count, the
+    regimens to avoid, and the tests still needed. The HTML/PDF report and the web case page
+    both show it at the top (:func:`bottom_line` builds it; the templates only lay it out).
+    """
+
+    decision: str
+    line_in_effect: str
+    cns: str
+    mechanisms: tuple[BottomLineItem, ...]
+    first: Option | None
+    first_level: str
+    first_cns: str
+    first_pooled: str | None
+    more_options: int
+    avoid: tuple[str, ...]
+    tests: tuple[BottomLineItem, ...]
+    tests_done: int
+
+
+def bottom_line(result: Interpretation) -> BottomLine:
+    """The bottom line of ``result`` (see :class:`BottomLine`)."""
+    dp = result.decision_point
+    if dp.therapy is not None:
+        t = dp.therapy
+        line_in_effect = " + ".join(t.drugs) or "a therapy line"
+        if t.line:
+            line_in_effect += f" (line {t.line})"
+        line_in_effect += f", from month {_months(t.start_month)}"
+    else:
+        line_in_effect = "none on the timeline"
+    if dp.cns_progression:
+        cns = "progression in the CNS"
+    elif dp.cns_disease:
+        cns = "CNS disease on the timeline"
+    else:
+        cns = "no CNS disease recorded"
+    mechanisms = tuple(
+        BottomLineItem(
+            m.label,
+            f"{CLASS_LABEL.get(m.class_, m.class_)}, evidence level {m.evidence_level}, "
+            + ("acquired" if m.acquired else "not shown to be acquired")
+            + f" (from {', '.join(m.alterations)})",
+        )
+        for m in result.mechanisms
+    )
+    first = result.options[0] if result.options else None
+    first_level = first_cns = ""
+    first_pooled = None
+    if first is not None:
+        meaning = LEVELS.get(first.evidence_level)
+        first_level = f"evidence level {first.evidence_level}" + (f": {meaning}" if meaning else "")
+        first_level += f"; AMP tier {first.amp_tier}"
+        first_cns = "CNS-active" if first.cns_active else "CNS activity not documented"
+        if first.cns_detail:
+            first_cns += f" ({first.cns_detail})"
+        first_pooled = str(first.pooled) if first.pooled is not None else None
+    tests = tuple(
+        BottomLineItem(
+            TEST_KIND_LABEL.get(t.kind, t.kind),
+            t.reason + (f" ({', '.join(t.alterations)})" if t.alterations else ""),
+        )
+        for t in result.recommended_tests
+        if t.status == "needed"
+    )
+    return BottomLine(
+        decision=dp.description,
+        line_in_effect=line_in_effect,
+        cns=cns,
+        mechanisms=mechanisms,
+        first=first,
+        first_level=first_level,
+        first_cns=first_cns,
+        first_pooled=first_pooled,
+        more_options=max(0, len(result.options) - 1),
+        avoid=tuple(" + ".join(a.drugs) for a in result.avoid),
+        tests=tests,
+        tests_done=sum(1 for t in result.recommended_tests if t.status != "needed"),
+    )
+
+
 def _figure(case: Case, result: Interpretation, figure: FigureFormat) -> tuple[str, str]:
     """(svg markup, png data URI): one of them filled."""
     from tkiresist.report.timeline_figure import timeline_bytes, timeline_svg
@@ -212,6 +306,7 @@ def render_html(
     return template.render(
         case=case,
         r=result,
+        bl=bottom_line(result),
         dp=result.decision_point,
         kb=result.knowledge_base,
         age=_age(case),

@@ -478,6 +478,7 @@ def _patient_values(request: Request, info: SessionInfo, uid: str) -> dict[str, 
 
     from tkiresist.io.casefile import case_to_data
     from tkiresist.model.timeline import Specimen
+    from tkiresist.report.html import bottom_line
 
     ctx = context_of(request)
     rec = actions.get_record(ctx, uid)
@@ -506,6 +507,7 @@ def _patient_values(request: Request, info: SessionInfo, uid: str) -> dict[str, 
         "rec": rec,
         "case": view,
         "r": result,
+        "bl": bottom_line(result) if result is not None else None,
         "problem": problem,
         "svg": svg,
         "specimens": specimens,
@@ -574,7 +576,7 @@ async def attach_submit(request: Request, uid: str, info: SessionInfo = CuratorP
             message=exc.message,
             **values,
         )
-    return _redirect(f"/cases/{uid}#interpretation")
+    return _redirect(f"/cases/{uid}#bottom-line")
 
 
 @router.get("/cases/{uid}/edit")
@@ -925,17 +927,93 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
     )
 
 
+#: Claim kinds (:attr:`tkiresist.evidence.claims.Claim.kind`) as the claims page names them.
+CLAIM_KINDS: dict[str, str] = {
+    "statistic": "pooled statistic",
+    "case": "one case's value",
+    "external": "about another source",
+    "unchecked": "not in the registry",
+}
+CLAIM_VERDICTS: dict[str, str] = {
+    "mismatch": "the registry disagrees",
+    "match": "the registry agrees",
+    "not_checked": "the registry cannot check it",
+}
+
+
+def _claim_sections(where: str) -> list[str]:
+    """The parts of the paper a claim's ``where`` names: ``Abstract, paragraph 2; Case
+    Presentation, paragraph 1`` → ``["Abstract", "Case Presentation"]``."""
+    out: list[str] = []
+    for part in where.split(";"):
+        name = part.split(",")[0].strip()
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
 @router.get("/claims")
 def claims_page(
     request: Request,
     name: str | None = None,
     status: str | None = None,
+    kind: str | None = None,
+    section: str | None = None,
     info: SessionInfo = ViewerPage,
 ) -> HTMLResponse:
+    """The claims audit: a summary of the verdicts by kind of claim (each count a link), then
+    the claims, filtered by query parameters (``status``, ``kind``, ``section``), no script."""
     from tkiresist.web.claims import claims_view
 
     view = claims_view(context_of(request), name or None, status or None)
-    return render(request, "claims.html", **view)
+    if kind and kind not in CLAIM_KINDS:
+        raise Unprocessable(
+            f"unknown kind {kind!r}: expected one of {', '.join(CLAIM_KINDS)}",
+            Location(field="kind"),
+        )
+    report = view["report"]
+    every = list(report.results) if report is not None else []
+    sections: list[str] = []
+    for result in every:
+        for part in _claim_sections(result.claim.where):
+            if part not in sections:
+                sections.append(part)
+    if section and section not in sections:
+        raise Unprocessable(
+            f"no claim is in section {section!r}: sections are {', '.join(sections) or 'none'}",
+            Location(field="section"),
+        )
+    results = [
+        r
+        for r in view["results"]
+        if (not kind or r.claim.kind == kind)
+        and (not section or section in _claim_sections(r.claim.where))
+    ]
+    table = {v: {k: 0 for k in CLAIM_KINDS} for v in CLAIM_VERDICTS}
+    for result in every:
+        table[result.status][result.claim.kind] += 1
+    chosen = {"name": view["chosen"] or "", "status": status or "", "kind": kind or "",
+              "section": section or ""}  # fmt: skip
+
+    def claims_url(**change: str) -> str:
+        query = {k: v for k, v in {**chosen, **change}.items() if v}
+        return "/claims" + ("?" + urlencode(query) if query else "")
+
+    return render(
+        request,
+        "claims.html",
+        **{**view, "results": results},
+        total=len(every),
+        summary=table,
+        kind_totals={k: sum(table[v][k] for v in CLAIM_VERDICTS) for k in CLAIM_KINDS},
+        kinds=CLAIM_KINDS,
+        verdicts=CLAIM_VERDICTS,
+        sections=sections,
+        kind_filter=kind or "",
+        section_filter=section or "",
+        filtered=bool(status or kind or section),
+        claims_url=claims_url,
+    )
 
 
 # ----------------------------------------------------------------------------- admin
