@@ -14,11 +14,15 @@ from tkiresist.model.case import Case
 
 PANEL = "scenario-panel"
 GENES = ("EGFR", "MET", "ALK", "ROS1", "RET", "BRAF", "KRAS", "NRAS", "PIK3CA", "ERBB2", "TP53",
-         "RB1", "NTRK1", "FGFR3")  # fmt: skip
+         "RB1", "NTRK1", "FGFR3", "NRG1")  # fmt: skip
 
 
 def _findings(items: Sequence[str], status: str) -> str:
-    return "".join(f"      - {{alteration: {a!r}, status: {status}}}\n" for a in items)
+    """Text alterations quoted; a structured one (``{kind: expression, ...}``) as written."""
+    return "".join(
+        f"      - {{alteration: {a if a.startswith('{') else repr(a)}, status: {status}}}\n"
+        for a in items
+    )
 
 
 def scenario(
@@ -32,8 +36,10 @@ def scenario(
     months: int = 14,
     cns_progression: bool = False,
     declared_driver: str | None = None,
+    history: Sequence[str] = (),
 ) -> Case:
-    """A synthetic case; ``lost`` are baseline findings not detected at progression."""
+    """A synthetic case; ``lost`` are baseline findings not detected at progression;
+    ``history`` the agents of an earlier line, before ``agents``."""
     driver = f"\n    driver: {declared_driver}" if declared_driver else ""
     genes = ", ".join(GENES)
     text = f"""schema_version: "1.0"
@@ -49,6 +55,7 @@ assays:
       sequence_variant: [{genes}]
       fusion: [{genes}]
       copy_number: [{genes}]
+      expression: [MET, ERBB2]
 events:
   - id: dx
     type: diagnosis
@@ -68,11 +75,20 @@ events:
     assay: {PANEL}
     findings:
 {_findings([*baseline, *lost], "detected")}"""
+    start = "0 months after dx"
+    if history:
+        text += f"""  - id: line0
+    type: therapy
+    agents: [{", ".join(history)}]
+    start: 0 months after dx
+    stop: 12 months after line0
+    stop_reason: progression
+"""
+        start = "12 months after line0"
     text += f"""  - id: line1
     type: therapy
-    line: 1
     agents: [{", ".join(agents)}]
-    start: 0 months after dx
+    start: {start}
     stop: {months} months after line1
     stop_reason: progression
   - id: pd

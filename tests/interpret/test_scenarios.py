@@ -77,7 +77,8 @@ SCENARIOS = [
         "Small-cell",
         (("carboplatin", "etoposide"), ("cisplatin", "etoposide")),
         offered=(("paclitaxel",),),
-        avoided=(CHEMO, ABCP, AMI_CHEMO),
+        avoided=(("immunotherapy (any)",), ("pemetrexed",)),
+        not_offered=(CHEMO, ABCP, AMI_CHEMO),
     ),
     # --- transformation is not tied to one drug -------------------------------------------
     Scenario(
@@ -92,7 +93,8 @@ SCENARIOS = [
         },
         "Squamous",
         (("carboplatin", "paclitaxel"),),
-        avoided=(CHEMO, ABCP),
+        avoided=(("pemetrexed",), ("bevacizumab",)),
+        not_offered=(CHEMO, ABCP),
     ),
     Scenario(
         "sclc-after-osimertinib-driver-known",
@@ -106,7 +108,8 @@ SCENARIOS = [
         },
         "Small-cell",
         (("carboplatin", "etoposide"), ("cisplatin", "etoposide")),
-        avoided=(ABCP,),
+        avoided=(("immunotherapy (any)",),),
+        not_offered=(ABCP,),
     ),
     Scenario(
         "sclc-declared-driver-only",
@@ -119,7 +122,8 @@ SCENARIOS = [
         },
         "Small-cell",
         (("carboplatin", "etoposide"), ("cisplatin", "etoposide")),
-        avoided=(ABCP,),
+        avoided=(("immunotherapy (any)",),),
+        not_offered=(ABCP,),
     ),
     # --- drivers: every sensitising and uncommon class ------------------------------------
     Scenario(
@@ -249,14 +253,16 @@ SCENARIOS = [
     Scenario(
         "after-flaura2",
         "After osimertinib + platinum-pemetrexed (FLAURA2), platinum-pemetrexed is not offered "
-        "again.",
+        "again; an EGFR TKI and platinum have both been given, so datopotamab deruxtecan (FDA "
+        "accelerated approval for exactly that) is the first option.",
         {
             "agents": ["osimertinib", "carboplatin", "pemetrexed"],
             "baseline": [DEL19],
             "progression": [DEL19],
         },
         None,
-        (ABCP, AMI_CHEMO),
+        (("datopotamab deruxtecan",),),
+        offered=(("docetaxel", "ramucirumab"),),
         avoided=(CHEMO,),
     ),
     Scenario(
@@ -338,6 +344,118 @@ SCENARIOS = [
         extra={"not_cns": ("osimertinib", "dabrafenib", "trametinib")},
     ),
 ]
+
+
+# --- prior-line contexts at today's standard of care (#13) --------------------------------
+SCENARIOS += [
+    Scenario(
+        "osimertinib-alone-no-mechanism",
+        "Progression on first-line osimertinib alone without a mechanism: amivantamab with "
+        "carboplatin-pemetrexed (MARIPOSA-2, approved) first; the unapproved lazertinib arm is "
+        "offered but not first.",
+        {"agents": ["osimertinib"], "baseline": [DEL19], "progression": [DEL19]},
+        None,
+        (AMI_CHEMO,),
+        offered=(CHEMO, AMI_LAZ_CHEMO, ABCP),
+    ),
+    Scenario(
+        "gefitinib-t790m-negative",
+        "T790M-negative progression on gefitinib: platinum-pemetrexed (the AURA3 comparator) "
+        "first; no amivantamab (MARIPOSA-2 was after osimertinib).",
+        {"agents": ["gefitinib"], "baseline": [L858R], "progression": [L858R]},
+        None,
+        (CHEMO,),
+        not_offered=(AMI_CHEMO,),
+    ),
+    Scenario(
+        "after-mariposa2-second-line",
+        "Third line after osimertinib then amivantamab + carboplatin-pemetrexed: an EGFR TKI and "
+        "platinum were both given, so datopotamab deruxtecan; neither the failing regimen nor "
+        "platinum-pemetrexed is offered again.",
+        {
+            "agents": ["amivantamab", "carboplatin", "pemetrexed"],
+            "baseline": [DEL19],
+            "progression": [DEL19],
+            "history": ["osimertinib"],
+        },
+        None,
+        (("datopotamab deruxtecan",),),
+        offered=(("docetaxel", "ramucirumab"),),
+        not_offered=(AMI_CHEMO, CHEMO),
+    ),
+    Scenario(
+        "her2-ihc3",
+        "HER2 IHC 3+ after osimertinib: trastuzumab deruxtecan's tumour-agnostic approval applies "
+        "and is offered beside standard care.",
+        {
+            "agents": ["osimertinib"],
+            "baseline": [L858R],
+            "progression": [
+                L858R,
+                "{kind: expression, marker: ERBB2, result: positive, score: 3+}",
+            ],
+        },
+        None,
+        (AMI_CHEMO,),
+        offered=(("trastuzumab deruxtecan",),),
+    ),
+    Scenario(
+        "nrg1-fusion",
+        "An acquired CD74::NRG1 on osimertinib: zenocutuzumab (approved for NRG1-fusion NSCLC "
+        "after systemic therapy; inferential here) is offered beside standard care.",
+        {"agents": ["osimertinib"], "baseline": [DEL19], "progression": [DEL19, "CD74::NRG1"]},
+        "NRG1",
+        (AMI_CHEMO,),
+        offered=(("zenocutuzumab",),),
+    ),
+    Scenario(
+        "emt",
+        "Epithelial-mesenchymal transition at progression on osimertinib: named as the "
+        "mechanism, no targeted option, standard care.",
+        {
+            "agents": ["osimertinib"],
+            "baseline": [DEL19],
+            "progression": [DEL19],
+            "histology": "epithelial_mesenchymal_transition",
+        },
+        "mesenchymal",
+        (AMI_CHEMO,),
+    ),
+    Scenario(
+        "met-ihc3-without-amplification",
+        "MET IHC 3+ without amplification after osimertinib: a possible MET bypass, named with "
+        "its weaker basis; savolitinib offered below approved standard care, FISH advised.",
+        {
+            "agents": ["osimertinib"],
+            "baseline": [DEL19],
+            "progression": [DEL19, "{kind: expression, marker: MET, result: positive, score: 3+}"],
+        },
+        "MET overexpression",
+        (AMI_CHEMO,),
+        offered=(("osimertinib", "savolitinib"),),
+    ),
+    Scenario(
+        "met-amplification-after-osimertinib",
+        "MET amplification after osimertinib with the driver persisting: continue osimertinib "
+        "and add savolitinib (SACHI), first.",
+        {
+            "agents": ["osimertinib"],
+            "baseline": [DEL19],
+            "progression": [DEL19, "MET amplification"],
+        },
+        "MET amplification",
+        (("osimertinib", "savolitinib"),),
+    ),
+]
+
+
+def test_options_show_their_approvals() -> None:
+    """The approved regimen says so, by region and date, in the option itself."""
+    s = next(x for x in SCENARIOS if x.id == "osimertinib-alone-no-mechanism")
+    first = _result(s).options[0]
+    assert first.drugs == AMI_CHEMO
+    assert any(a.region == "FDA" and a.status == "approved" for a in first.approvals)
+    assert "approved for this indication (EMA, FDA)" in first.rationale
 
 
 def _result(s: Scenario) -> Interpretation:

@@ -162,7 +162,7 @@ def test_fallback_statements_give_post_osimertinib_standards(kb: KnowledgeBase) 
 def test_met_amplification_states_its_thresholds(kb: KnowledgeBase) -> None:
     st = kb.by_id["met-amplification-after-osimertinib"]
     methods = {t.method for t in st.thresholds}
-    assert methods == {"FISH", "NGS"}
+    assert methods == {"FISH", "FISH (after a third-generation TKI)", "NGS"}
     fish = next(t for t in st.thresholds if t.method == "FISH")
     assert "MET/CEP7" in fish.definition and ">= 5" in fish.definition
 

@@ -190,8 +190,14 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             why += f" ({'; '.join(notes)})"
         trace.append(TraceEntry(statement=st.id, fired=True, reason=why, findings=names))
     found = any(names_mechanism(f.statement) for f in fired)
+    superseding = [f.statement.id for f in fired if f.statement.supersedes_standard]
     for st in kb.fallback:
         reason = _context_reason(st, ctx)
+        if reason is None and superseding:
+            reason = (
+                f"superseded by {', '.join(superseding)}: the tumour's new histology has its "
+                "own standard treatment"
+            )
         if reason is not None:
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
             continue

@@ -20,9 +20,11 @@ Each option is scored; the score and its parts are kept in the rationale so a re
 the ranking:
 
 * evidence level: A 50, B 40, C 30, D 20, E 10;
-* mechanism-directed: +10 for a regimen that targets a mechanism identified in this tumour. The
-  bonus is one level: a level-C targeted combination ranks above level-B standard care, a
-  level-D or E one below it;
+* mechanism-directed: +20 for a regimen that targets a mechanism identified in this tumour:
+  two levels, because the level grades the evidence in a population while the mechanism was
+  shown in this tumour. A level-C targeted combination (osimertinib + alectinib for an acquired
+  ALK fusion) then ranks with approved level-A standard care, and above it when it keeps the
+  persisting EGFR driver inhibited; a level-D or E one ranks below approved standard care;
 * driver fit: +8 when the EGFR driver persists and the regimen keeps an EGFR TKI (continue the
   TKI, add the drug for the bypass); -8 when the driver is lost and the regimen keeps one; +4 for
   keeping the EGFR TKI when the driver was not re-tested at progression (an EGFR driver is
@@ -40,8 +42,8 @@ the ranking:
 * already failing: -40 x the share of the regimen's new (not continued) drugs that the patient
   is progressing on, an EGFR TKI of the same generation counting as the same drug;
 * approval: +3 when the FDA or the EMA has approved the regimen (fully or conditionally) for
-  this indication, +1 when only another regulator has (NMPA, PMDA): shown, and ranked on, not
-  implied by the level;
+  this indication; an approval by another regulator only (NMPA, PMDA) is shown, not ranked on,
+  since the reader's region is not known;
 * pooled registry evidence: + n/100 (at most 0.5), a tie-breaker only;
 * uncertain statements: -2.
 
@@ -68,7 +70,7 @@ from tkiresist.model.interpretation import ApprovalOut, Avoid, Option, PooledEvi
 
 LEVEL_SCORE = {"A": 50, "B": 40, "C": 30, "D": 20, "E": 10}
 TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
-MECHANISM_BONUS = 10
+MECHANISM_BONUS = 20
 APPROVAL_BONUS = 3
 MAJOR_REGULATORS = frozenset({"FDA", "EMA"})
 NEW_DRIVER_BONUS = 25
@@ -216,6 +218,14 @@ def candidates(
     cautions = [(f.statement, c) for f in fired for c in f.statement.cautions]
     merged: dict[frozenset[str], _Candidate] = {}
     avoid: dict[frozenset[str], Avoid] = {}
+    for st, c in cautions:
+        # the caution itself, whether or not a candidate regimen contains the drug: a tumour
+        # board wants "no immunotherapy" said after small-cell transformation
+        named = (*(d.lower() for d in c.drugs), *(f"{cls} (any)" for cls in c.classes))
+        source = next(x for x in st.citations if x.id == c.citation).short()
+        avoid[frozenset(named)] = Avoid(
+            drugs=named, reason=f"{c.reason} ({source})", statements=(st.id,)
+        )
     order = 0
     for f in fired:
         st = f.statement
@@ -390,8 +400,7 @@ def rank(
                 f"approved for this indication ({', '.join(approved)}) (+{APPROVAL_BONUS})"
             )
         elif approved:
-            score += 1
-            parts.append(f"approved for this indication in {', '.join(approved)} only (+1)")
+            parts.append(f"approved for this indication in {', '.join(approved)} only (+0)")
         if c.uncertain:
             score -= 2
             parts.append("rests on a statement marked uncertain (-2)")

@@ -167,7 +167,8 @@ def by_approval(kb: KnowledgeBase, status: str, region: str | None = None) -> li
                 )
                 if wanted and region in (None, a.region.value):
                     out.append(
-                        f"{a.region.value} {a.status.value} {a.date}  {drugs}  [{st.id}] "
+                        f"{a.region.value} {a.status.value} {a.date or 'date?'}  {drugs}  "
+                        f"[{st.id}] "
                         f"{a.indication} ({a.source})"
                     )
     return out

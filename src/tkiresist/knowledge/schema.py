@@ -91,7 +91,15 @@ class ApprovalStatus(StrEnum):
 
 APPROVED_STATUSES = frozenset({ApprovalStatus.APPROVED, ApprovalStatus.ACCELERATED})
 
-IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
+
+def _iso(value: object) -> object:
+    """YAML reads ``2026-12-05`` as a date: keep dates as ISO text (``2024-09`` stays text)."""
+    import datetime as dt
+
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+IsoDate = Annotated[str, BeforeValidator(_iso), Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
 
 
 class Approval(Value):
@@ -100,10 +108,18 @@ class Approval(Value):
 
     region: Region
     status: ApprovalStatus
-    date: IsoDate
+    date: IsoDate | None = Field(
+        default=None, description="year-month(-day); None only when it could not be confirmed"
+    )
     indication: NonEmpty
     source: NonEmpty = Field(description="a citation id of the statement, or a URL")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _dated(self) -> Approval:
+        if self.date is None and not self.note:
+            raise ValueError("an approval without a date needs a note saying why")
+        return self
 
     @property
     def approved(self) -> bool:
@@ -342,6 +358,11 @@ class Statement(Value):
     frequency: Frequency | None = None
     thresholds: tuple[Threshold, ...] = ()
     cautions: tuple[Caution, ...] = ()
+    supersedes_standard: bool = Field(
+        default=False,
+        description="when it fires, the line's standard-care (fallback) statements do not "
+        "apply: a transformation to small-cell or squamous histology has its own standard",
+    )
     last_reviewed: IsoDate | None = Field(
         default=None, description="when a curator last checked the statement against the literature"
     )

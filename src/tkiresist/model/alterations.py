@@ -267,6 +267,7 @@ HistologyKind = Literal[
     "squamous_transformation",
     "sarcomatoid_transformation",
     "large_cell_neuroendocrine_transformation",
+    "epithelial_mesenchymal_transition",
 ]
 
 

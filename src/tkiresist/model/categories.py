@@ -98,6 +98,8 @@ CATALOGUE: Final = MappingProxyType(
             _c("met_fusion", "MET fusion", ("MET",)),
             _c("nrg1_fusion", "NRG1 fusion", ("NRG1",)),
             _c("alk_ihc_positive", "ALK protein expression by IHC", ("ALK",)),
+            _c("met_overexpression", "MET protein overexpression by IHC (3+)", ("MET",)),
+            _c("erbb2_ihc3", "HER2 (ERBB2) IHC 3+", ("ERBB2",)),
             # ALK kinase-domain resistance
             _c("alk_kinase_resistance", "ALK kinase-domain resistance mutation", ("ALK",)),
             _c("alk_g1202r", "ALK G1202R", ("ALK",), ("alk_kinase_resistance",)),
@@ -138,6 +140,7 @@ CATALOGUE: Final = MappingProxyType(
             _c("sclc_transformation", "Small-cell transformation", ()),
             _c("squamous_transformation", "Squamous transformation", ()),
             _c("histologic_transformation", "Histologic transformation (any)", ()),
+            _c("emt", "Epithelial-mesenchymal transition", ()),
         )
     }
 )
@@ -400,9 +403,20 @@ def expression_categories(e: Expression, pattern: str | None = None) -> frozense
     return _with_broader({"tp53_ihc_aberrant" if e.marker == "TP53" else "rb1_ihc_loss"})
 
 
+def _scored_3plus(e: Expression) -> bool:
+    """A positive IHC result whose score says 3+ (``3+``, ``3+ in 90% of cells``)."""
+    return e.result == "positive" and e.score is not None and "3+" in e.score.replace(" ", "")
+
+
 def _expression(e: Expression) -> set[str]:
     if e.marker == "ALK" and e.result == "positive":
         return {"alk_ihc_positive"}
+    # MET and HER2 IHC mean something only at 3+: 1+/2+ or an unscored "positive" is no
+    # category (the trials' thresholds are recorded in the knowledge base)
+    if e.marker == "MET" and _scored_3plus(e):
+        return {"met_overexpression"}
+    if e.marker == "ERBB2" and _scored_3plus(e):
+        return {"erbb2_ihc3"}
     if e.marker in PATTERN_MARKERS and ihc_reading(e) == "aberrant":
         # without a pattern: Rb negative is loss, p53 negative the null pattern
         return {"tp53_ihc_aberrant" if e.marker == "TP53" else "rb1_ihc_loss"}
@@ -410,6 +424,8 @@ def _expression(e: Expression) -> set[str]:
 
 
 def _histology(h: Histology) -> set[str]:
+    if h.histology == "epithelial_mesenchymal_transition":
+        return {"emt"}
     if h.histology == "small_cell_transformation":
         return {"sclc_transformation", "histologic_transformation"}
     if h.histology == "squamous_transformation":

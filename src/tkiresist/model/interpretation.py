@@ -144,12 +144,13 @@ class ApprovalOut(Value):
 
     region: str
     status: str
-    date: str
+    date: str | None
     indication: str
     source: str
 
     def __str__(self) -> str:
-        return f"{self.region} {self.status.replace('_', ' ')} {self.date}"
+        when = f" {self.date}" if self.date else ""
+        return f"{self.region} {self.status.replace('_', ' ')}{when}"
 
 
 class Option(Value):

@@ -64,6 +64,7 @@ class DrugClass(StrEnum):
     ANTI_VEGFR2_ANTIBODY = "anti_vegfr2_antibody"
     ANTI_EGFR_ANTIBODY = "anti_egfr_antibody"
     EGFR_MET_BISPECIFIC = "egfr_met_bispecific"
+    HER2_HER3_BISPECIFIC = "her2_her3_bispecific"
     IMMUNOTHERAPY = "immunotherapy"
     ADC = "adc"
 

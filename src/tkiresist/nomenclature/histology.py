@@ -47,6 +47,12 @@ PHRASES: Final = MappingProxyType(
         "large cell neuroendocrine transformation",
         "LCNEC transformation",
     )
+    | _phrases(
+        "epithelial_mesenchymal_transition",
+        "epithelial mesenchymal transition",
+        "epithelial to mesenchymal transition",
+        "EMT",
+    )
 )
 """Word sequences (lower case) and the histology they name."""
 
