@@ -165,6 +165,9 @@ class Citation(Value):
     trial: str | None = None
     uncertain: bool = False
     note: str | None = None
+    checked: str | None = Field(
+        default=None, description="the latest check against published records: when and result"
+    )
 
     @model_validator(mode="after")
     def _identifier(self) -> Citation:
