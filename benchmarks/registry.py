@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary files")
     args = parser.parse_args(argv)
 
-    from tkiresist.registry.db import open_registry
     from tkiresist.registry.importers import import_table
+    from tkiresist.registry.opening import open_registry
 
     tmp = Path(tempfile.mkdtemp(prefix="tkiresist-bench-"))
     table = tmp / "synthetic.csv"

@@ -178,7 +178,7 @@ def create_indexes(path: Path, indexes: dict[str, tuple[str, ...]]) -> float:
 def time_summary(url: str, runs: int) -> tuple[list[float], Any]:
     """``summarize`` of the dataset ``runs`` times after one warm-up run (imports, caches)."""
     from tkiresist.evidence.summary import summarize
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     with open_registry(url, load_defaults=False) as reg:
         summary = summarize(reg.engine, dataset=DATASET)
@@ -192,7 +192,7 @@ def time_summary(url: str, runs: int) -> tuple[list[float], Any]:
 
 def run_summary_benchmark(cases: int, runs: int, db: Path | None, keep: bool) -> int:
     """Create, fill and summarise; print the figures. Returns a process exit code."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     tmp = Path(tempfile.mkdtemp(prefix="tkiresist-summary-bench-")) if db is None else None
     path = db if db is not None else tmp / "registry.sqlite"  # type: ignore[operator]

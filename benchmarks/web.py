@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
 
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     with tempfile.TemporaryDirectory(prefix="tkiresist-bench-") as folder:

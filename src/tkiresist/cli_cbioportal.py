@@ -58,7 +58,8 @@ def export_cbioportal(
         typer.echo("error: give either --dataset or --cases", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        from tkiresist.io.cbioportal import dataset_cases, export_study
+        from tkiresist.io.cbioportal import export_study
+        from tkiresist.registry.published import dataset_cases
 
         if dataset is not None:
             chosen = dataset_cases(dataset)

@@ -20,7 +20,6 @@ from tkiresist.io.cbioportal import (
     SAMPLE_ATTRIBUTES,
     TIMELINE_LEAD,
     check_study,
-    dataset_cases,
     export_study,
     meta_text,
     read_meta,
@@ -30,6 +29,7 @@ from tkiresist.io.cbioportal import (
 from tkiresist.model.case import Case
 from tkiresist.model.time import TimePoint
 from tkiresist.nomenclature.alterations import parse_alteration
+from tkiresist.registry.published import dataset_cases
 
 from ..conftest import EXAMPLES, SEED_CASE
 

@@ -69,7 +69,7 @@ def seed_duckdb(seed_rows: list[dict[str, Any]]) -> Iterator[Any]:
 def registry_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The registry's own database, created with its bundled ``cheung2025-table1`` dataset
     (the seed's Table 1 imported from the paper's text)."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     path = tmp_path_factory.mktemp("registry") / "registry.sqlite"
     with open_registry(f"sqlite:///{path}") as registry:

@@ -30,7 +30,8 @@ def pg_engine() -> Iterator[Any]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from tkiresist.registry.db import normalize_url, open_registry
+    from tkiresist.registry.db import normalize_url
+    from tkiresist.registry.opening import open_registry
 
     server = make_url(normalize_url(url))
     name = f"tkiresist_evidence_{uuid.uuid4().hex[:12]}"

@@ -67,7 +67,7 @@ def test_unknown_case_and_bad_source(db: str, tmp_path: Path) -> None:
 
 def test_old_schema_message_and_migrate(db: str) -> None:
     engine = dbmod.make_engine(db)
-    dbmod._upgrade(engine, db, "r0001")
+    dbmod.upgrade_schema(engine, db, "r0001")
     engine.dispose()
     refused = runner.invoke(registry_app, ["list", "--db", db])
     assert refused.exit_code == 2 and "tkiresist registry migrate" in refused.stderr

@@ -14,7 +14,6 @@ from tests.conftest import SEED_CASE
 from tkiresist.errors import ConflictError, FormatError, RegistryError
 from tkiresist.io.casefile import read_case
 from tkiresist.registry import db as dbmod
-from tkiresist.registry.datasets import load_dataset
 from tkiresist.registry.db import (
     MIGRATE_COMMAND,
     Registry,
@@ -22,12 +21,13 @@ from tkiresist.registry.db import (
     make_engine,
     migrate,
     normalize_url,
-    open_registry,
     redact,
     schema_status,
 )
-from tkiresist.registry.importers import abstract_table, import_table
+from tkiresist.registry.importers import import_table, load_dataset
 from tkiresist.registry.models import Base, CaseRow, DatasetRow, FactsRow, HistoryRow
+from tkiresist.registry.opening import open_registry
+from tkiresist.registry.published import abstract_table
 from tkiresist.registry.record import SourceRef
 from tkiresist.registry.tables import read_seed_text
 
@@ -205,7 +205,7 @@ def test_local_case(db_url: str) -> None:
 
 def _at_r0001_with_one_case(url: str) -> str:
     engine = make_engine(url)
-    dbmod._upgrade(engine, url, "r0001")
+    dbmod.upgrade_schema(engine, url, "r0001")
     table = read_seed_text(TABLE1.read_text(encoding="utf-8"), "t1")
     key, item = abstract_table(table, SourceRef.parse(SOURCE))[0]
     uid = "old-1"

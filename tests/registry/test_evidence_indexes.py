@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tkiresist.evidence.catalogue import EVIDENCE_INDEXES
-from tkiresist.registry.db import open_registry
+from tkiresist.registry.opening import open_registry
 
 
 def test_migration_lists_the_catalogue_indexes() -> None:

@@ -23,7 +23,7 @@ DATASET = "cheung2025-table1"
 
 @pytest.fixture(scope="module")
 def registry_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     path = tmp_path_factory.mktemp("registry") / "registry.sqlite"
     with open_registry(f"sqlite:///{path}") as registry:

@@ -58,7 +58,7 @@ def _drop_all(url: str) -> None:
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite registry with the default dataset and the web tables, built once."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import migrate_web
 
     path = tmp_path_factory.mktemp("template") / "registry.sqlite"

@@ -49,7 +49,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     from .conftest import fast_hasher

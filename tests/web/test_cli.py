@@ -32,7 +32,7 @@ def test_user_add_reads_the_password_from_stdin(db: str) -> None:
     listed = runner.invoke(app, ["user", "list", "--db", db])
     assert listed.exit_code == 0 and "ada\tadmin" in listed.stdout
 
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore
 
     with open_registry(db) as registry:
@@ -71,7 +71,7 @@ def test_user_password_changes_it(db: str) -> None:
     out = runner.invoke(app, ["user", "password", "ada", "--db", db], input="another long one\n")
     assert out.exit_code == 0, out.output
 
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore
 
     with open_registry(db) as registry:
@@ -81,7 +81,7 @@ def test_user_password_changes_it(db: str) -> None:
 
 
 def test_user_locks_and_unlock(db: str) -> None:
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     runner = CliRunner()

@@ -50,7 +50,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 @contextmanager
 def _engine(db: str | None) -> Iterator[Any]:
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     with open_registry(db) as registry:
         yield registry.engine

@@ -187,7 +187,7 @@ def _write_cache(path: Path, stamp: list[int], rates: Mapping[str, ResponseRate]
 @cache
 def default_index(dataset: str = DEFAULT_DATASET, url: str | None = None) -> PooledEvidenceIndex:
     """The index over ``dataset`` in the registry at ``url`` (default: the user's registry,
-    opened, and on first use created, by :func:`tkiresist.registry.db.open_registry`); built
+    opened, and on first use created, by :func:`tkiresist.registry.opening.open_registry`); built
     once per process, and for a SQLite registry cached on disk until the database changes."""
     from tkiresist.registry.location import default_url, normalize_url
 
@@ -198,7 +198,7 @@ def default_index(dataset: str = DEFAULT_DATASET, url: str | None = None) -> Poo
         if rates is not None:
             return PooledEvidenceIndex(dataset=dataset, rates=rates)
     from tkiresist.evidence.summary import summarize
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     with open_registry(where) as registry:
         summary = summarize(registry.engine, dataset=dataset)

@@ -218,13 +218,16 @@ def candidates(
     cautions = [(f.statement, c) for f in fired for c in f.statement.cautions]
     merged: dict[frozenset[str], _Candidate] = {}
     avoid: dict[frozenset[str], Avoid] = {}
-    for st, c in cautions:
+    for cst, caution in cautions:
         # the caution itself, whether or not a candidate regimen contains the drug: a tumour
         # board wants "no immunotherapy" said after small-cell transformation
-        named = (*(d.lower() for d in c.drugs), *(f"{cls} (any)" for cls in c.classes))
-        source = next(x for x in st.citations if x.id == c.citation).short()
+        named = (
+            *(d.lower() for d in caution.drugs),
+            *(f"{cls} (any)" for cls in caution.classes),
+        )
+        source = next(x for x in cst.citations if x.id == caution.citation).short()
         avoid[frozenset(named)] = Avoid(
-            drugs=named, reason=f"{c.reason} ({source})", statements=(st.id,)
+            drugs=named, reason=f"{caution.reason} ({source})", statements=(cst.id,)
         )
     order = 0
     for f in fired:

@@ -1212,30 +1212,6 @@ def export_study(
 # ---------------------------------------------------------------------------------------------
 
 
-def dataset_cases(name: str) -> list[Case]:
-    """The cases of bundled literature dataset ``name``, abstracted as the registry does (no
-    database needed). Case ids are ``<dataset>-row<N>``."""
-    from importlib import resources
-
-    from tkiresist.registry import datasets
-    from tkiresist.registry.importers import abstract_table
-    from tkiresist.registry.record import SourceRef
-    from tkiresist.registry.tables import read_table
-
-    meta = datasets.info(name)
-    with resources.as_file(datasets.table_path(name)) as path:
-        table = read_table(path, meta.format, None, meta.table)
-    source = SourceRef.parse(meta.source.doi or f"pmid:{meta.source.pmid}")
-    items = abstract_table(
-        table, source, citation=meta.source, primary_sources=meta.primary_sources()
-    )
-    out: list[Case] = []
-    for key, abstraction in items:
-        case_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{name}-row{key}")
-        out.append(abstraction.case.model_copy(update={"id": case_id}))
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading meta files and finding a study's files
 # ---------------------------------------------------------------------------------------------
@@ -1846,7 +1822,6 @@ __all__ = [
     "TkiResistError",
     "build_study",
     "check_study",
-    "dataset_cases",
     "export_study",
     "read_meta",
     "study_layout",

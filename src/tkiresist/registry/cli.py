@@ -30,7 +30,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _open(db: str | None) -> Registry:
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
 
     return open_registry(db)
 
@@ -132,7 +132,7 @@ def load_dataset(
     db: DbOption = None,
 ) -> None:
     """Load a bundled literature dataset (idempotent)."""
-    from tkiresist.registry.datasets import load_dataset as run_load
+    from tkiresist.registry.importers import load_dataset as run_load
 
     def run() -> None:
         with _open(db) as registry:

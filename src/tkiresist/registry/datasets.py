@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationError
 
@@ -31,9 +31,6 @@ from tkiresist.errors import KnowledgeBaseError, Location, RegistryError
 from tkiresist.model.base import Value
 from tkiresist.model.case import Citation
 from tkiresist.registry.record import PrimarySource
-
-if TYPE_CHECKING:
-    from tkiresist.registry.db import ImportReport, Registry
 
 PACKAGE = "tkiresist.data"
 FOLDER = "datasets"
@@ -131,31 +128,3 @@ def info(name: str) -> DatasetInfo:
 
 def table_path(name: str) -> resources.abc.Traversable:
     return _folder().joinpath(info(name).file)
-
-
-def load_dataset(registry: Registry, name: str, *, who: str | None = None) -> ImportReport:
-    """Import bundled dataset ``name`` into ``registry`` (idempotent; see import_table)."""
-    from tkiresist.registry.db import DatasetMeta
-    from tkiresist.registry.importers import import_table
-
-    meta = info(name)
-    with resources.as_file(table_path(name)) as path:
-        return import_table(
-            registry,
-            path,
-            source=meta.source.doi or f"pmid:{meta.source.pmid}",
-            fmt=meta.format,
-            dataset=meta.id,
-            table=meta.table,
-            who=who,
-            citation=meta.source,
-            meta=DatasetMeta(
-                name=meta.id,
-                title=meta.title,
-                source_id=meta.source.doi or meta.source.pmid,
-                citation=meta.source.model_dump(mode="json", exclude_none=True),
-                licence=meta.licence,
-            ),
-            primary_sources=meta.primary_sources(),
-            label=f"tkiresist/data/{FOLDER}/{meta.file}",
-        )

@@ -175,7 +175,7 @@ def schema_status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(current, head_revision(), fresh)
 
 
-def _upgrade(engine: Engine, url: str, target: str = "head") -> None:
+def upgrade_schema(engine: Engine, url: str, target: str = "head") -> None:
     from alembic import command
 
     with engine.begin() as conn:
@@ -199,8 +199,8 @@ def migrate(url: str | None = None, target: str = "head") -> MigrationResult:
     full = normalize_url(url or default_url())
     engine = make_engine(full)
     try:
-        before = _check_known(engine, full, allow_old=True).current
-        _upgrade(engine, full, target)
+        before = check_schema(engine, full, allow_old=True).current
+        upgrade_schema(engine, full, target)
         after = schema_status(engine).current
         assert after is not None
         rebuilt = 0
@@ -216,7 +216,7 @@ def _has_facts_table(engine: Engine) -> bool:
         return "registry_case_facts" in inspect(conn).get_table_names()
 
 
-def _check_known(engine: Engine, url: str, *, allow_old: bool) -> SchemaStatus:
+def check_schema(engine: Engine, url: str, *, allow_old: bool) -> SchemaStatus:
     status = schema_status(engine)
     if status.fresh or status.up_to_date:
         return status
@@ -237,39 +237,6 @@ def _check_known(engine: Engine, url: str, *, allow_old: bool) -> SchemaStatus:
             f"needs {status.head!r}. Back it up, then run: {MIGRATE_COMMAND} --db '{where}'"
         )
     return status
-
-
-def open_registry(
-    url: str | None = None, *, migrate: bool = False, load_defaults: bool = True
-) -> Registry:
-    """Open (and on first use create) the registry at ``url`` (default: :func:`default_url`).
-
-    A new database gets the current schema and, with ``load_defaults``, the bundled datasets
-    (:data:`DEFAULT_DATASETS`). An older schema raises RegistryError naming the command to run,
-    unless ``migrate=True``, which upgrades it first.
-    """
-    full = normalize_url(url or default_url())
-    engine = make_engine(full)
-    try:
-        status = _check_known(engine, full, allow_old=migrate)
-        if status.fresh:
-            _upgrade(engine, full)
-            registry = Registry(engine, full)
-            if load_defaults:
-                from tkiresist.registry.datasets import load_dataset
-
-                for name in DEFAULT_DATASETS:
-                    load_dataset(registry, name, who="tkiresist (first use)")
-            return registry
-        if not status.up_to_date:
-            _upgrade(engine, full)
-            registry = Registry(engine, full)
-            registry.rebuild_facts()
-            return registry
-        return Registry(engine, full)
-    except BaseException:
-        engine.dispose()
-        raise
 
 
 # ----------------------------------------------------------------------------------- helpers

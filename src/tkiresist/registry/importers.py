@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-from tkiresist.errors import Location, ParseError
 from tkiresist.model.case import Citation
+from tkiresist.registry import datasets
 from tkiresist.registry.db import DatasetMeta, ImportReport, Registry
-from tkiresist.registry.literature import abstract_row
-from tkiresist.registry.record import Abstraction, PrimarySource, SourceRef
+from tkiresist.registry.published import iter_abstractions, parse_source
+from tkiresist.registry.record import PrimarySource, SourceRef
 from tkiresist.registry.tables import (
     ColumnMapping,
-    SourceTable,
     TableFormat,
     load_mapping,
     read_table,
@@ -44,59 +42,6 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def iter_abstractions(
-    table: SourceTable,
-    source: SourceRef,
-    *,
-    citation: Citation | None = None,
-    primary_sources: dict[str, PrimarySource] | None = None,
-    label: str | None = None,
-) -> Iterator[tuple[str, Abstraction]]:
-    """Every row of ``table`` as (row key, abstraction), one at a time; cells that fail are
-    flagged inside. ``label`` names the file in provenance (default: ``table.file``)."""
-    for row in table.iter_rows():
-        src = source.model_copy(update={"table": table.name, "row": row.key})
-        yield (
-            row.key,
-            abstract_row(
-                row,
-                case_id="row",  # the registry gives the uid
-                source=src,
-                file=label or table.file,
-                citation=citation,
-                not_reported=table.not_reported,
-                primary_source=(primary_sources or {}).get(row.key),
-            ),
-        )
-
-
-def abstract_table(
-    table: SourceTable,
-    source: SourceRef,
-    *,
-    citation: Citation | None = None,
-    primary_sources: dict[str, PrimarySource] | None = None,
-    label: str | None = None,
-) -> list[tuple[str, Abstraction]]:
-    """:func:`iter_abstractions` as a list."""
-    return list(
-        iter_abstractions(
-            table, source, citation=citation, primary_sources=primary_sources, label=label
-        )
-    )
-
-
-def parse_source(text: str) -> SourceRef:
-    """The ``--source`` of an import: a DOI or a PMID (not ``local``)."""
-    src = SourceRef.parse(text)
-    if src.kind == "local":
-        raise ParseError(
-            "source", text, 0, "a DOI or PMID: an imported table comes from a publication",
-            Location(field="source"),
-        )  # fmt: skip
-    return src
 
 
 def import_table(
@@ -133,3 +78,30 @@ def import_table(
         who=who or current_user(),
         meta=meta,
     )
+
+
+def load_dataset(registry: Registry, name: str, *, who: str | None = None) -> ImportReport:
+    """Import bundled dataset ``name`` into ``registry`` (idempotent; see import_table)."""
+    from importlib import resources
+
+    meta = datasets.info(name)
+    with resources.as_file(datasets.table_path(name)) as path:
+        return import_table(
+            registry,
+            path,
+            source=meta.source.doi or f"pmid:{meta.source.pmid}",
+            fmt=meta.format,
+            dataset=meta.id,
+            table=meta.table,
+            who=who,
+            citation=meta.source,
+            meta=DatasetMeta(
+                name=meta.id,
+                title=meta.title,
+                source_id=meta.source.doi or meta.source.pmid,
+                citation=meta.source.model_dump(mode="json", exclude_none=True),
+                licence=meta.licence,
+            ),
+            primary_sources=meta.primary_sources(),
+            label=f"tkiresist/data/{datasets.FOLDER}/{meta.file}",
+        )

@@ -113,7 +113,7 @@ def user_add(
     db: DbOption = None,
 ) -> None:
     """Add a user. The password is asked for (or read from the first line of stdin)."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, check_name, check_role, migrate_web
 
     try:
@@ -133,7 +133,7 @@ def user_add(
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """List the users."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     try:
@@ -153,7 +153,7 @@ def user_password(
     db: DbOption = None,
 ) -> None:
     """Set a user's password (asked for, or read from stdin); their sessions end."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     try:
@@ -178,7 +178,7 @@ def user_locks(
     """List the login throttles in force: a user name from an address, or an address."""
     import datetime as dt
 
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.settings import Settings
     from tkiresist.web.store import WebStore, migrate_web
 
@@ -215,7 +215,7 @@ def user_unlock(
     db: DbOption = None,
 ) -> None:
     """Clear login throttles: a user's, an address's, or a user's from one address."""
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web, throttle_key
 
     key = None if address is None else throttle_key(address.strip())

@@ -63,7 +63,7 @@ def build_context(settings: Settings) -> Context:
     """Open (and on first use create) the registry, bring the web tables up to date, load the
     knowledge base."""
     from tkiresist.knowledge.loader import load_knowledge_base
-    from tkiresist.registry.db import open_registry
+    from tkiresist.registry.opening import open_registry
     from tkiresist.web.store import WebStore, migrate_web
 
     registry = open_registry(
