@@ -406,7 +406,7 @@ def test_sparse_literature_rows_take_the_last_line_and_read_absence_as_the_engin
     LINE number picks the line in effect. Their 'as reported' tests name findings, not assays,
     so the baseline did not look for ALK fusions: the fusion is not assessable, as the engine
     reads it, and no mechanism is claimed."""
-    from tkiresist.io.cbioportal import dataset_cases
+    from tkiresist.registry.published import dataset_cases
 
     export_study(dataset_cases("cheung2025-table1"), tmp_path / "study", study_id="table1")
     rows = _rows(tmp_path / "study")
