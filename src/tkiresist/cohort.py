@@ -1,50 +1,68 @@
 """Cohort mode: acquired alterations and resistance mechanisms across a cBioPortal study.
 
-``tkiresist cohort --study DIR [--out OUT]`` reads a study folder (clinical files, timelines,
-mutations, structural variants, discrete CNA, gene panels) and, for every patient with a
+``tkiresist cohort --study DIR [--out OUT]`` reads a study folder (clinical files, timelines
+with their IHC results, mutations, structural variants, discrete CNA, gene panels) and, for
+every patient with a
 progression sample taken after a targeted therapy began, finds the alterations acquired since
 the pre-treatment samples and the resistance mechanisms the knowledge base names for them.
 
 Everything is a whole-table operation in DuckDB: no Python loop runs over mutation rows or over
 patients. Python touches only *distinct* values, once each: distinct alteration strings (a
 gene and its p. change, a pair of fusion genes, a gene and its CNA level) are parsed with the
-nomenclature layer into alteration ids, keys and categories, and distinct agent names are looked
-up in the drug dictionary. The rest are joins.
+nomenclature layer into alteration ids, keys and categories, distinct agent names are looked up
+in the drug dictionary, and distinct patient contexts are matched against the statements by the
+one rule of :mod:`tkiresist.knowledge.applies`. The rest are joins.
 
-The steps (numbered as in :func:`analyse`):
+The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
+:func:`tkiresist.interpret.engine.interpret` names for the same case:
 
 1. **Samples in time.** A sample's day is the START_DATE of its SPECIMEN (or SAMPLE
    ACQUISITION / SEQUENCING) timeline event. A sample whose SAMPLE_TYPE is ``progression``,
    ``progressed``, ``recurrence`` or ``recurred`` is a progression sample.
 2. **The therapy it progressed on.** The targeted agents (:data:`TARGETED_CLASSES`) of the
    TREATMENT timeline that started before the sample and had not stopped more than
-   ``max_gap_days`` before it; of those, the ones that started last form the line in effect (its
-   agents joined with ``+`` name the *prior drug*). Per patient, the latest such progression
-   sample is taken (as the engine takes the latest progression).
-3. **Baseline.** Every sample of the patient taken on or before the day that line began.
-4. **Acquired.** An alteration of the progression sample is *acquired* when no baseline sample
-   has an alteration with the same key (:func:`tkiresist.interpret.serial.alteration_key`: an
-   exon 19 deletion is one key however written; a fusion is its two genes) and at least one
-   baseline sample covered it (its gene panel for that profile lists a gene of the alteration,
-   or is whole-genome, or the CNA table has a value there). *Persistent*: a baseline sample has
-   the key. *Not assessable*: neither.
-5. **Driver.** The original driver is the EGFR sensitising (or exon 20 insertion) alteration of
-   the baseline samples (or, without one, of the progression sample); its state is
-   ``persistent`` (its key is in the progression sample), ``lost`` (the progression sample
-   covered it and it is absent), ``unknown`` or ``none``.
-6. **Mechanisms.** A resistance-mechanism statement of the knowledge base (not a risk marker,
-   not a fallback) fires for an acquired, non-driver alteration carrying one of its trigger
-   categories when, as in :mod:`tkiresist.interpret.mechanisms`: its ``all_of`` categories are
-   present in the progression sample and no ``none_of`` one is; its disease includes the
-   patient's OncoTree code (of the earliest sample); the prior line holds a drug of its classes
-   (and generations); its driver is the patient's, in the state it needs (``unknown`` keeps both
-   readings open). The *mechanism category* is the trigger category that matched.
+   ``max_gap_days`` before it; of those, the ones that started last form the line in effect,
+   with any other agent of that line (chemotherapy given with the TKI); its agents joined with
+   ``+`` name the *prior drug*. Per patient, the latest such progression sample is the
+   *decision point* (as the engine takes the latest progression).
+3. **Baseline and current samples.** Baseline: every sample taken on or before the day the line
+   began. Current: every sample taken during the line up to the decision point, pooled, as the
+   engine pools every test of the line (three lesions biopsied at progression are one
+   decision point).
+4. **Status.** Per alteration key (:func:`tkiresist.interpret.serial.alteration_key`: an exon 19
+   deletion is one key however written; a fusion is its two genes; a fusion whose partner is
+   not known speaks for every fusion of that gene), as the engine's serial comparison:
+   *persistent* (detected before and now), *acquired* (detected now; not before, by a baseline
+   sample that covered it: its gene panel for that profile lists a gene of the alteration, or
+   is whole-genome, or the CNA table has a value there, or an IHC result of the LAB_TEST
+   timeline names its marker), *lost* (detected before; covered now
+   and absent), *not assessable* (detected now and no baseline sample covered it, or detected
+   before and no current sample covered it). A transformation found now that no baseline
+   sample was assessed for is acquired against a non-small-cell HISTOLOGY at diagnosis.
+5. **Driver.** The original driver is the EGFR sensitising (or exon 20 insertion) alteration
+   detected before the line (or, without one, an EGFR-sensitising one there now); its state is
+   ``persistent`` (one is there now), ``lost`` (each was covered now and absent), ``unknown``
+   or ``none``. A DRIVER_CATEGORY of the patient file stands for a driver not detected (state
+   ``unknown``); with none at all, an EGFR-sensitising one is presumed from an EGFR TKI line
+   (:meth:`~tkiresist.knowledge.applies.Situation.with_presumed_driver`).
+6. **Mechanisms.** Each patient's context (OncoTree code of the earliest untransformed sample;
+   present categories; the line's classes, generations, classes given without a named drug,
+   drugs, and the classes given so far; the driver's categories and state) is reduced to a
+   signature; :func:`tkiresist.knowledge.applies.verdict` runs once per distinct signature and
+   resistance-mechanism statement (not risk markers, not fallbacks), and the answers are joined
+   back. A statement that applies fires for a present alteration (acquired, persistent or not
+   assessable), not the original driver, carrying one of its categories, as in
+   :mod:`tkiresist.interpret.mechanisms`. A mechanism is *acquired* when one of its ``any_of``
+   triggers was acquired, else *not assessable*, else *persistent*; the *mechanism category* is
+   the trigger category matched. The C797X phase is never known here.
 
 Outputs (written to a temporary folder, then renamed into place: nothing is half-written):
 
 * ``patients.tsv``: one row per patient with a progression sample after a targeted therapy;
-* ``mechanisms.tsv``: per prior drug (and ``all``), each mechanism category's count among the
-  assessable patients (those with a baseline sample), with the exact (Clopper-Pearson) 95% CI;
+* ``mechanisms.tsv``: per prior drug (and ``all``), each acquired mechanism category's count
+  among the assessable patients (those with a baseline sample), with the exact
+  (Clopper-Pearson) 95% CI; a patient without an acquired mechanism counts once as
+  ``not_assessable``, ``pre_existing`` or ``none_identified`` (:data:`OUTCOME_LABELS`);
 * ``time_to_progression.tsv``: months from the start of the line to the progression sample, per
   prior drug (median, IQR, range);
 * ``cooccurrence.tsv``: patients with each pair of mechanism categories;
@@ -95,10 +113,14 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from tkiresist.knowledge.applies import Situation
     from tkiresist.knowledge.loader import KnowledgeBase
+    from tkiresist.knowledge.schema import Statement
     from tkiresist.model.categories import AnyAlteration
+    from tkiresist.nomenclature.drugs import Drug
 
 PROFILE_HISTOLOGY: Final = "histology"
+PROFILE_IHC: Final = "ihc"
 FILTERED_CLASSIFICATIONS: Final = (
     "Silent",
     "Intron",
@@ -292,8 +314,13 @@ class _Registry:
 
     def add(self, alt: AnyAlteration, profile: str) -> int:
         from tkiresist.interpret.serial import alteration_key
-        from tkiresist.model.categories import categorize
+        from tkiresist.model.alterations import Expression
+        from tkiresist.model.categories import categorize, expression_categories
         from tkiresist.nomenclature.alterations import format_alteration
+
+        def categories_of(a: AnyAlteration) -> frozenset[str]:
+            # an IHC result as the engine reads it (p53 and Rb by pattern)
+            return expression_categories(a) if isinstance(a, Expression) else categorize(a)
 
         ident = (profile, alt)
         found = self.ids.get(ident)
@@ -304,7 +331,7 @@ class _Registry:
         self.rows.append((alt_id, format_alteration(alt), alteration_key(alt), profile))
         for g in alt.genes or ("",):
             self.genes.append((alt_id, g))
-        for c in sorted(categorize(alt)):
+        for c in sorted(categories_of(alt)):
             self.categories.append((alt_id, c))
         return alt_id
 
@@ -399,6 +426,7 @@ def _cna_alteration(reg: _Registry, gene_text: str, value: int) -> int | None:
 
 def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> int | None:
     from tkiresist.model.alterations import Histology
+    from tkiresist.model.categories import categorize
     from tkiresist.nomenclature.histology import try_parse_histology
 
     if text and text not in NA_VALUES:
@@ -406,7 +434,9 @@ def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> int | Non
             h = try_parse_histology(text)
         except ParseError:
             h = None
-        if h is not None and h.histology.endswith("_transformation"):
+        # a transformation, or epithelial-mesenchymal transition: a histology that means
+        # something at progression (a category), not the adenocarcinoma of the diagnosis
+        if h is not None and categorize(h):
             return reg.add(h, PROFILE_HISTOLOGY)
     kind = ONCOTREE_HISTOLOGY.get(oncotree.upper())
     if kind is not None:
@@ -416,9 +446,19 @@ def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> int | Non
 
 @dataclass(frozen=True, slots=True)
 class _Agent:
+    """One drug of an AGENT cell: its classes (a drug may have several: crizotinib is an ALK,
+    MET and ROS1 TKI), its generation, and whether it was named only by its class ("EGFR TKI",
+    or an agent the dictionary does not know counted through its AGENT_CLASS): then its
+    generation is not known, as the engine reads it."""
+
     drug: str
-    drug_class: str | None
+    classes: tuple[str, ...]
     generation: int | None
+    class_only: bool = False
+
+
+def _agent(d: Drug) -> _Agent:
+    return _Agent(d.generic, tuple(c.value for c in d.classes), d.generation, d.class_only)
 
 
 def _agents(text: str, declared_class: str) -> tuple[list[_Agent], str | None]:
@@ -429,23 +469,18 @@ def _agents(text: str, declared_class: str) -> tuple[list[_Agent], str | None]:
     cell = text.strip()
     klass = declared_class.strip().lower() if declared_class else ""
     try:
-        d = drugs.lookup(cell)
-        return [_Agent(d.generic, d.drug_class.value, d.generation)], None
+        return [_agent(drugs.lookup(cell))], None
     except ParseError:
         pass
     try:
         regimen = parse_regimen(cell)
-        out: list[_Agent] = []
-        for name in regimen.drugs:
-            d = drugs.lookup(name)
-            out.append(_Agent(d.generic, d.drug_class.value, d.generation))
-        return out, None
+        return [_agent(drugs.lookup(name)) for name in regimen.drugs], None
     except ParseError:
         pass
     known = {c.value for c in drugs.drug_classes()}
     if klass in known:
-        return [_Agent(cell.lower(), klass, None)], None
-    return [_Agent(cell.lower(), None, None)], f"agent {cell!r} is not in the drug dictionary"
+        return [_Agent(cell.lower(), (klass,), None, class_only=True)], None
+    return [_Agent(cell.lower(), (), None)], f"agent {cell!r} is not in the drug dictionary"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,12 +493,13 @@ class LoadedStudy:
     """A study's tables in a DuckDB connection, ready for :func:`analyse`.
 
     Tables: ``samples`` (patient_id, sample_id, sample_type, oncotree, day), ``treatments``
-    (patient_id, start_day, stop_day, agent, drug_class, generation, targeted),
+    (patient_id, start_day, stop_day, agent, drug_class, generation, targeted, class_only,
+    line_no; one row per class of a drug),
     ``alterations`` (patient_id, sample_id, alt_id), ``coverage`` (patient_id, sample_id,
     profile, panel; ``*`` = every gene), ``gene_coverage`` (patient_id, sample_id, profile,
     gene), ``panel_genes`` (panel, gene), ``alt_info`` (alt_id, name, key, profile),
     ``alt_gene`` (alt_id, gene), ``alt_category`` (alt_id, category), and the knowledge tables
-    of :func:`knowledge_tables`.
+    of :func:`knowledge_rows`.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -475,6 +511,7 @@ class LoadedStudy:
 INPUT_TABLES: Final = (
     "samples",
     "declared_drivers",
+    "diagnoses",
     "treatments",
     "alterations",
     "coverage",
@@ -487,12 +524,7 @@ SHARED_TABLES: Final = (
     "alt_gene",
     "alt_category",
     "kb_stmt",
-    "kb_trigger",
-    "kb_all",
-    "kb_none",
-    "kb_disease",
-    "kb_class",
-    "kb_generation",
+    "kb_match",
 )
 """Tables every partition needs whole (small)."""
 
@@ -568,6 +600,7 @@ def load_study(
     _load_sv(study, reg)
     _load_cna(study, reg)
     _load_histology(study, reg)
+    _load_lab_tests(study, reg)
     _load_coverage(study)
     _register(
         con,
@@ -623,7 +656,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
         _require(phead, ("PATIENT_ID",), "clinical patient")
         keep_p = [
             "PATIENT_ID",
-            *(["DRIVER_CATEGORY"] if "DRIVER_CATEGORY" in phead.columns else []),
+            *(c for c in ("DRIVER_CATEGORY", "HISTOLOGY") if c in phead.columns),
         ]
         _load(con, "patients", phead, "clinical patient", keep_p)
         problems = _offenders(
@@ -687,9 +720,33 @@ def _load_clinical(study: LoadedStudy) -> bool:
             ).fetchall(),
         )
     _register(con, "declared_drivers", _arrow(declared, ("patient_id", "category"), ("str", "str")))
+    _load_diagnoses(con, has_patients and "HISTOLOGY" in keep_p)
     study.counts["samples"] = _scalar(con, "SELECT count(*) FROM samples_meta")
     study.counts["patients"] = _scalar(con, "SELECT count(DISTINCT patient_id) FROM samples_meta")
     return has_patients
+
+
+def _load_diagnoses(con: duckdb.DuckDBPyConnection, has_histology: bool) -> None:
+    """``diagnoses`` (patient_id, non_small_cell): the patient's HISTOLOGY at diagnosis (our
+    exports write it) read with the engine's words for a non-small-cell histology, so that a
+    transformation no baseline sample was assessed for is acquired against the diagnosis, as
+    :func:`tkiresist.interpret.serial.serial_comparison` reads it."""
+    from tkiresist.interpret.serial import NON_SMALL_CELL
+
+    if not has_histology:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE diagnoses (patient_id VARCHAR, non_small_cell BOOLEAN)"
+        )
+        return
+    words = " OR ".join(f"contains(h, {_lit(w)})" for w in NON_SMALL_CELL)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE diagnoses AS
+        SELECT patient_id, {words} AS non_small_cell
+        FROM (SELECT trim("PATIENT_ID") AS patient_id, lower(trim("HISTOLOGY")) AS h
+              FROM patients WHERE trim(coalesce("HISTOLOGY", '')) NOT IN ('', 'NA'))
+        """
+    )
 
 
 def _declared_drivers(study: LoadedStudy, rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -723,6 +780,10 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         "stop_day INTEGER, agent VARCHAR, agent_class VARCHAR, line_no INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE tl_specimen (sample_id VARCHAR, day INTEGER)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE tl_lab (sample_id VARCHAR, test VARCHAR, result VARCHAR, "
+        "score VARCHAR)"
+    )
     known = (
         "patients"
         if has_patients
@@ -809,6 +870,17 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
                 WHERE {etype} IN ({kinds}) AND trim(coalesce("SAMPLE_ID", '')) <> ''
                 """
             )
+            if "TEST" in head.columns and "RESULT" in head.columns:
+                score = "trim(coalesce(\"SCORE\", ''))" if "SCORE" in head.columns else "''"
+                con.execute(
+                    f"""
+                    INSERT INTO tl_lab
+                    SELECT trim("SAMPLE_ID"), trim(coalesce("TEST", '')),
+                           lower(trim(coalesce("RESULT", ''))), {score}
+                    FROM {table}
+                    WHERE {etype} = 'LAB_TEST' AND trim(coalesce("SAMPLE_ID", '')) <> ''
+                    """
+                )
         con.execute(f"DROP TABLE {table}")
     _raise(problems)
     con.execute(
@@ -829,23 +901,20 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         )
     # agents: distinct (text, class) looked up once each
     distinct = con.execute("SELECT DISTINCT agent, agent_class FROM tl_treat").fetchall()
-    rows: list[tuple[str, str, str, str | None, int | None, bool]] = []
+    rows: list[tuple[str, str, str, str | None, int | None, bool, bool]] = []
     unknown: list[str] = []
     for text, declared in distinct:
         agents, warning = _agents(text, declared or "")
         if warning:
             unknown.append(warning)
         for a in agents:
-            rows.append(
-                (
-                    text,
-                    declared,
-                    a.drug,
-                    a.drug_class,
-                    a.generation,
-                    a.drug_class in TARGETED_CLASSES,
+            targeted = any(c in TARGETED_CLASSES for c in a.classes)
+            # one row per class of the drug (none for an unknown agent without a class)
+            classes: tuple[str | None, ...] = a.classes or (None,)
+            for drug_class in classes:
+                rows.append(
+                    (text, declared, a.drug, drug_class, a.generation, targeted, a.class_only)
                 )
-            )
     if unknown:
         study.warnings.append(
             f"{len(unknown)} agent name(s) not in the drug dictionary (not counted as targeted "
@@ -855,16 +924,24 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         con,
         "agent_map",
         _arrow(
-            [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows],
-            ("agent_text", "declared", "drug", "drug_class", "generation", "targeted"),
-            ("str", "str", "str", "str", "int", "bool"),
+            rows,
+            (
+                "agent_text",
+                "declared",
+                "drug",
+                "drug_class",
+                "generation",
+                "targeted",
+                "class_only",
+            ),
+            ("str", "str", "str", "str", "int", "bool", "bool"),
         ),
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE treatments AS
         SELECT DISTINCT t.patient_id, t.start_day, t.stop_day, m.drug AS agent, m.drug_class,
-               m.generation, m.targeted, t.line_no
+               m.generation, m.targeted, m.class_only, t.line_no
         FROM tl_treat t JOIN agent_map m
           ON m.agent_text = t.agent AND m.declared IS NOT DISTINCT FROM t.agent_class
         """
@@ -1077,6 +1154,74 @@ def _load_histology(study: LoadedStudy, reg: _Registry) -> None:
     con.execute("DROP TABLE hist_map")
 
 
+_LAB_TEST = re.compile(r"^(?P<marker>[A-Za-z0-9-]+)\s+IHC(?:\s*\((?P<clone>[^)]*)\))?$", re.I)
+_NOT_DETECTED = re.compile(r"^not detected\s*\((?P<result>[a-z]+)\)$")
+
+
+def _lab_alteration(
+    reg: _Registry, test: str, result: str, score: str
+) -> tuple[int | None, str | None]:
+    """An IHC result of the LAB_TEST timeline (``MET IHC``, ``positive``, ``3+``; our exports
+    write ``not detected (positive)`` for a finding reported as not detected): the alteration
+    when it is detected, and the marker's gene when the sample was assessed for it, read as the
+    engine reads IHC (:func:`tkiresist.model.categories.ihc_reading`: p53 and Rb by pattern,
+    which a study does not carry, so p53 ``positive`` is unclear). Unclear and equivocal
+    results are neither."""
+    from pydantic import ValidationError
+
+    from tkiresist.model.alterations import Expression
+    from tkiresist.model.categories import ihc_reading
+
+    m = _LAB_TEST.match(test)
+    if m is None:
+        return None, None
+    negated = _NOT_DETECTED.match(result)
+    value = negated.group("result") if negated else result
+    try:
+        alt = Expression(
+            marker=_gene(m.group("marker")),
+            result=value,
+            clone=m.group("clone") or None,
+            score=score if score and score not in NA_VALUES else None,
+        )
+    except ValidationError:
+        return None, None
+    reading = ihc_reading(alt)
+    if reading == "unclear":
+        return None, None
+    if negated or reading == "normal":
+        return None, alt.marker
+    return reg.add(alt, PROFILE_IHC), alt.marker
+
+
+def _load_lab_tests(study: LoadedStudy, reg: _Registry) -> None:
+    """IHC results: a detected one is an alteration of its sample (profile ``ihc``), and each
+    result says the sample was assessed for its marker (gene coverage)."""
+    con = study.con
+    mapping: list[tuple[str, str, str, int]] = []
+    assessed: list[tuple[str, str, str, str]] = []
+    for test, result, score in con.execute(
+        "SELECT DISTINCT test, result, score FROM tl_lab"
+    ).fetchall():
+        alt_id, marker = _lab_alteration(reg, test, result, score)
+        if alt_id is not None:
+            mapping.append((test, result, score, alt_id))
+        if marker is not None:
+            assessed.append((test, result, score, marker))
+    _register(
+        con,
+        "lab_assessed",
+        _arrow(assessed, ("test", "result", "score", "gene"), ("str",) * 4),
+    )
+    con.execute(
+        f"INSERT INTO gene_coverage_raw SELECT l.sample_id, {_lit(PROFILE_IHC)}, a.gene "
+        "FROM tl_lab l JOIN lab_assessed a USING (test, result, score)"
+    )
+    con.execute("DROP TABLE lab_assessed")
+    _join_alterations(con, "tl_lab", mapping, ("test", "result", "score"), ("str",) * 3)
+    con.execute("DROP TABLE tl_lab")
+
+
 def _panel_definitions(root: Path) -> dict[str, tuple[Path, list[str]]]:
     out: dict[str, tuple[Path, list[str]]] = {}
     for path in sorted(root.glob("data_gene_panel_*")):
@@ -1205,57 +1350,40 @@ def _load_coverage(study: LoadedStudy) -> None:
 # Knowledge as tables
 # ---------------------------------------------------------------------------------------------
 
+MATCH_ROLES: Final = ("any_of", "all_of", "none_of")
+
 
 def knowledge_rows(
     kb: KnowledgeBase,
 ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]]]]:
-    """The knowledge base's mechanism statements as rows: name -> (columns, types, rows)."""
+    """The knowledge base's mechanism statements (resistance mechanisms that name one: not risk
+    markers, not fallbacks) as rows: name -> (columns, types, rows).
+
+    ``kb_stmt`` carries each statement whole (``body``: its JSON), so that whoever runs the
+    analysis, here or in a worker of a cluster, decides with the one rule of
+    :mod:`tkiresist.knowledge.applies` on the very statements loaded; ``kb_match`` lists their
+    categories by role (``any_of``, ``all_of``, ``none_of``), for the joins that find triggers.
+    """
     from tkiresist.interpret.mechanisms import names_mechanism
-    from tkiresist.knowledge.applies import NSCLC_CODES
 
     stmt: list[tuple[Any, ...]] = []
-    trig: list[tuple[Any, ...]] = []
-    all_of: list[tuple[Any, ...]] = []
-    none_of: list[tuple[Any, ...]] = []
-    disease: list[tuple[Any, ...]] = []
-    klass: list[tuple[Any, ...]] = []
-    gen: list[tuple[Any, ...]] = []
+    match: list[tuple[Any, ...]] = []
     for st in kb.statements:
         if st.match.fallback or not names_mechanism(st):
             continue
-        c = st.context
         assert st.meaning.mechanism_class is not None
         stmt.append(
-            (
-                st.id,
-                st.meaning.label,
-                st.meaning.mechanism_class.value,
-                c.driver,
-                c.driver_state.value,
-            )
+            (st.id, st.meaning.label, st.meaning.mechanism_class.value, st.model_dump_json())
         )
-        trig.extend((st.id, x) for x in st.match.any_of)
-        all_of.extend((st.id, x) for x in st.match.all_of)
-        none_of.extend((st.id, x) for x in st.match.none_of)
-        codes = set(st.disease)
-        if "NSCLC" in codes:
-            codes |= NSCLC_CODES
-        disease.extend((st.id, x) for x in sorted(codes))
-        klass.extend((st.id, x) for x in c.prior_drug_classes)
-        gen.extend((st.id, int(g)) for g in (c.prior_generations or ()))
-    pair = (("statement_id", "category"), ("str", "str"))
+        for role in MATCH_ROLES:
+            match.extend((st.id, c, role) for c in getattr(st.match, role))
     return {
         "kb_stmt": (
-            ("statement_id", "label", "mechanism_class", "driver", "driver_state"),
-            ("str",) * 5,
+            ("statement_id", "label", "mechanism_class", "body"),
+            ("str",) * 4,
             stmt,
         ),
-        "kb_trigger": (*pair, trig),
-        "kb_all": (*pair, all_of),
-        "kb_none": (*pair, none_of),
-        "kb_disease": (("statement_id", "code"), ("str", "str"), disease),
-        "kb_class": (("statement_id", "drug_class"), ("str", "str"), klass),
-        "kb_generation": (("statement_id", "generation"), ("str", "int"), gen),
+        "kb_match": (("statement_id", "category", "role"), ("str",) * 3, match),
     }
 
 
@@ -1266,6 +1394,14 @@ def install_knowledge(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase | None =
         kb = load_knowledge_base()
     for name, (cols, types, rows) in knowledge_rows(kb).items():
         _register(con, name, _arrow(rows, cols, types))
+
+
+def _statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
+    """The statements of ``kb_stmt``, rebuilt from their JSON."""
+    from tkiresist.knowledge.schema import Statement
+
+    rows = con.execute("SELECT body FROM kb_stmt ORDER BY statement_id").fetchall()
+    return [Statement.model_validate_json(body) for (body,) in rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1279,6 +1415,7 @@ PATIENT_COLUMNS: Final = (
     "prior_generations",
     "therapy_start_day",
     "progression_sample",
+    "progression_samples",
     "progression_day",
     "months_from_therapy_start",
     "baseline_samples",
@@ -1289,246 +1426,502 @@ PATIENT_COLUMNS: Final = (
     "n_not_assessable",
     "mechanisms",
     "mechanism_categories",
+    "mechanisms_not_assessable",
+    "not_assessable_categories",
+    "mechanisms_persistent",
+    "assumptions",
+)
+LIST_COLUMNS: Final = frozenset(
+    {
+        "assumptions",
+        "progression_samples",
+        "baseline_samples",
+        "acquired",
+        "mechanisms",
+        "mechanism_categories",
+        "mechanisms_not_assessable",
+        "not_assessable_categories",
+        "mechanisms_persistent",
+    }
+)
+PRESENT_STATES: Final = ("acquired", "persistent", "not_assessable")
+"""Statuses of an alteration that is there at the decision point, as the engine reads them
+(:data:`tkiresist.interpret.mechanisms.PRESENT`): its categories are *present*."""
+_SEP: Final = "\x1f"  # joins the parts of a context signature (never in ids or drug names)
+
+_WORK_TABLES: Final = (
+    "cx_cand",
+    "cx_prog",
+    "cx_prior",
+    "cx_phase",
+    "cx_obs",
+    "cx_det",
+    "cx_need",
+    "cx_covered",
+    "cx_status",
+    "cx_keycat",
+    "cx_orig",
+    "cx_ctx",
+    "cx_applies",
+    "cx_notes",
 )
 
 
-def _core_sql(max_gap_days: int) -> str:
+def _stage_sql(max_gap_days: int) -> list[str]:
+    """Steps 1-5 and the patients' contexts, as work tables (``cx_*``)."""
     from tkiresist.knowledge.applies import DRIVER_CATEGORIES
 
     progression = ", ".join(_lit(t) for t in sorted(PROGRESSION_SAMPLE_TYPES))
     drivers = ", ".join(_lit(c) for c in DRIVER_CATEGORIES)
+    present = ", ".join(_lit(s) for s in PRESENT_STATES)
     gap = int(max_gap_days)
-    return f"""
-WITH
--- 1-2. progression samples and the targeted line in effect
-cand AS (
-  SELECT s.patient_id, s.sample_id, s.day, t.start_day, coalesce(t.line_no, -1) AS line_no,
-         t.agent, t.drug_class, t.generation
-  FROM samples s JOIN treatments t
-    ON t.patient_id = s.patient_id AND t.targeted AND t.start_day < s.day
-   AND (t.stop_day IS NULL OR t.stop_day >= s.day - {gap})
-  WHERE s.sample_type IN ({progression}) AND s.day IS NOT NULL
-),
--- the line: the latest start; among equal starts the highest LINE number, when given
-line_start AS (
+    sep = _lit(_SEP)
+    return [
+        # 1-2. progression samples and the targeted line in effect at each
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_cand AS
+SELECT s.patient_id, s.sample_id, s.day, t.start_day, coalesce(t.line_no, -1) AS line_no,
+       t.agent, t.drug_class, t.generation, t.class_only
+FROM samples s JOIN treatments t
+  ON t.patient_id = s.patient_id AND t.targeted AND t.start_day < s.day
+ AND (t.stop_day IS NULL OR t.stop_day >= s.day - {gap})
+WHERE s.sample_type IN ({progression}) AND s.day IS NOT NULL
+""",
+        # the decision point: the patient's latest such sample; its line is the latest start
+        # (among equal starts the highest LINE number, when given)
+        """
+CREATE OR REPLACE TEMP TABLE cx_prog AS
+WITH line_start AS (
   SELECT patient_id, sample_id, day, arg_max(start_day, (start_day, line_no)) AS start_day,
          max((start_day, line_no)) AS pick
-  FROM cand GROUP BY ALL
+  FROM cx_cand GROUP BY ALL
+)
+SELECT * FROM line_start
+QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY day DESC, sample_id DESC) = 1
+""",
+        # the line's agents, chemotherapy given with the TKI included (FLAURA2)
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_prior AS
+SELECT t.patient_id, t.agent, t.drug_class, t.generation, t.class_only
+FROM cx_prog p JOIN treatments t
+  ON t.patient_id = p.patient_id AND (t.start_day, coalesce(t.line_no, -1)) = p.pick
+ AND (t.stop_day IS NULL OR t.stop_day >= p.day - {gap})
+""",
+        # 3. the samples of the decision point: baseline (on or before the line began) and
+        # current (during the line, up to the decision sample: pooled, as the engine pools
+        # every test of the line up to the decision point)
+        """
+CREATE OR REPLACE TEMP TABLE cx_phase AS
+SELECT s.patient_id, s.sample_id, s.day, s.day > p.start_day AS now
+FROM samples s JOIN cx_prog p ON p.patient_id = s.patient_id
+WHERE s.day IS NOT NULL AND s.day <= p.day
+""",
+        """
+CREATE OR REPLACE TEMP TABLE cx_obs AS
+SELECT DISTINCT ph.patient_id, ph.now, a.alt_id, i.key
+FROM cx_phase ph
+JOIN alterations a ON a.patient_id = ph.patient_id AND a.sample_id = ph.sample_id
+JOIN alt_info i ON i.alt_id = a.alt_id
+""",
+        # 4. detected before / now, per key; a fusion whose partner is not known ("ALK
+        # fusion") speaks for every fusion of that gene the patient has, and is no key of its
+        # own beside them (as in the engine's serial comparison)
+        """
+CREATE OR REPLACE TEMP TABLE cx_det AS
+WITH d0 AS (
+  SELECT o.patient_id, o.key, bool_or(NOT o.now) AS before_pos, bool_or(o.now) AS now_pos
+  FROM cx_obs o GROUP BY o.patient_id, o.key
+  -- a key seen only before the line counts only through its categories (the driver, present
+  -- categories): one without any is left out
+  HAVING bool_or(o.now) OR bool_or(o.alt_id IN (SELECT alt_id FROM alt_category))
 ),
-prog AS (
-  SELECT * FROM line_start
-  QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY day DESC, sample_id DESC) = 1
+fus AS (
+  SELECT *, split_part(key, ':', 2) AS gene, ends_with(key, ':*') AS star
+  FROM d0 WHERE starts_with(key, 'fusion:')
+)
+SELECT patient_id, key, before_pos, now_pos FROM d0 WHERE NOT starts_with(key, 'fusion:')
+UNION ALL
+SELECT f.patient_id, f.key,
+       f.before_pos OR coalesce(bool_or(s.before_pos), false),
+       f.now_pos OR coalesce(bool_or(s.now_pos), false)
+FROM fus f LEFT JOIN fus s
+  ON s.patient_id = f.patient_id AND s.gene = f.gene AND s.star
+WHERE NOT f.star
+GROUP BY f.patient_id, f.key, f.before_pos, f.now_pos
+UNION ALL
+SELECT f.patient_id, f.key, f.before_pos, f.now_pos FROM fus f
+WHERE f.star AND NOT EXISTS (
+  SELECT 1 FROM fus o WHERE o.patient_id = f.patient_id AND o.gene = f.gene AND NOT o.star)
+""",
+        # coverage in the other phase, for a key detected in one only
+        """
+CREATE OR REPLACE TEMP TABLE cx_need AS
+SELECT DISTINCT d.patient_id, d.key, o.alt_id, i.profile, NOT d.now_pos AS in_now
+FROM cx_det d
+JOIN cx_obs o ON o.patient_id = d.patient_id AND o.key = d.key AND o.now = d.now_pos
+JOIN alt_info i ON i.alt_id = o.alt_id
+WHERE d.now_pos <> d.before_pos
+""",
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_covered AS
+SELECT DISTINCT n.patient_id, n.key
+FROM cx_need n
+JOIN cx_phase ph ON ph.patient_id = n.patient_id AND ph.now = n.in_now
+JOIN coverage c ON c.patient_id = ph.patient_id AND c.sample_id = ph.sample_id
+               AND c.profile = n.profile
+JOIN alt_gene g ON g.alt_id = n.alt_id
+LEFT JOIN panel_genes pg ON pg.panel = c.panel AND pg.gene = g.gene
+WHERE c.panel = '*' OR pg.gene IS NOT NULL
+UNION
+SELECT DISTINCT n.patient_id, n.key
+FROM cx_need n
+JOIN cx_phase ph ON ph.patient_id = n.patient_id AND ph.now = n.in_now
+JOIN alt_gene g ON g.alt_id = n.alt_id
+JOIN gene_coverage gc ON gc.patient_id = ph.patient_id AND gc.sample_id = ph.sample_id
+                     AND gc.profile = n.profile AND gc.gene = g.gene
+-- a sample's histology rules a transformation in or out, not epithelial-mesenchymal transition
+WHERE n.profile <> {_lit(PROFILE_HISTOLOGY)} OR ends_with(n.key, '_transformation')
+""",
+        """
+CREATE OR REPLACE TEMP TABLE cx_status AS
+SELECT d.patient_id, d.key, d.before_pos, d.now_pos,
+  CASE WHEN d.now_pos AND d.before_pos THEN 'persistent'
+       WHEN d.now_pos AND c.key IS NOT NULL THEN 'acquired'
+       WHEN d.now_pos AND starts_with(d.key, 'hist:') AND ends_with(d.key, '_transformation')
+            AND coalesce(dx.non_small_cell, false) THEN 'acquired'
+       WHEN d.now_pos THEN 'not_assessable'
+       WHEN c.key IS NOT NULL THEN 'lost'
+       ELSE 'not_assessable' END AS status
+FROM cx_det d LEFT JOIN cx_covered c ON c.patient_id = d.patient_id AND c.key = d.key
+LEFT JOIN diagnoses dx ON dx.patient_id = d.patient_id
+""",
+        # a key's categories: those of what was detected in the phase that decides (now, else
+        # before), or of any phase when only a partner-unknown fusion stood for it there
+        """
+CREATE OR REPLACE TEMP TABLE cx_keycat AS
+WITH o AS (
+  SELECT o.patient_id, o.key, o.now, s.now_pos, c.category,
+         bool_or(o.now = s.now_pos) OVER (PARTITION BY o.patient_id, o.key) AS has_phase
+  FROM cx_obs o
+  JOIN cx_status s ON s.patient_id = o.patient_id AND s.key = o.key
+  JOIN alt_category c ON c.alt_id = o.alt_id
+)
+SELECT DISTINCT patient_id, key, category FROM o WHERE now = now_pos OR NOT has_phase
+""",
+        # 5. the original driver: detected before the line; else an EGFR-sensitising one there
+        # now (as :func:`tkiresist.interpret.mechanisms.case_context` finds it)
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_orig AS
+WITH d AS (
+  SELECT DISTINCT k.patient_id, k.key, s.before_pos, s.status,
+         k.category = 'egfr_sensitising' AS sensitising
+  FROM cx_keycat k JOIN cx_status s ON s.patient_id = k.patient_id AND s.key = k.key
+  WHERE k.category IN ({drivers})
 ),
-prior AS (
-  SELECT c.patient_id, c.agent, c.drug_class, c.generation
-  FROM cand c JOIN prog p
-    ON p.patient_id = c.patient_id AND p.sample_id = c.sample_id
-   AND (c.start_day, c.line_no) = p.pick
+earlier AS (SELECT DISTINCT patient_id, key FROM d WHERE before_pos)
+SELECT * FROM earlier
+UNION
+SELECT patient_id, key FROM d
+WHERE sensitising AND status IN ({present})
+  AND patient_id NOT IN (SELECT patient_id FROM earlier)
+""",
+        # the context each patient's statements are matched in: a signature of what the rule
+        # of knowledge/applies.py reads (the present categories are those any statement names)
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_ctx AS
+WITH transformed AS (
+  SELECT DISTINCT a.sample_id FROM alterations a
+  JOIN cx_prog p ON p.patient_id = a.patient_id
+  JOIN alt_info i ON i.alt_id = a.alt_id
+  WHERE i.profile = {_lit(PROFILE_HISTOLOGY)}
 ),
+code AS (
+  SELECT s.patient_id,
+         first(s.oncotree ORDER BY t.sample_id IS NOT NULL, s.day NULLS LAST, s.sample_id)
+           AS oncotree
+  FROM samples s JOIN cx_prog p ON p.patient_id = s.patient_id
+  LEFT JOIN transformed t ON t.sample_id = s.sample_id
+  WHERE s.oncotree <> '' GROUP BY s.patient_id
+),
+pres AS (
+  SELECT s.patient_id, list_sort(list(DISTINCT k.category)) AS present
+  FROM cx_status s
+  JOIN cx_keycat k ON k.patient_id = s.patient_id AND k.key = s.key
+  SEMI JOIN kb_match m ON m.category = k.category
+  WHERE s.status IN ({present})
+  GROUP BY s.patient_id
+),
+line AS (
+  SELECT patient_id,
+         list_sort(list(DISTINCT drug_class) FILTER (WHERE drug_class IS NOT NULL)) AS classes,
+         list_sort(list(DISTINCT generation) FILTER (WHERE generation IS NOT NULL))
+           AS generations,
+         list_sort(list(DISTINCT drug_class) FILTER (WHERE class_only AND drug_class IS NOT NULL))
+           AS unnamed,
+         list_sort(list(DISTINCT lower(agent))) AS drugs
+  FROM cx_prior GROUP BY patient_id
+),
+hist AS (
+  SELECT p.patient_id, list_sort(list(DISTINCT t.drug_class)) AS history
+  FROM cx_prog p JOIN treatments t ON t.patient_id = p.patient_id
+  WHERE t.drug_class IS NOT NULL AND (t.start_day, coalesce(t.line_no, -1)) <= p.pick
+  GROUP BY p.patient_id
+),
+orig_cats AS (
+  SELECT o.patient_id, list_sort(list(DISTINCT k.category)) AS cats
+  FROM cx_orig o JOIN cx_keycat k ON k.patient_id = o.patient_id AND k.key = o.key
+  GROUP BY o.patient_id
+),
+declared AS (
+  SELECT patient_id, list_sort(list(DISTINCT category)) AS cats
+  FROM declared_drivers GROUP BY patient_id
+),
+drv AS (
+  SELECT p.patient_id, count(s.key) AS n,
+         bool_or(s.status = 'persistent') AS kept, bool_and(s.status = 'lost') AS all_lost
+  FROM cx_prog p LEFT JOIN cx_orig o ON o.patient_id = p.patient_id
+  LEFT JOIN cx_status s ON s.patient_id = o.patient_id AND s.key = o.key
+  GROUP BY p.patient_id
+),
+ctx AS (
+  SELECT p.patient_id, coalesce(c.oncotree, '') AS oncotree,
+         coalesce(pr.present, []) AS present,
+         coalesce(l.classes, []) AS classes,
+         coalesce(l.generations, []) AS generations,
+         coalesce(l.unnamed, []) AS unnamed,
+         coalesce(l.drugs, []) AS drugs,
+         list_sort(list_distinct(list_concat(coalesce(h.history, []), coalesce(l.classes, []))))
+           AS history,
+         CASE WHEN d.n > 0 THEN oc.cats ELSE coalesce(dd.cats, []) END AS driver_categories,
+         CASE WHEN d.n = 0 AND dd.patient_id IS NOT NULL THEN 'unknown'
+              WHEN d.n = 0 THEN 'none'
+              WHEN d.kept THEN 'persistent'
+              WHEN d.all_lost THEN 'lost'
+              ELSE 'unknown' END AS driver_state
+  FROM cx_prog p
+  JOIN drv d ON d.patient_id = p.patient_id
+  LEFT JOIN code c ON c.patient_id = p.patient_id
+  LEFT JOIN pres pr ON pr.patient_id = p.patient_id
+  LEFT JOIN line l ON l.patient_id = p.patient_id
+  LEFT JOIN hist h ON h.patient_id = p.patient_id
+  LEFT JOIN orig_cats oc ON oc.patient_id = p.patient_id
+  LEFT JOIN declared dd ON dd.patient_id = p.patient_id
+)
+SELECT *, concat_ws({sep}, oncotree, array_to_string(present, ','),
+                    array_to_string(classes, ','), array_to_string(generations, ','),
+                    array_to_string(unnamed, ','), array_to_string(drugs, ','),
+                    array_to_string(history, ','), array_to_string(driver_categories, ','),
+                    driver_state) AS sig
+FROM ctx
+""",
+    ]
+
+
+def _situation(row: Sequence[Any]) -> Situation:
+    """The rule's :class:`~tkiresist.knowledge.applies.Situation` for one row of ``cx_ctx``
+    (oncotree, present, classes, generations, unnamed, drugs, history, driver categories,
+    driver state): an EGFR driver presumed from an EGFR TKI line when none is known, as the
+    engine does. The phase of C797X is never known (a cBioPortal study does not carry it)."""
+    from tkiresist.knowledge.applies import Prior, Situation
+
+    oncotree, present, classes, gens, unnamed, drugs, history, driver_cats, state = row
+    prior = Prior(
+        known=True,
+        classes=frozenset(classes),
+        generations=frozenset(int(g) for g in gens),
+        unnamed=frozenset(unnamed),
+        drugs=frozenset(drugs),
+        history=frozenset(history),
+    )
+    return Situation(
+        oncotree=oncotree,
+        present=frozenset(present),
+        prior=prior,
+        driver_categories=frozenset(driver_cats),
+        driver_state=state,
+    ).with_presumed_driver()
+
+
+_CTX_COLUMNS: Final = (
+    "oncotree",
+    "present",
+    "classes",
+    "generations",
+    "unnamed",
+    "drugs",
+    "history",
+    "driver_categories",
+    "driver_state",
+)
+
+
+def _apply_rule(con: duckdb.DuckDBPyConnection) -> int:
+    """``cx_applies`` (sig, statement_id): for each *distinct* context of ``cx_ctx``, the
+    statements that :func:`tkiresist.knowledge.applies.verdict` says apply; ``cx_notes`` (sig,
+    statement_id, note): the assumptions it made for them. Python runs once per distinct
+    context and statement, never per patient. Returns the number of distinct contexts."""
+    from tkiresist.knowledge.applies import verdict
+
+    statements = _statements(con)
+    cols = ", ".join(f"any_value({c})" for c in _CTX_COLUMNS)
+    contexts = con.execute(f"SELECT sig, {cols} FROM cx_ctx GROUP BY sig").fetchall()
+    applies: list[tuple[str, str]] = []
+    notes: list[tuple[str, str, str]] = []
+    for sig, *parts in contexts:
+        situation = _situation(parts)
+        for st in statements:
+            v = verdict(st, situation)
+            if v.applies:
+                applies.append((sig, st.id))
+                notes.extend((sig, st.id, n) for n in v.notes)
+    _register(con, "cx_applies", _arrow(applies, ("sig", "statement_id"), ("str", "str")))
+    _register(
+        con, "cx_notes", _arrow(notes, ("sig", "statement_id", "note"), ("str", "str", "str"))
+    )
+    return len(contexts)
+
+
+def _result_sql() -> str:
+    """Step 6 and the per-patient table, from the work tables and ``cx_applies``."""
+    present = ", ".join(_lit(s) for s in PRESENT_STATES)
+    return f"""
+WITH
 prior_label AS (
   SELECT patient_id,
          string_agg(DISTINCT agent, '+' ORDER BY agent) AS prior_drug,
          string_agg(DISTINCT drug_class, ',' ORDER BY drug_class) AS prior_drug_classes,
          string_agg(DISTINCT CAST(generation AS VARCHAR), ',' ORDER BY CAST(generation AS VARCHAR))
            AS prior_generations
-  FROM prior GROUP BY patient_id
+  FROM cx_prior GROUP BY patient_id
 ),
--- 3. baseline samples
-baseline AS (
-  SELECT s.patient_id, s.sample_id, s.day
-  FROM samples s JOIN prog p ON p.patient_id = s.patient_id
-  WHERE s.day IS NOT NULL AND s.day <= p.start_day AND s.sample_id <> p.sample_id
-),
-base_alt AS (
-  SELECT DISTINCT b.patient_id, i.key, a.alt_id
-  FROM baseline b JOIN alterations a ON a.patient_id = b.patient_id AND a.sample_id = b.sample_id
-  JOIN alt_info i ON i.alt_id = a.alt_id
-),
--- 4. progression alterations and their status
-prog_alt AS (
-  SELECT p.patient_id, a.alt_id, i.key, i.name, i.profile
-  FROM prog p JOIN alterations a ON a.patient_id = p.patient_id AND a.sample_id = p.sample_id
-  JOIN alt_info i ON i.alt_id = a.alt_id
-),
-fresh AS (
-  SELECT pa.* FROM prog_alt pa
-  ANTI JOIN (SELECT DISTINCT patient_id, key FROM base_alt) k
-    ON k.patient_id = pa.patient_id AND k.key = pa.key
-),
-covered AS (
-  SELECT DISTINCT f.patient_id, f.alt_id
-  FROM fresh f JOIN baseline b ON b.patient_id = f.patient_id
-  JOIN coverage c ON c.patient_id = b.patient_id AND c.sample_id = b.sample_id
-                 AND c.profile = f.profile
-  JOIN alt_gene g ON g.alt_id = f.alt_id
-  LEFT JOIN panel_genes pg ON pg.panel = c.panel AND pg.gene = g.gene
-  WHERE c.panel = '*' OR pg.gene IS NOT NULL
-  UNION
-  SELECT DISTINCT f.patient_id, f.alt_id
-  FROM fresh f JOIN baseline b ON b.patient_id = f.patient_id
-  JOIN alt_gene g ON g.alt_id = f.alt_id
-  JOIN gene_coverage gc ON gc.patient_id = b.patient_id AND gc.sample_id = b.sample_id
-                       AND gc.profile = f.profile AND gc.gene = g.gene
-),
-acquired AS (
-  SELECT f.* FROM fresh f SEMI JOIN covered c ON c.patient_id = f.patient_id AND c.alt_id = f.alt_id
-),
-persistent AS (
-  SELECT pa.patient_id, pa.alt_id FROM prog_alt pa
-  SEMI JOIN (SELECT DISTINCT patient_id, key FROM base_alt) k
-    ON k.patient_id = pa.patient_id AND k.key = pa.key
-),
--- 5. the original driver and its state
-base_driver AS (
-  SELECT DISTINCT b.patient_id, b.key, b.alt_id
-  FROM base_alt b JOIN alt_category c ON c.alt_id = b.alt_id
-  WHERE c.category IN ({drivers})
-),
-prog_driver AS (
-  SELECT DISTINCT pa.patient_id, pa.key, pa.alt_id
-  FROM prog_alt pa JOIN alt_category c ON c.alt_id = pa.alt_id
-  WHERE c.category IN ({drivers})
-),
-original AS (
-  SELECT patient_id, key, alt_id, true AS from_baseline FROM base_driver
-  UNION ALL
-  SELECT d.patient_id, d.key, d.alt_id, false FROM prog_driver d
-  ANTI JOIN base_driver b ON b.patient_id = d.patient_id
-),
-driver_cats AS (
-  SELECT DISTINCT o.patient_id, c.category
-  FROM original o JOIN alt_category c ON c.alt_id = o.alt_id
-  UNION
-  SELECT d.patient_id, d.category FROM declared_drivers d
-  ANTI JOIN original o ON o.patient_id = d.patient_id
-),
-driver_covered AS (
-  SELECT DISTINCT o.patient_id
-  FROM original o JOIN prog p ON p.patient_id = o.patient_id
-  JOIN alt_info i ON i.alt_id = o.alt_id
-  JOIN alt_gene g ON g.alt_id = o.alt_id
-  JOIN coverage c ON c.patient_id = p.patient_id AND c.sample_id = p.sample_id
-                 AND c.profile = i.profile
-  LEFT JOIN panel_genes pg ON pg.panel = c.panel AND pg.gene = g.gene
-  WHERE c.panel = '*' OR pg.gene IS NOT NULL
-),
-drv AS (
-  SELECT p.patient_id, count(o.key) AS n_original, bool_or(o.from_baseline) AS from_baseline,
-         bool_or(pk.key IS NOT NULL) AS kept
-  FROM prog p LEFT JOIN original o ON o.patient_id = p.patient_id
-  LEFT JOIN (SELECT DISTINCT patient_id, key FROM prog_alt) pk
-    ON pk.patient_id = o.patient_id AND pk.key = o.key
-  GROUP BY p.patient_id
-),
-driver_state AS (
-  SELECT d.patient_id,
-    CASE
-      WHEN d.n_original = 0 AND d.patient_id IN (SELECT patient_id FROM declared_drivers)
-        THEN 'unknown'
-      WHEN d.n_original = 0 THEN 'none'
-      WHEN NOT d.from_baseline THEN 'unknown'
-      WHEN d.kept THEN 'persistent'
-      WHEN dc.patient_id IS NOT NULL THEN 'lost'
-      ELSE 'unknown'
-    END AS driver_state
-  FROM drv d LEFT JOIN driver_covered dc ON dc.patient_id = d.patient_id
-),
--- 6. mechanisms
-present AS (
-  SELECT DISTINCT pa.patient_id, c.category
-  FROM prog_alt pa JOIN alt_category c ON c.alt_id = pa.alt_id
-),
-patient_code AS (
-  SELECT patient_id, first(oncotree ORDER BY day NULLS LAST, sample_id) AS oncotree
-  FROM samples WHERE oncotree <> '' GROUP BY patient_id
-),
-hits AS (
-  SELECT a.patient_id, a.alt_id, a.name, t.statement_id, t.category
-  FROM acquired a
-  JOIN alt_category ac ON ac.alt_id = a.alt_id
-  JOIN kb_trigger t ON t.category = ac.category
-  ANTI JOIN original o ON o.patient_id = a.patient_id AND o.key = a.key
+-- 6. mechanisms: a statement that applies in the patient's context fires for a present
+-- alteration, not the original driver, carrying one of its categories (its triggers, as the
+-- engine's); its status is its best trigger's (acquired > not assessable > persistent), read
+-- from the any_of triggers; its categories are those any_of triggers' of that status
+trig AS (
+  SELECT s.patient_id, s.key, k.category, m.statement_id, m.role,
+         CASE s.status WHEN 'acquired' THEN 3 WHEN 'not_assessable' THEN 2 ELSE 1 END AS r
+  FROM cx_status s
+  JOIN cx_keycat k ON k.patient_id = s.patient_id AND k.key = s.key
+  JOIN kb_match m ON m.category = k.category AND m.role IN ('any_of', 'all_of')
+  ANTI JOIN cx_orig o ON o.patient_id = s.patient_id AND o.key = s.key
+  WHERE s.status IN ({present})
 ),
 fired AS (
-  SELECT h.* FROM hits h
-  JOIN kb_stmt st ON st.statement_id = h.statement_id
-  JOIN driver_state ds ON ds.patient_id = h.patient_id
-  WHERE NOT EXISTS (
-          SELECT 1 FROM kb_all x WHERE x.statement_id = h.statement_id
-          AND NOT EXISTS (SELECT 1 FROM present pr
-                          WHERE pr.patient_id = h.patient_id AND pr.category = x.category))
-    AND NOT EXISTS (
-          SELECT 1 FROM kb_none x JOIN present pr
-            ON pr.patient_id = h.patient_id AND pr.category = x.category
-          WHERE x.statement_id = h.statement_id)
-    AND EXISTS (
-          SELECT 1 FROM kb_disease d JOIN patient_code pc ON pc.oncotree = d.code
-          WHERE d.statement_id = h.statement_id AND pc.patient_id = h.patient_id)
-    AND EXISTS (
-          SELECT 1 FROM kb_class k JOIN prior pr
-            ON pr.patient_id = h.patient_id AND pr.drug_class = k.drug_class
-          WHERE k.statement_id = h.statement_id)
-    AND (NOT EXISTS (SELECT 1 FROM kb_generation g WHERE g.statement_id = h.statement_id)
-         OR EXISTS (SELECT 1 FROM kb_generation g JOIN prior pr
-                      ON pr.patient_id = h.patient_id AND pr.generation = g.generation
-                    WHERE g.statement_id = h.statement_id))
-    AND (st.driver IS NULL OR EXISTS (
-          SELECT 1 FROM driver_cats dc
-          WHERE dc.patient_id = h.patient_id AND dc.category = st.driver))
-    AND (st.driver_state = 'any'
-         OR (st.driver_state = 'persistent' AND ds.driver_state IN ('persistent', 'unknown'))
-         OR (st.driver_state = 'lost' AND ds.driver_state IN ('lost', 'unknown')))
+  SELECT t.* FROM trig t
+  JOIN cx_ctx c ON c.patient_id = t.patient_id
+  SEMI JOIN cx_applies a ON a.sig = c.sig AND a.statement_id = t.statement_id
 ),
-acq_list AS (
-  SELECT patient_id, list(DISTINCT name ORDER BY name) AS acquired
-  FROM acquired GROUP BY patient_id
+mech AS (
+  SELECT patient_id, statement_id,
+         coalesce(max(r) FILTER (WHERE role = 'any_of'), max(r)) AS r
+  FROM fired GROUP BY patient_id, statement_id
+),
+mech_cat AS (
+  SELECT DISTINCT m.patient_id, m.r, f.category
+  FROM mech m JOIN fired f ON f.patient_id = m.patient_id AND f.statement_id = m.statement_id
+  WHERE f.role = 'any_of' AND f.r = m.r
 ),
 mech_list AS (
-  SELECT patient_id, list(DISTINCT statement_id ORDER BY statement_id) AS mechanisms,
-         list(DISTINCT category ORDER BY category) AS mechanism_categories
-  FROM fired GROUP BY patient_id
+  SELECT patient_id,
+         list(statement_id ORDER BY statement_id) FILTER (WHERE r = 3) AS mechanisms,
+         list(statement_id ORDER BY statement_id) FILTER (WHERE r = 2) AS mechanisms_na,
+         list(statement_id ORDER BY statement_id) FILTER (WHERE r = 1) AS mechanisms_persistent
+  FROM mech GROUP BY patient_id
 ),
-base_list AS (
-  SELECT patient_id, list(sample_id ORDER BY day, sample_id) AS baseline_samples
-  FROM baseline GROUP BY patient_id
+cat_list AS (
+  SELECT patient_id,
+         list(category ORDER BY category) FILTER (WHERE r = 3) AS categories,
+         list(category ORDER BY category) FILTER (WHERE r = 2) AS categories_na
+  FROM mech_cat GROUP BY patient_id
+),
+-- the assumptions the rule made for the statements that fired (a TKI generation not stated,
+-- a presumed driver, a driver state or C797X phase not known)
+notes_list AS (
+  SELECT m.patient_id, list(DISTINCT n.note ORDER BY n.note) AS assumptions
+  FROM mech m JOIN cx_ctx c ON c.patient_id = m.patient_id
+  JOIN cx_notes n ON n.sig = c.sig AND n.statement_id = m.statement_id
+  GROUP BY m.patient_id
+),
+acq_list AS (
+  SELECT s.patient_id, list(DISTINCT i.name ORDER BY i.name) AS acquired
+  FROM cx_status s
+  JOIN cx_obs o ON o.patient_id = s.patient_id AND o.key = s.key AND o.now
+  JOIN alt_info i ON i.alt_id = o.alt_id
+  WHERE s.status = 'acquired'
+  GROUP BY s.patient_id
+),
+samples_list AS (
+  SELECT patient_id,
+         list(sample_id ORDER BY day, sample_id) FILTER (WHERE NOT now) AS baseline_samples,
+         list(sample_id ORDER BY day, sample_id) FILTER (WHERE now) AS progression_samples
+  FROM cx_phase GROUP BY patient_id
 ),
 counts AS (
-  SELECT p.patient_id,
-         (SELECT count(DISTINCT x.alt_id) FROM persistent x WHERE x.patient_id = p.patient_id)
-           AS n_persistent,
-         (SELECT count(DISTINCT x.alt_id) FROM fresh x WHERE x.patient_id = p.patient_id)
-           AS n_fresh,
-         (SELECT count(DISTINCT x.alt_id) FROM acquired x WHERE x.patient_id = p.patient_id)
-           AS n_acquired
-  FROM prog p
+  SELECT patient_id,
+         count(*) FILTER (WHERE now_pos AND status = 'persistent') AS n_persistent,
+         count(*) FILTER (WHERE now_pos AND status = 'not_assessable') AS n_not_assessable
+  FROM cx_status GROUP BY patient_id
 )
 SELECT p.patient_id, l.prior_drug, l.prior_drug_classes, l.prior_generations,
        p.start_day AS therapy_start_day, p.sample_id AS progression_sample,
+       coalesce(sl.progression_samples, []) AS progression_samples,
        p.day AS progression_day,
        (p.day - p.start_day) / {DAYS_PER_MONTH!r} AS months_from_therapy_start,
-       coalesce(bl.baseline_samples, []) AS baseline_samples,
-       bl.baseline_samples IS NOT NULL AS assessable,
-       ds.driver_state,
+       coalesce(sl.baseline_samples, []) AS baseline_samples,
+       coalesce(len(sl.baseline_samples), 0) > 0 AS assessable,
+       c.driver_state,
        coalesce(al.acquired, []) AS acquired,
-       ct.n_persistent,
-       ct.n_fresh - ct.n_acquired AS n_not_assessable,
+       coalesce(ct.n_persistent, 0) AS n_persistent,
+       coalesce(ct.n_not_assessable, 0) AS n_not_assessable,
        coalesce(ml.mechanisms, []) AS mechanisms,
-       coalesce(ml.mechanism_categories, []) AS mechanism_categories
-FROM prog p
+       coalesce(cl.categories, []) AS mechanism_categories,
+       coalesce(ml.mechanisms_na, []) AS mechanisms_not_assessable,
+       coalesce(cl.categories_na, []) AS not_assessable_categories,
+       coalesce(ml.mechanisms_persistent, []) AS mechanisms_persistent,
+       coalesce(nl.assumptions, []) AS assumptions
+FROM cx_prog p
 JOIN prior_label l ON l.patient_id = p.patient_id
-JOIN driver_state ds ON ds.patient_id = p.patient_id
-LEFT JOIN base_list bl ON bl.patient_id = p.patient_id
+JOIN cx_ctx c ON c.patient_id = p.patient_id
+LEFT JOIN samples_list sl ON sl.patient_id = p.patient_id
 LEFT JOIN acq_list al ON al.patient_id = p.patient_id
 LEFT JOIN mech_list ml ON ml.patient_id = p.patient_id
-JOIN counts ct ON ct.patient_id = p.patient_id
+LEFT JOIN cat_list cl ON cl.patient_id = p.patient_id
+LEFT JOIN counts ct ON ct.patient_id = p.patient_id
+LEFT JOIN notes_list nl ON nl.patient_id = p.patient_id
 ORDER BY p.patient_id
 """
 
 
+def _drop_work(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _WORK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def analyse(con: duckdb.DuckDBPyConnection, max_gap_days: int = 90) -> pa.Table:
     """The per-patient table (:data:`PATIENT_COLUMNS`) from the tables in ``con`` (steps 1-6
-    of the module docstring). Pure SQL over the input and knowledge tables."""
-    return _to_arrow(con, _core_sql(max_gap_days))
+    of the module docstring): set-based SQL over the input and knowledge tables, and the
+    matching rule of :mod:`tkiresist.knowledge.applies` run once per distinct context."""
+    try:
+        for sql in _stage_sql(max_gap_days):
+            con.execute(sql)
+        _apply_rule(con)
+        return _to_arrow(con, _result_sql())
+    finally:
+        _drop_work(con)
+
+
+def situations(con: duckdb.DuckDBPyConnection, max_gap_days: int = 90) -> dict[str, Situation]:
+    """Each patient's :class:`~tkiresist.knowledge.applies.Situation` as cohort mode builds it
+    (present categories: those a mechanism statement names), for comparing with the engine's."""
+    try:
+        for sql in _stage_sql(max_gap_days):
+            con.execute(sql)
+        cols = ", ".join(_CTX_COLUMNS)
+        rows = con.execute(f"SELECT patient_id, {cols} FROM cx_ctx").fetchall()
+        return {r[0]: _situation(r[1:]) for r in rows}
+    finally:
+        _drop_work(con)
 
 
 def analyse_partition(tables: Mapping[str, pa.Table], max_gap_days: int = 90) -> pa.Table:
@@ -1665,6 +2058,17 @@ def _as_dict(obj: Any) -> Any:
 
 ALL_DRUGS: Final = "all"
 NO_MECHANISM: Final = "none_identified"
+NOT_ASSESSABLE: Final = "not_assessable"
+PRE_EXISTING: Final = "pre_existing"
+OUTCOME_LABELS: Final = {
+    NO_MECHANISM: "no mechanism identified",
+    NOT_ASSESSABLE: "mechanism found; whether it was acquired on the line cannot be assessed",
+    PRE_EXISTING: "mechanism present before the line began (not acquired on it)",
+}
+"""A patient without an acquired mechanism counts once under one of these, in this order of
+preference: ``not_assessable`` (a mechanism was found, but no baseline sample covered its
+alteration), ``pre_existing`` (a mechanism's alteration was already there before the line),
+``none_identified`` (no mechanism at all)."""
 
 
 def summarise(
@@ -1681,12 +2085,19 @@ def summarise(
     con = duckdb.connect(":memory:")
     try:
         con.register("pp", per_patient)
+        names = set(per_patient.column_names)
+        na = "mechanisms_not_assessable"
+        pre = "mechanisms_persistent"
+        na_len = f"len({na})" if na in names else "0"
+        pre_len = f"len({pre})" if pre in names else "0"
         con.execute(
             f"""
             CREATE TEMP TABLE pp2 AS
             SELECT patient_id, prior_drug, assessable, months_from_therapy_start AS months,
-                   CASE WHEN len(mechanism_categories) = 0 THEN [{_lit(NO_MECHANISM)}]
-                        ELSE mechanism_categories END AS cats
+                   CASE WHEN len(mechanism_categories) > 0 THEN mechanism_categories
+                        WHEN {na_len} > 0 THEN [{_lit(NOT_ASSESSABLE)}]
+                        WHEN {pre_len} > 0 THEN [{_lit(PRE_EXISTING)}]
+                        ELSE [{_lit(NO_MECHANISM)}] END AS cats
             FROM pp
             """
         )
@@ -1712,7 +2123,7 @@ def summarise(
             n = by_drug[str(drug)][1]
             p = proportion(int(k), n)
             lo, hi = p.ci_exact if p.ci_exact is not None else (None, None)
-            label = CATALOGUE[cat].label if cat in CATALOGUE else "no mechanism identified"
+            label = CATALOGUE[cat].label if cat in CATALOGUE else OUTCOME_LABELS[cat]
             freqs.append(MechanismFrequency(str(drug), str(cat), label, int(k), n, p.value, lo, hi))
         times: list[TimeToProgression] = []
         trows = con.execute(
@@ -1811,7 +2222,7 @@ def _write_patients(per_patient: pa.Table, path: Path) -> None:
         con.register("pp", per_patient)
         cols = []
         for name in PATIENT_COLUMNS:
-            if name in ("baseline_samples", "acquired", "mechanisms", "mechanism_categories"):
+            if name in LIST_COLUMNS:
                 cols.append(f"array_to_string({name}, {_lit(LIST_SEP)}) AS {name}")
             elif name == "months_from_therapy_start":
                 cols.append(f"round({name}, 3) AS {name}")

@@ -73,7 +73,7 @@ def test_seed_round_trip_recovers_the_acquired_alk_fusion(
     assert row["prior_generations"] == "3"
     assert row["progression_sample"] == "cheung2025-case1-spec-brain"
     assert row["baseline_samples"] == ["cheung2025-case1-spec-lung"]
-    assert row["acquired"] == ["EML4::ALK"]
+    assert row["acquired"] == ["ALK IHC positive", "EML4::ALK"]  # the ALK IHC too (LAB_TEST)
     assert row["driver_state"] == "persistent"  # exon 19 deletion in both samples
     assert row["n_persistent"] == 1
     assert row["mechanisms"] == ["alk-fusion-after-egfr-tki"]
@@ -88,7 +88,7 @@ def test_seed_round_trip_recovers_the_acquired_alk_fusion(
     ]
     lines = (out / "patients.tsv").read_text(encoding="utf-8").splitlines()
     assert lines[0].split("\t")[:2] == ["patient_id", "prior_drug"]
-    assert "\tEML4::ALK\t" in lines[1]
+    assert "\tALK IHC positive; EML4::ALK\t" in lines[1]
     freq = result.summary.frequency("osimertinib", "alk_fusion")
     assert freq is not None and (freq.k, freq.n) == (1, 1)
 
@@ -122,7 +122,7 @@ def test_baseline_not_profiled_for_fusions_makes_the_fusion_not_assessable(seed_
     )
     _edit(seed_copy / "case_lists" / "cases_sv.txt", "cheung2025-case1-spec-lung\t", "")
     row = _rows(seed_copy)["cheung2025-case1"]
-    assert row["acquired"] == []
+    assert row["acquired"] == ["ALK IHC positive"]
     assert row["n_not_assessable"] == 1
     assert row["mechanisms"] == []
 
@@ -133,7 +133,7 @@ def test_panel_without_the_gene_makes_the_fusion_not_assessable(seed_copy: Path)
     # both samples use the panel, so the progression sample lost ALK too; only the baseline
     # matters for "acquired"
     row = _rows(seed_copy)["cheung2025-case1"]
-    assert row["acquired"] == []
+    assert row["acquired"] == ["ALK IHC positive"]
     assert row["n_not_assessable"] == 1
 
 
@@ -143,7 +143,10 @@ def test_whole_genome_baseline_covers_everything(seed_copy: Path) -> None:
         "cheung2025-case1-spec-lung\tTKIRESIST_ONCOMINE_PRECISION_MUT\tTKIRESIST_ONCOMINE_PRECISION_SV",
         "cheung2025-case1-spec-lung\tTKIRESIST_ONCOMINE_PRECISION_MUT\tWXS/WGS",
     )
-    assert _rows(seed_copy)["cheung2025-case1"]["acquired"] == ["EML4::ALK"]
+    assert _rows(seed_copy)["cheung2025-case1"]["acquired"] == [
+        "ALK IHC positive",
+        "EML4::ALK",
+    ]
 
 
 def test_fusion_present_at_baseline_is_persistent_not_acquired(seed_copy: Path) -> None:
@@ -152,7 +155,7 @@ def test_fusion_present_at_baseline_is_persistent_not_acquired(seed_copy: Path) 
     row = text.splitlines()[1]
     sv.write_text(text + row.replace("spec-brain", "spec-lung") + "\n", encoding="utf-8")
     row2 = _rows(seed_copy)["cheung2025-case1"]
-    assert row2["acquired"] == []
+    assert row2["acquired"] == ["ALK IHC positive"]
     assert row2["n_persistent"] == 2
     assert row2["mechanisms"] == []
 
@@ -170,7 +173,7 @@ def test_long_format_cna_gives_the_same_answer(seed_copy: Path, seed_export: Pat
     wide.write_text("\n".join(long_rows) + "\n", encoding="utf-8")
     _edit(seed_copy / "meta_cna.txt", "datatype: DISCRETE\n", "datatype: DISCRETE_LONG\n")
     row = _rows(seed_copy)["cheung2025-case1"]
-    assert row["acquired"] == ["EML4::ALK", "MET amplification"]
+    assert row["acquired"] == ["ALK IHC positive", "EML4::ALK", "MET amplification"]
     assert row["mechanisms"] == ["alk-fusion-after-egfr-tki", "met-amplification-after-osimertinib"]
     assert row["mechanism_categories"] == ["alk_fusion", "met_amplification"]
 
@@ -182,7 +185,10 @@ def test_a_line_stopped_long_before_the_sample_is_not_the_prior_line(seed_copy: 
         "cheung2025-case1\t0\t200\tTREATMENT",
     )
     assert _rows(seed_copy, max_gap_days=90) == {}  # sample at day 396: 196 days after the stop
-    assert _rows(seed_copy, max_gap_days=200)["cheung2025-case1"]["acquired"] == ["EML4::ALK"]
+    assert _rows(seed_copy, max_gap_days=200)["cheung2025-case1"]["acquired"] == [
+        "ALK IHC positive",
+        "EML4::ALK",
+    ]
 
 
 def test_chemotherapy_alone_is_not_a_targeted_line(seed_copy: Path) -> None:
@@ -221,7 +227,7 @@ def test_radiation_is_not_read_as_a_drug(
     )
     result = run_cohort(seed_copy, options=CohortOptions())
     rows = {r["patient_id"]: r for r in result.per_patient.to_pylist()}
-    assert rows["cheung2025-case1"]["acquired"] == ["EML4::ALK"]
+    assert rows["cheung2025-case1"]["acquired"] == ["ALK IHC positive", "EML4::ALK"]
     # read as radiation, its AGENT ("SRT 32.5 Gy/5 fr") is never looked up as a drug
     assert not [w for w in result.summary.warnings if "drug dictionary" in w]
 
