@@ -68,9 +68,7 @@ located (file, line, column).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1138,33 +1136,15 @@ def build_study(cases: Sequence[Case], info: StudyInfo) -> tuple[dict[str, str],
 
 
 def write_atomically(out: Path, files: Mapping[str, str], *, overwrite: bool = False) -> None:
-    """Write ``files`` into a temporary folder beside ``out``, then rename it into place.
+    """Write ``files`` (relative path -> text) as the folder ``out``, all or nothing
+    (:func:`tkiresist.io.atomic.atomic_folder`)."""
+    from tkiresist.io.atomic import atomic_folder
 
-    Nothing is half-written: on any error the temporary folder is removed and ``out`` is left
-    as it was. An existing ``out`` is refused unless ``overwrite`` (then it is replaced whole).
-    """
-    out = out.resolve()
-    if out.exists() and not overwrite:
-        raise FormatError(
-            "output folder exists (use --overwrite to replace it)", Location(file=str(out))
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out, overwrite=overwrite) as tmp:
         for rel, text in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def export_study(
