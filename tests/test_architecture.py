@@ -176,3 +176,21 @@ def test_bundled_dataset_cases_load_without_sqlalchemy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_shared_defaults_and_the_figure_lock_live_in_one_place() -> None:
+    """The bundled dataset's name is written once (tkiresist.BUNDLED_DATASET), and the web draws
+    figures under report's one lock, not a lock of its own per module (#14)."""
+    literal = '"cheung2025-table1"'
+    holders = sorted(
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if literal in p.read_text(encoding="utf-8")
+    )
+    assert holders == ["__init__.py"]
+    locks = sorted(
+        str(p.relative_to(SRC))
+        for p in (SRC / "web").rglob("*.py")
+        if "_RENDER_LOCK" in p.read_text(encoding="utf-8")
+    )
+    assert locks == []

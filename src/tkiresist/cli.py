@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tkiresist import __version__
+from tkiresist import BUNDLED_DATASET, __version__
 from tkiresist.cli_support import EXIT_BAD_INPUT, EXIT_NO, fail, guarded, new_app
 from tkiresist.errors import Location, ManyProblems, TkiResistError
 
@@ -115,7 +115,7 @@ def interpret(
     ] = True,
     pooled_dataset: Annotated[
         str, typer.Option("--pooled-dataset", help="registry dataset to pool")
-    ] = "cheung2025-table1",
+    ] = BUNDLED_DATASET,
     db: Annotated[
         str | None,
         typer.Option(

@@ -26,14 +26,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tkiresist import __version__
+from tkiresist import BUNDLED_DATASET, __version__
 from tkiresist.errors import EvidenceError, Location
 from tkiresist.model.interpretation import PooledEvidence
 
 if TYPE_CHECKING:
     from tkiresist.evidence.summary import EvidenceSummary
 
-DEFAULT_DATASET = "cheung2025-table1"
+DEFAULT_DATASET = BUNDLED_DATASET
 COMBINATION_LABEL = "combination EGFR + ALK TKI"
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
+from tkiresist import BUNDLED_DATASET
 from tkiresist.errors import ConflictError, Location, RegistryError
 from tkiresist.model.case import Case
 from tkiresist.registry.facts import CaseFacts, derive_facts
@@ -72,7 +73,7 @@ from tkiresist.registry.record import (
 )
 
 MIGRATE_COMMAND = "tkiresist registry migrate"
-DEFAULT_DATASETS: tuple[str, ...] = ("cheung2025-table1",)
+DEFAULT_DATASETS: tuple[str, ...] = (BUNDLED_DATASET,)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 

@@ -9,6 +9,7 @@ and WeasyPrint are imported only when a report is made.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from tkiresist.model.interpretation import Interpretation
 
 REPORT_SUFFIXES = (".html", ".htm", ".pdf")
+
+FIGURE_LOCK = threading.Lock()
+"""matplotlib's settings are global to the process: a server draws its figures (timelines,
+reports) one at a time, under this one lock."""
 
 
 def write_report(

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tkiresist import BUNDLED_DATASET
 from tkiresist.errors import (
     CaseValidationError,
     FormatError,
@@ -199,7 +200,7 @@ def record_json(rec: CaseRecord, case: Case | None = None) -> dict[str, Any]:
     return data
 
 
-POOLED_DATASET = "cheung2025-table1"
+POOLED_DATASET = BUNDLED_DATASET
 
 
 def pooled_lookup(ctx: Context) -> PooledLookup | None:

@@ -8,13 +8,13 @@ role, users and the audit trail the ``admin`` role, everything else a session.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tkiresist.report import FIGURE_LOCK
 from tkiresist.web import actions
 from tkiresist.web.auth import (
     CSRF_HEADER,
@@ -380,10 +380,6 @@ def export_case(
     )
 
 
-_RENDER_LOCK = threading.Lock()
-"""matplotlib's rc settings are global: figures are drawn one at a time."""
-
-
 def report_inputs(
     request: Request, info: SessionInfo, uid: str, identifiers: str, at: str | None
 ) -> tuple[Any, Any]:
@@ -408,7 +404,7 @@ def report_html(
     from tkiresist.report.html import render_html
 
     case, result = report_inputs(request, info, uid, identifiers, at)
-    with _RENDER_LOCK:
+    with FIGURE_LOCK:
         html = render_html(case, result, generated=dt.date.today())
     return Response(html, media_type="text/html; charset=utf-8")
 
@@ -424,7 +420,7 @@ def report_pdf(
     from tkiresist.report.pdf import render_pdf
 
     case, result = report_inputs(request, info, uid, identifiers, at)
-    with _RENDER_LOCK:
+    with FIGURE_LOCK:
         pdf = render_pdf(case, result, generated=dt.date.today())
     return Response(
         pdf,
@@ -438,7 +434,7 @@ def timeline(request: Request, uid: str, info: Viewer, at: str | None = None) ->
     from tkiresist.report.timeline_figure import timeline_bytes
 
     case, result = report_inputs(request, info, uid, "safe_harbor", at)
-    with _RENDER_LOCK:
+    with FIGURE_LOCK:
         svg = timeline_bytes(case, "svg", decision_month=result.decision_point.month)
     return Response(svg, media_type="image/svg+xml")
 

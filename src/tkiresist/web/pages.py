@@ -10,7 +10,6 @@ CSP nonce.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from tkiresist.errors import (
     Problem,
     TkiResistError,
 )
+from tkiresist.report import FIGURE_LOCK
 from tkiresist.web import actions
 from tkiresist.web.auth import (
     CSRF_FIELD,
@@ -65,7 +65,6 @@ CuratorPage = Depends(requires("curator", page=True))
 AdminPage = Depends(requires("admin", page=True))
 
 CORE_PATIENT = ("age_at_diagnosis", "sex", "smoking", "ecog")
-_RENDER_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -467,7 +466,7 @@ def _timeline_svg(uid: str, version: int, decision_month: float, case_json: str)
     from tkiresist.report.timeline_figure import timeline_svg
 
     case = parse_case_data(json.loads(case_json), uid)
-    with _RENDER_LOCK:
+    with FIGURE_LOCK:
         return timeline_svg(case, decision_month=decision_month, title="")
 
 
