@@ -77,10 +77,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -2239,15 +2236,11 @@ def _write_patients(per_patient: pa.Table, path: Path) -> None:
 def write_outputs(
     per_patient: pa.Table, summary: CohortSummary, out: Path, *, overwrite: bool = False
 ) -> None:
-    """Write the cohort outputs into a temporary folder beside ``out``, then rename it."""
-    out = Path(out).resolve()
-    if out.exists() and not overwrite:
-        raise FormatError(
-            "output folder exists (use --overwrite to replace it)", Location(file=str(out))
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    """Write the cohort outputs as the folder ``out``, all or nothing
+    (:func:`tkiresist.io.atomic.atomic_folder`)."""
+    from tkiresist.io.atomic import atomic_folder
+
+    with atomic_folder(out, overwrite=overwrite) as tmp:
         _write_patients(per_patient, tmp / "patients.tsv")
         (tmp / "mechanisms.tsv").write_text(
             _tsv(
@@ -2272,16 +2265,6 @@ def write_outputs(
         (tmp / "summary.json").write_text(
             json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8"
         )
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def format_summary(summary: CohortSummary, top: int = 12) -> str:
