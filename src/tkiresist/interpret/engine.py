@@ -6,7 +6,10 @@ in, with an optional lookup of pooled registry evidence per regimen.
 Steps (numbered as in issue #3):
 
 1. decision point (:func:`tkiresist.interpret.serial.decision_point`);
-2. serial comparison (:func:`tkiresist.interpret.serial.serial_comparison`);
+2. serial comparison (:func:`tkiresist.interpret.serial.serial_comparison`), and for a case
+   with two or more plasma (or CSF) draws their dynamics on the line
+   (:func:`tkiresist.interpret.dynamics.dynamics`: molecular response and progression, lead
+   time, clonal context);
 3. mechanisms (:mod:`tkiresist.interpret.mechanisms`);
 4. options (:mod:`tkiresist.interpret.options`);
 5. tests still needed (:mod:`tkiresist.interpret.recommended_tests`);
@@ -16,6 +19,7 @@ Steps (numbered as in issue #3):
 from __future__ import annotations
 
 from tkiresist.interpret import mechanisms as mech
+from tkiresist.interpret.dynamics import dynamics
 from tkiresist.interpret.options import PooledLookup, rank
 from tkiresist.interpret.recommended_tests import recommend
 from tkiresist.interpret.serial import c797x_phase, decision_point, serial_comparison
@@ -81,5 +85,6 @@ def interpret(
         unmatched=unmatched,
         warnings=tuple(dict.fromkeys(warnings)),
         trace=tuple(trace),
+        dynamics=dynamics(case, point),
         knowledge_base=KnowledgeBaseStamp(**kb.meta()),
     )

@@ -43,7 +43,8 @@ Serial comparison
     reports what it detected); explicit negatives are kept as such. Orthogonal tests of one
     biomarker (ALK fusion by NGS, ALK by IHC) are reconciled: agreement is noted, disagreement
     is a warning. Findings are kept per specimen; current biopsies that disagree are flagged as
-    heterogeneous.
+    heterogeneous, except serial plasma (or CSF) draws at different times: they are one
+    compartment over time, noted as dynamics (read by :mod:`tkiresist.interpret.dynamics`).
 
 IHC read by pattern
     p53 (TP53) and Rb (RB1) immunohistochemistry say whether the *gene* is altered through
@@ -549,7 +550,10 @@ def _status(
     if now_pos and now_neg:
         pos_specs = {o.test.specimen for o in now_pos}
         neg_specs = {o.test.specimen for o in now_neg} - pos_specs
-        if neg_specs:
+        serial = _serial_liquid([*now_pos, *(o for o in now_neg if o.test.specimen in neg_specs)])
+        if neg_specs and serial is not None:
+            notes.append(serial)
+        elif neg_specs:
             heterogeneous = True
             notes.append(
                 "current specimens disagree: detected in "
@@ -593,6 +597,26 @@ def _status(
         heterogeneous=heterogeneous,
         notes=tuple(notes),
         reported_acquired=reported,
+    )
+
+
+def _serial_liquid(obs: Sequence[_Obs]) -> str | None:
+    """When the current tests that disagree are all plasma (or CSF) draws taken at different
+    times, they are one patient's blood over time (response, then relapse), not spatial
+    heterogeneity: the note that says so, else None (#15)."""
+    kinds = {o.specimen.kind if o.specimen else "other" for o in obs}
+    if not kinds <= {"plasma", "csf"} or len({round(o.month, 2) for o in obs}) < 2:
+        return None
+
+    def when(found: bool) -> str:
+        ms = sorted({o.month for o in obs if (_result(o.finding) == "detected") == found})
+        return ", ".join(f"{m:.1f}" for m in ms)
+
+    where = " and ".join(k if k == "plasma" else "CSF" for k in sorted(kinds))
+    return (
+        f"serial {where} draws on the line change over time (detected at month {when(True)}; "
+        f"not detected at month {when(False)}): dynamics, not spatial heterogeneity (see "
+        "Dynamics)"
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tkiresist.model.alterations import Alteration
 from tkiresist.model.base import Value
@@ -50,6 +50,18 @@ class Provenance(Value):
     source_text: str | None = Field(default=None, description="the verbatim text it came from")
 
 
+def fraction_not_percent(value: object, field: str) -> object:
+    """Refuse a percentage where a fraction (0-1) is asked for, saying how to write it: a VAF
+    of ``12.5`` is refused with "write 0.125", never silently divided by 100, because a value
+    such as 0.5 could be either and a guess would be wrong in one of the two cases (#15)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+        raise ValueError(
+            f"{field} {value:g} is above 1: it is a fraction (0-1), not a percentage; "
+            f"for {value:g}% write {value / 100:g}"
+        )
+    return value
+
+
 class Finding(Value):
     """One result of one test about one alteration."""
 
@@ -83,6 +95,11 @@ class Finding(Value):
     )
     note: str | None = None
     provenance: Provenance | None = None
+
+    @field_validator("vaf", mode="before")
+    @classmethod
+    def _vaf_not_percent(cls, value: object, info: ValidationInfo) -> object:
+        return fraction_not_percent(value, info.field_name or "vaf")
 
     @model_validator(mode="after")
     def _check(self) -> Finding:

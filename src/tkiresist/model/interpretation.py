@@ -204,6 +204,120 @@ class TraceEntry(Value):
     findings: tuple[str, ...] = ()
 
 
+class SeriesPoint(Value):
+    """One draw's word on one alteration in a serial liquid-biopsy series (#15). A result of
+    "not detected" is below the assay's limit of detection (``below``), never a VAF of 0."""
+
+    test: str
+    month: float
+    result: Literal["detected", "not_detected", "equivocal"]
+    vaf: float | None = Field(default=None, description="variant allele fraction 0-1, detected")
+    below: float | None = Field(
+        default=None,
+        description="not detected: the test's limit of detection (fraction), when it is stated",
+    )
+
+    def __str__(self) -> str:
+        if self.result == "detected":
+            return f"{100 * self.vaf:.3g}%" if self.vaf is not None else "detected (no VAF)"
+        if self.result == "equivocal":
+            return "equivocal"
+        return f"ND <{100 * self.below:.3g}%" if self.below is not None else "ND (LoD not stated)"
+
+
+class Series(Value):
+    """One alteration followed across the draws of one compartment."""
+
+    name: str
+    role: Literal["driver", "new", "co-alteration"] = Field(
+        description="driver: the truncal EGFR driver; new: first detected on the line, absent "
+        "before (a candidate resistance alteration); co-alteration: anything else"
+    )
+    points: tuple[SeriesPoint, ...]
+    notes: tuple[str, ...] = ()
+
+
+class Draw(Value):
+    """One plasma (or CSF) draw, and what it can say."""
+
+    test: str
+    specimen: str
+    month: float
+    phase: Literal["earlier", "baseline", "on_line"]
+    tumour_fraction: float | None = None
+    limit_of_detection: float | None = None
+    driver: Literal["detected", "not_detected", "equivocal", "not_covered"]
+    informative: bool = Field(
+        description="the driver was detected, so a negative for other alterations means "
+        "something (down to the limit of detection)"
+    )
+    note: str | None = None
+
+
+class MolecularResponse(Value):
+    status: Literal["response", "no_response", "not_assessable"]
+    how: Literal["clearance", "fall"] | None = Field(
+        default=None, description="the first draw meeting the rule: clearance or a fall"
+    )
+    month: float | None = None
+    test: str | None = None
+    baseline_test: str | None = None
+    baseline_vaf: float | None = None
+    cleared_month: float | None = Field(default=None, description="first draw with clearance")
+    reason: str
+
+
+class MolecularProgression(Value):
+    status: Literal["progression", "none", "not_assessable"]
+    kinds: tuple[Literal["new_alteration", "driver_rise"], ...] = ()
+    alterations: tuple[str, ...] = Field(default=(), description="new alterations on the line")
+    month: float | None = Field(default=None, description="first draw showing it")
+    test: str | None = None
+    confirmed_month: float | None = Field(
+        default=None, description="the next draw that showed it again, if any"
+    )
+    radiographic_event: str | None = Field(
+        default=None, description="the first radiographic progression (PD) on the same line"
+    )
+    radiographic_month: float | None = None
+    lead_time_months: float | None = Field(
+        default=None,
+        description="radiographic minus molecular progression, in months (positive: the blood "
+        "showed it first)",
+    )
+    reason: str
+
+
+class ClonalCall(Value):
+    """A new alteration's VAF against the truncal driver's in the same draw."""
+
+    alteration: str
+    test: str
+    month: float
+    ratio: float | None
+    call: Literal["clonal", "subclonal", "uncertain"]
+    note: str
+
+
+class Dynamics(Value):
+    """Serial liquid-biopsy dynamics of one compartment (plasma or CSF) on the line in effect
+    at the decision point (#15); see :mod:`tkiresist.interpret.dynamics` for the rules."""
+
+    compartment: Literal["plasma", "csf"]
+    line: str | None
+    driver: str | None
+    draws: tuple[Draw, ...]
+    series: tuple[Series, ...]
+    response: MolecularResponse
+    progression: MolecularProgression
+    clonality: tuple[ClonalCall, ...] = ()
+    polyclonal: tuple[str, ...] = Field(
+        default=(), description="two or more new alterations on the line: polyclonal resistance"
+    )
+    notes: tuple[str, ...] = ()
+    rules: tuple[str, ...] = Field(default=(), description="the rules applied, with sources")
+
+
 class KnowledgeBaseStamp(Value):
     version: str
     date: str
@@ -222,5 +336,9 @@ class Interpretation(Value):
     )
     warnings: tuple[str, ...] = ()
     trace: tuple[TraceEntry, ...] = ()
+    dynamics: tuple[Dynamics, ...] = Field(
+        default=(),
+        description="serial plasma/CSF dynamics, for a case with two or more such draws (#15)",
+    )
     knowledge_base: KnowledgeBaseStamp
     disclaimer: str = DISCLAIMER

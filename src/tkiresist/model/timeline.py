@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from tkiresist.model.alterations import Histology
 from tkiresist.model.base import Value
-from tkiresist.model.findings import Finding
+from tkiresist.model.findings import Finding, fraction_not_percent
 from tkiresist.model.time import DAYS_PER_MONTH, TimePoint
 
 EventId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -168,6 +168,25 @@ class MolecularTest(_Event):
         "read from it by add-test; findings are compared across tests by gene and protein "
         "change, which do not depend on it, but genomic coordinates do",
     )
+    tumour_fraction: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the tumour-derived fraction of the DNA tested (0-1), when the report gives "
+        "it (a plasma draw's ctDNA fraction, a tissue sample's tumour content)",
+    )
+    limit_of_detection: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="the assay's limit of detection for this test as an allele fraction (0-1): "
+        "a 'not detected' is below it",
+    )
+
+    @field_validator("tumour_fraction", "limit_of_detection", mode="before")
+    @classmethod
+    def _fraction_not_percent(cls, value: object, info: ValidationInfo) -> object:
+        return fraction_not_percent(value, info.field_name or "value")
 
 
 class AdverseEvent(_Event):
