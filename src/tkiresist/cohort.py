@@ -85,6 +85,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from tkiresist.errors import FormatError, Location, ManyProblems, ParseError, Problem
+from tkiresist.io.base import split_header
 from tkiresist.io.cbioportal import (
     CASE_LISTS,
     MATRIX_FILE,
@@ -173,17 +174,7 @@ def _head(path: Path, what: str) -> _Head:
             text = raw.rstrip("\r\n")
             if text.startswith("#") or not text.strip():
                 continue
-            columns = tuple(c.strip() for c in text.split("\t"))
-            seen: dict[str, int] = {}
-            for i, name in enumerate(columns, start=1):
-                if name in seen:
-                    raise FormatError(
-                        f"column {name!r} appears twice in the {what} header (columns "
-                        f"{seen[name]} and {i})",
-                        Location(file=str(path), line=number, column=i, field=name),
-                    )
-                seen[name] = i
-            return _Head(path, number, columns)
+            return _Head(path, number, split_header(text, str(path), number, what))
     raise FormatError(
         f"empty {what} file: expected a tab-separated header line",
         Location(file=str(path), line=number + 1),

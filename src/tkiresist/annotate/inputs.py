@@ -158,21 +158,13 @@ def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
             Location(file=file, line=where),
         )
     number, text = header
-    columns = split_header(text, file, number, what)
-    seen: dict[str, int] = {}
+    columns = split_header(text, file, number, what)  # refuses a repeated column, located
     for i, name in enumerate(columns, start=1):
         if not name:
             raise FormatError(
                 f"empty column name in the {what} header",
                 Location(file=file, line=number, column=i),
             )
-        if name in seen:
-            raise FormatError(
-                f"column {name!r} appears twice in the {what} header (columns {seen[name]} "
-                f"and {i})",
-                Location(file=file, line=number, column=i, field=name),
-            )
-        seen[name] = i
     return TableHeader(
         file, kind, number, columns, tuple(preamble), _is_gzip(path), len(text.encode())
     )

@@ -265,8 +265,10 @@ def delimiter_hint(header: str) -> str | None:
 
 
 def split_header(text: str, file: str, line: int, what: str) -> tuple[str, ...]:
-    """The column names of a tab-separated header line; a header that is not tab-separated
-    is refused, naming the delimiter it seems to use."""
+    """The column names of a tab-separated header line: the one header reader of every table
+    (case-side readers, ``annotate`` and ``cohort``). A header that is not tab-separated is
+    refused, naming the delimiter it seems to use; a column name given twice is refused at its
+    second place (a reader would otherwise keep one of the two silently, or crash)."""
     columns = tuple(c.strip() for c in text.split("\t"))
     if len(columns) == 1:
         hint = delimiter_hint(text)
@@ -275,6 +277,15 @@ def split_header(text: str, file: str, line: int, what: str) -> tuple[str, ...]:
             + (f"; the header looks {hint}-separated" if hint else "; found a single column"),
             Location(file=file, line=line, column=1),
         )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns, start=1):
+        if name and name in seen:
+            raise FormatError(
+                f"column {name!r} appears twice in the {what} header (columns {seen[name]} "
+                f"and {i})",
+                Location(file=file, line=line, column=i, field=name),
+            )
+        seen.setdefault(name, i)
     return columns
 
 
