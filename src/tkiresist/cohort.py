@@ -88,6 +88,7 @@ from tkiresist.errors import FormatError, Location, ManyProblems, ParseError, Pr
 from tkiresist.io.base import split_header
 from tkiresist.io.cbioportal import (
     CASE_LISTS,
+    CNA_CODE,
     MATRIX_FILE,
     NA_VALUES,
     ONCOTREE_HISTOLOGY,
@@ -105,6 +106,7 @@ from tkiresist.io.cbioportal import (
     read_meta,
     study_layout,
 )
+from tkiresist.io.cna import DISCRETE_CNA, DISCRETE_EXPECTED
 from tkiresist.model.time import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -1083,9 +1085,10 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
             )
     con.execute("DROP TABLE cna")
     na = ", ".join(_lit(v) for v in NA_VALUES)
+    allowed = ", ".join(DISCRETE_CNA)  # the one map of discrete values (io/cna)
     bad = con.execute(
         f"SELECT g, sample_id, v FROM cna_long WHERE v NOT IN ({na}) "
-        "AND TRY_CAST(v AS DOUBLE) NOT IN (-2, -1.5, -1, 0, 1, 2) "
+        f"AND TRY_CAST(v AS DOUBLE) NOT IN ({allowed}) "
         "OR (v NOT IN (" + na + ") AND TRY_CAST(v AS DOUBLE) IS NULL) LIMIT 20"
     ).fetchall()
     if bad:
@@ -1097,12 +1100,14 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
             else:
                 line = _line_of(head, {"Hugo_Symbol": g, sample: value})
                 loc = head.loc(sample, line)
-            problems.append(Problem(f"CNA value {value!r}: expected -2, -1, 0, 1, 2 or NA", loc))
+            problems.append(
+                Problem(f"CNA value {value!r}: expected {DISCRETE_EXPECTED} or NA", loc)
+            )
         _raise(problems)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cna_v AS
-        SELECT g, sample_id, CAST(round(CAST(v AS DOUBLE)) AS INTEGER) AS v
+        SELECT g, sample_id, {_discrete_code_sql("CAST(v AS DOUBLE)")} AS v
         FROM cna_long WHERE v NOT IN ({na})
         """
     )
@@ -1123,6 +1128,16 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
     )
     study.counts["cna_calls"] = _scalar(con, "SELECT count(*) FROM cna_v WHERE v <> 0")
     con.execute("DROP TABLE cna_v; DROP TABLE cna_genes")
+
+
+def _discrete_code_sql(value: str) -> str:
+    """SQL giving the cBioPortal code (2, 1, 0, -1, -2) of a discrete value, compiled from the one
+    map :data:`tkiresist.io.cna.DISCRETE_CNA` (-1.5 is a loss, -1; it was rounded to -2)."""
+    whens = " ".join(
+        f"WHEN {text} THEN {CNA_CODE[change] if change else 0}"
+        for text, change in DISCRETE_CNA.items()
+    )
+    return f"CASE {value} {whens} END"
 
 
 def _load_histology(study: LoadedStudy, reg: _Registry) -> None:

@@ -65,6 +65,7 @@ from tkiresist.annotate.levels import (
     trigger_categories,
 )
 from tkiresist.errors import FormatError, Location, ParseError, Problem
+from tkiresist.io.cna import DISCRETE_EXPECTED
 
 if TYPE_CHECKING:
     import duckdb
@@ -642,7 +643,7 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
     if bad:
         line_no, idx, value = bad[0]
         raise FormatError(
-            f"CNA value {value!r}: expected a discrete call -2, -1.5, -1, 0, 1 or 2 (or NA)",
+            f"CNA value {value!r}: expected a discrete call {DISCRETE_EXPECTED} (or NA)",
             Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
         )
     run.sql(

@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Final
 
 from tkiresist.errors import ParseError
+from tkiresist.io import cna as io_cna
 from tkiresist.model.alterations import (
     CopyNumber,
     CopyNumberChange,
@@ -350,14 +351,10 @@ def fusion_text(text: str) -> Annotation:
 # --- copy number -------------------------------------------------------------------------------
 
 DISCRETE_CNA: Final[dict[str, CopyNumberChange]] = {
-    "2": "amplification",
-    "1": "gain",
-    "-1": "loss",
-    "-1.5": "loss",
-    "-2": "deletion",
+    k: v for k, v in io_cna.DISCRETE_CNA.items() if v is not None
 }
-"""cBioPortal discrete copy-number values (GISTIC calls) and what they mean; ``-1.5``
-(shallow/hemizygous loss in some studies) is a loss, as :mod:`tkiresist.io.cna` reads it."""
+"""The non-neutral cBioPortal discrete values: :data:`tkiresist.io.cna.DISCRETE_CNA`, the one
+map."""
 
 
 def copy_number(approved: str, value: str) -> Annotation:

@@ -105,14 +105,22 @@ class CnvThresholds:
 
 DEFAULT_THRESHOLDS = CnvThresholds()
 
-_DISCRETE: dict[float, CopyNumberChange | None] = {
-    2.0: "amplification",
-    1.0: "gain",
-    0.0: None,
-    -1.0: "loss",
-    -1.5: "loss",
-    -2.0: "deletion",
+DISCRETE_CNA: dict[str, CopyNumberChange | None] = {
+    "2": "amplification",
+    "1": "gain",
+    "0": None,
+    "-1": "loss",
+    "-1.5": "loss",
+    "-2": "deletion",
 }
+"""cBioPortal discrete copy-number values (GISTIC calls) and what they mean: the one map, read by
+the case-side reader, ``annotate`` and ``cohort`` alike. ``-1.5`` (a shallow loss in some
+studies) is a loss, never rounded to a deep deletion."""
+
+DISCRETE_EXPECTED = "-2, -1.5, -1, 0, 1 or 2"
+"""The discrete values, as error messages list them."""
+
+_DISCRETE: dict[float, CopyNumberChange | None] = {float(k): v for k, v in DISCRETE_CNA.items()}
 _WORDS: dict[str, CopyNumberChange | None] = {
     "amplification": "amplification",
     "amp": "amplification",
@@ -144,13 +152,13 @@ def _discrete(text: str, loc: Location) -> tuple[bool, CopyNumberChange | None]:
         value = float(text)
     except ValueError:
         raise FormatError(
-            f"expected a discrete copy-number value -2, -1.5, -1, 0, 1, 2 or a call "
+            f"expected a discrete copy-number value {DISCRETE_EXPECTED} or a call "
             f"(Amplification, Gain, Loss, Deletion), found {text!r}",
             loc,
         ) from None
     if value not in _DISCRETE:
         raise FormatError(
-            f"expected a discrete copy-number value -2, -1.5, -1, 0, 1 or 2, found {text!r}", loc
+            f"expected a discrete copy-number value {DISCRETE_EXPECTED}, found {text!r}", loc
         )
     return True, _DISCRETE[value]
 
