@@ -107,6 +107,7 @@ from tkiresist.io.cbioportal import (
     study_layout,
 )
 from tkiresist.io.cna import DISCRETE_CNA, DISCRETE_EXPECTED
+from tkiresist.io.maf import NON_PROTEIN_CLASSIFICATIONS
 from tkiresist.model.time import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -121,18 +122,9 @@ if TYPE_CHECKING:
 
 PROFILE_HISTOLOGY: Final = "histology"
 PROFILE_IHC: Final = "ihc"
-FILTERED_CLASSIFICATIONS: Final = (
-    "Silent",
-    "Intron",
-    "3'UTR",
-    "3'Flank",
-    "5'UTR",
-    "5'Flank",
-    "IGR",
-    "RNA",
-)
-"""MAF Variant_Classification values cBioPortal filters out by default (File Formats,
-"Variant classification filter"); cohort mode drops them too."""
+FILTERED_CLASSIFICATIONS: Final = tuple(sorted(NON_PROTEIN_CLASSIFICATIONS))
+"""MAF Variant_Classification values that change no protein (the one list, io/maf; cBioPortal's
+default filter, "Variant classification filter", plus lincRNA and Targeted_Region)."""
 MAX_PROBLEMS: Final = 20
 LIST_SEP: Final = "; "
 

@@ -53,3 +53,20 @@ def test_annotate_refuses_a_repeated_column(tmp_path: Path, column: str) -> None
         annotate_tables(path, out=tmp_path / "out.tsv")
     assert (info.value.location.column, info.value.location.field) == (second, column)
     assert not (tmp_path / "out.tsv").exists()
+
+
+def test_every_path_leaves_out_the_same_non_protein_classifications() -> None:
+    """One list of MAF classifications that change no protein (io/maf), used by add-test,
+    annotate and cohort: there were 10 in annotate, 8 in cohort and none in add-test, which
+    made a silent EGFR change an "EGFR mutation" finding."""
+    from tkiresist import cohort
+    from tkiresist.annotate import keys
+    from tkiresist.io.maf import NON_PROTEIN_CLASSIFICATIONS
+    from tkiresist.io.readers import read_file
+
+    assert keys.NON_PROTEIN_CLASSES is NON_PROTEIN_CLASSIFICATIONS
+    assert set(cohort.FILTERED_CLASSIFICATIONS) == NON_PROTEIN_CLASSIFICATIONS
+    result = read_file(MAF)
+    kept = {f.note for f in result.findings}
+    assert not kept & NON_PROTEIN_CLASSIFICATIONS
+    assert any("Silent: changes no protein" in w.message for w in result.warnings)

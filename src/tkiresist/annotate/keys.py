@@ -51,6 +51,7 @@ from typing import Final
 
 from tkiresist.errors import ParseError
 from tkiresist.io import cna as io_cna
+from tkiresist.io import maf as io_maf
 from tkiresist.model.alterations import (
     CopyNumber,
     CopyNumberChange,
@@ -75,21 +76,8 @@ class RowStatus(StrEnum):
     NO_MATCH = "no_match"  # read (or not protein-altering), but no statement matches
 
 
-NON_PROTEIN_CLASSES: Final = frozenset(
-    {
-        "Silent",
-        "Intron",
-        "3'UTR",
-        "3'Flank",
-        "5'UTR",
-        "5'Flank",
-        "IGR",
-        "RNA",
-        "lincRNA",
-        "Targeted_Region",
-    }
-)
-"""MAF ``Variant_Classification`` values that change no protein: not interpreted."""
+NON_PROTEIN_CLASSES: Final = io_maf.NON_PROTEIN_CLASSIFICATIONS
+"""MAF ``Variant_Classification`` values that change no protein (the one list, io/maf)."""
 
 CATEGORY_GENES: Final = frozenset(g for c in CATALOGUE.values() for g in c.genes)
 """Genes some category names; a variant in any other gene has no category."""

@@ -57,6 +57,24 @@ from tkiresist.model.timeline import GenomeBuild
 NAME = "maf"
 CALLER = "maf"
 REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
+
+NON_PROTEIN_CLASSIFICATIONS: frozenset[str] = frozenset(
+    {
+        "Silent",
+        "Intron",
+        "3'UTR",
+        "3'Flank",
+        "5'UTR",
+        "5'Flank",
+        "IGR",
+        "RNA",
+        "lincRNA",
+        "Targeted_Region",
+    }
+)
+"""MAF ``Variant_Classification`` values that change no protein: the one list, left out by
+``add-test``, ``annotate`` and ``cohort`` alike (cBioPortal's default filter is the first eight;
+``lincRNA`` and ``Targeted_Region`` change no protein either)."""
 _COORDINATES = ("Chromosome", "Start_Position", "Reference_Allele")
 
 
@@ -126,6 +144,12 @@ def read(path: Path) -> ReadResult:
                 "empty Tumor_Sample_Barcode: sample unknown",
                 table.loc(line, "Tumor_Sample_Barcode"),
             )
+        classification = cells["Variant_Classification"]
+        if classification in NON_PROTEIN_CLASSIFICATIONS:
+            reason = f"{classification}: changes no protein"
+            out.warn(f"{reason}; row left out", table.loc(line, "Variant_Classification"))
+            out.unannotated.append(UnannotatedRecord(line, reason, row.text))
+            continue
         gene, _ = out.gene(cells["Hugo_Symbol"], table.loc(line, "Hugo_Symbol"))
         protein: ProteinChange | None = None
         protein_text = next((cells[c] for c in protein_cols if cells[c] not in MISSING), "")
