@@ -407,6 +407,7 @@ def add_test(
 def _mount() -> None:
     from tkiresist.annotate.command import annotate_command
     from tkiresist.cli_cbioportal import cohort, export_cbioportal
+    from tkiresist.curate.command import draft_case_command
     from tkiresist.evidence.cli import evidence_app
     from tkiresist.io.fhir.cli import export_fhir, import_fhir
     from tkiresist.registry.cli import registry_app
@@ -418,6 +419,7 @@ def _mount() -> None:
     export_app.command("cbioportal")(export_cbioportal)
     app.command("cohort")(cohort)
     app.command("annotate")(annotate_command)
+    app.command("draft-case")(draft_case_command)
     import_app.command("fhir")(import_fhir)
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")

@@ -48,6 +48,7 @@ def _partial(value: dict[str, Any]) -> PartialDate:
 def _strip_free_text(data: dict[str, Any]) -> None:
     data.pop("notes", None)
     data.pop("conflicts", None)
+    data.pop("provenance", None)  # a draft's verbatim evidence spans
     patient = data.get("patient")
     if isinstance(patient, dict):
         age = patient.get("age_at_diagnosis")

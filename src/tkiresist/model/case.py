@@ -84,6 +84,26 @@ class SourceConflict(Value):
     )
 
 
+class EvidenceSpan(Value):
+    """Where one value of a drafted case came from: the verbatim text and its character
+    offsets (0-based, end exclusive) in the source text (see docs/curation-assistant.md)."""
+
+    field: str = Field(description="dotted path of the value, e.g. patient.age_at_diagnosis")
+    text: str = Field(min_length=1, description="the source's words, verbatim")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class DraftProvenance(Value):
+    """The evidence of a case drafted from a text by ``tkiresist draft-case``: every value's
+    span, and what the text did not give (to check by a curator)."""
+
+    document: str | None = Field(default=None, description="the source text's file name")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    spans: tuple[EvidenceSpan, ...] = ()
+    to_check: tuple[str, ...] = ()
+
+
 class Case(Value):
     schema_version: Literal["1.0"] = "1.0"
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
@@ -94,6 +114,9 @@ class Case(Value):
     events: tuple[Event, ...] = Field(min_length=1)
     conflicts: tuple[SourceConflict, ...] = ()
     notes: str | None = None
+    provenance: DraftProvenance | None = Field(
+        default=None, description="a drafted case's evidence spans and what is left to check"
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Case:
