@@ -194,3 +194,13 @@ def test_shared_defaults_and_the_figure_lock_live_in_one_place() -> None:
         if "_RENDER_LOCK" in p.read_text(encoding="utf-8")
     )
     assert locks == []
+
+
+def test_one_set_of_missing_value_markers() -> None:
+    """The case-side readers, annotate and cohort read the same cells as "no value" (#14: there
+    were three sets, and "[Not Available]" was a value outside cBioPortal tables)."""
+    from tkiresist.annotate import inputs
+    from tkiresist.io import base, cbioportal
+
+    assert inputs.MISSING is base.MISSING and cbioportal.NA_VALUES is base.MISSING
+    assert {"NA", "[Not Available]", "unknown", "-"} <= base.MISSING

@@ -39,6 +39,7 @@ from typing import IO, Literal
 
 from tkiresist.annotate.levels import NO_THERAPY, UNKNOWN_THERAPY, PriorTherapy
 from tkiresist.errors import FormatError, Location, ParseError, Problem
+from tkiresist.io import base as io_base
 from tkiresist.io.base import require_columns, split_header
 
 TableKind = Literal["maf", "sv", "cna", "clinical", "timeline"]
@@ -62,7 +63,7 @@ THERAPY_COLUMNS = (
 )
 """Clinical columns read as the prior therapy, in this order of preference."""
 
-MISSING = frozenset({"", ".", "NA", "N/A", "na", "n/a", "NaN", "nan", "null", "unknown", "Unknown"})
+MISSING = io_base.MISSING  # the one set of "no value" markers
 """Cells that mean "not given" (a prior therapy that is unknown, an OncoTree code not given)."""
 NO_THERAPY_WORDS = frozenset(
     {"none", "no", "naive", "treatment naive", "treatment-naive", "untreated", "no prior therapy"}

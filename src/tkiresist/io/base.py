@@ -374,7 +374,12 @@ def header_columns(head_lines: Sequence[str], comment: str = "#") -> tuple[str, 
 # Numbers and builds
 # ---------------------------------------------------------------------------------------------
 
-MISSING = frozenset({"", ".", "NA", "N/A", "na", "NaN", "nan", "None", "null", "-"})
+MISSING = frozenset(
+    {"", ".", "-", "NA", "N/A", "na", "n/a", "NaN", "nan", "None", "null", "unknown", "Unknown",
+     "[Not Available]", "[Not Applicable]"}
+)  # fmt: skip
+"""Cells that mean "no value": the one set, read by the case-side readers, ``annotate`` and
+``cohort`` (with cBioPortal's bracketed markers)."""
 
 
 def parse_int(text: str, loc: Location, what: str) -> int | None:

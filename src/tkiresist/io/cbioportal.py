@@ -76,6 +76,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from tkiresist.errors import FormatError, Location, Problem, TkiResistError
+from tkiresist.io.base import MISSING
 from tkiresist.model.alterations import (
     CopyNumber,
     Expression,
@@ -171,7 +172,7 @@ def radiation_sql(treatment_type: str, agent_class: str) -> str:
 MAF_REQUIRED: Final = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
 SV_REQUIRED: Final = ("Sample_Id", "SV_Status")
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]+$")
-NA_VALUES: Final = frozenset({"", "NA", "N/A", "[Not Available]", "[Not Applicable]"})
+NA_VALUES: Final = MISSING  # the one set of "no value" markers (io/base)
 
 TARGETED_CLASSES: Final = frozenset(
     {
