@@ -376,22 +376,27 @@ def _maf_alteration(
 
 
 def _sv_alteration(reg: _Registry, site1: str, site2: str) -> int | None:
+    """An SV row's alteration by the one SV policy (:func:`tkiresist.nomenclature.fusions.sv_pair`):
+    a fusion, or, for an intragenic event or one gene that is not a 3' fusion partner, a raw
+    rearrangement that no fusion category names."""
     from pydantic import ValidationError
 
-    from tkiresist.model.alterations import Fusion
-    from tkiresist.nomenclature.fusions import orient
+    from tkiresist.nomenclature.fusions import sv_pair
 
     a = "" if site1 in NA_VALUES else _gene(site1)
     b = "" if site2 in NA_VALUES else _gene(site2)
-    if not a and not b:
+    pair = sv_pair(a or None, b or None)
+    if pair.kind == "none":
         return None
-    if a == b:
+    if pair.kind == "intragenic":
         return reg.raw(f"{a} intragenic rearrangement", f"raw:sv:{a}", PROFILE_SV, a)
+    if pair.kind == "one_gene" or pair.fusion is None:
+        gene = pair.gene or a or b
+        return reg.raw(
+            f"{gene} rearrangement (partner not given)", f"raw:sv1:{gene}", PROFILE_SV, gene
+        )
     try:
-        if a and b:
-            five, three, _ = orient(a, b)
-            return reg.add(Fusion(five_prime=five, three_prime=three), PROFILE_SV)
-        return reg.add(Fusion(three_prime=a or b), PROFILE_SV)
+        return reg.add(pair.fusion, PROFILE_SV)
     except ValidationError:
         return reg.raw(f"{a}::{b}", f"raw:sv:{a}:{b}", PROFILE_SV, a or b)
 

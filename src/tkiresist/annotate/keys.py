@@ -55,7 +55,6 @@ from tkiresist.io import maf as io_maf
 from tkiresist.model.alterations import (
     CopyNumber,
     CopyNumberChange,
-    Fusion,
     ProteinChange,
     SequenceVariant,
 )
@@ -286,7 +285,7 @@ def fusion_pair(site1: str | None, site2: str | None) -> Annotation:
     that gene with its partner not given (``ALK fusion``); two sites in one gene are an
     intragenic event, not a fusion (``unparsed``, with the reason).
     """
-    from tkiresist.nomenclature.fusions import THREE_PRIME_GENES, orient
+    from tkiresist.nomenclature.fusions import sv_pair
     from tkiresist.nomenclature.genes import lookup
 
     resolved: list[str] = []
@@ -297,26 +296,11 @@ def fusion_pair(site1: str | None, site2: str | None) -> Annotation:
             resolved.append(lookup(site).approved)
         except ParseError as exc:
             return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message(exc))
-    if len(resolved) == 1 and resolved[0] in THREE_PRIME_GENES:
-        fusion = Fusion(three_prime=resolved[0])  # a rearrangement, partner not given
-        return Annotation(fusion.name, categories_text(fusion), RowStatus.NO_MATCH)
-    if len(resolved) < 2:
-        return Annotation(
-            None,
-            "",
-            RowStatus.UNPARSED,
-            "one gene only, and not a kinase known as a 3' fusion partner: not a fusion",
-        )
-    if resolved[0] == resolved[1]:
-        return Annotation(
-            None,
-            "",
-            RowStatus.UNPARSED,
-            f"both sites in {resolved[0]}: an intragenic rearrangement, not a fusion",
-        )
-    five, three, swapped = orient(resolved[0], resolved[1])
-    fusion = Fusion(five_prime=five, three_prime=three, order_corrected=swapped)
-    return Annotation(fusion.name, categories_text(fusion), RowStatus.NO_MATCH)
+    site_a, site_b = [*resolved, None, None][:2]
+    pair = sv_pair(site_a, site_b)  # the one SV policy (nomenclature.fusions)
+    if pair.fusion is None:
+        return Annotation(None, "", RowStatus.UNPARSED, pair.reason)
+    return Annotation(pair.fusion.name, categories_text(pair.fusion), RowStatus.NO_MATCH)
 
 
 def fusion_text(text: str) -> Annotation:

@@ -28,11 +28,6 @@ def protein_change(text: str, location: Location | None = None) -> ProteinChange
 # Fusion names in tables
 # --------------------------------------------------------------------------------------------
 
-THREE_PRIME_KINASES = frozenset(
-    {"ALK", "ROS1", "RET", "NTRK1", "NTRK2", "NTRK3", "BRAF", "RAF1", "MET", "NRG1"}
-)
-"""Genes that keep their 3' role in oncogenic fusions (used only when a table gives no order)."""
-
 
 @dataclass(frozen=True, slots=True)
 class FusionName:

@@ -24,8 +24,9 @@ Gene order
 ----------
 Arriba (gene1), STAR-Fusion (LeftGene), FusionCatcher (Gene_1...5end) and cBioPortal (Site1)
 name the 5' gene first. OncoKB-annotator tables give no order (``ALK-EML4 fusion`` is written
-either way), so there the 3' role of a kinase (:data:`~tkiresist.io._nomen.THREE_PRIME_KINASES`)
-is restored and the finding's ``Fusion.order_corrected`` records it.
+either way), so there the 3' role of a kinase
+(:data:`~tkiresist.nomenclature.fusions.THREE_PRIME_GENES`) is restored and the finding's
+``Fusion.order_corrected`` records it.
 
 cBioPortal exon breakpoints: ``SiteN_Region`` ``EXON``/``INTRON`` with ``SiteN_Region_Number``
 n. The 5' gene keeps exon n either way; the 3' gene starts at exon n (``EXON``) or n+1
@@ -39,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tkiresist.errors import FormatError, Location, ParseError
-from tkiresist.io._nomen import THREE_PRIME_KINASES, split_fusion
+from tkiresist.io._nomen import split_fusion
 from tkiresist.io.base import (
     MISSING,
     Reader,
@@ -57,6 +58,7 @@ from tkiresist.io.base import (
 from tkiresist.model.alterations import Fusion
 from tkiresist.model.findings import QualityLevel
 from tkiresist.model.timeline import GenomeBuild
+from tkiresist.nomenclature.fusions import GERMLINE_SV_STATUS, orient, sv_pair
 
 # ---------------------------------------------------------------------------------------------
 # shared
@@ -122,9 +124,10 @@ def _add_fusion(
         out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
         return
     corrected = False
-    if order_from_knowledge and g5 in THREE_PRIME_KINASES and g3 not in THREE_PRIME_KINASES:
-        g5, g3, five_exon, three_exon = g3, g5, three_exon, five_exon
-        corrected = True
+    if order_from_knowledge:
+        g5_, g3_, corrected = orient(g5, g3)  # the one orientation rule (nomenclature.fusions)
+        if corrected:
+            g5, g3, five_exon, three_exon = g5_, g3_, three_exon, five_exon
     if alt_reads is None and (split_reads is not None or spanning_pairs is not None):
         alt_reads = (split_reads or 0) + (spanning_pairs or 0)
     if depth is not None and alt_reads is not None and alt_reads > depth:
@@ -421,11 +424,22 @@ def read_cbioportal_sv(path: Path) -> ReadResult:
         site1, site2 = c["Site1_Hugo_Symbol"], c["Site2_Hugo_Symbol"]
         sample = _sample(out, table, row, "Sample_Id")
         notes = [f"{k} {c[k]}" for k in ("SV_Status", "Class", "Event_Info") if c.get(k)]
+        if c.get("SV_Status", "").strip().upper() == GERMLINE_SV_STATUS:
+            reason = "germline SV_Status: not a tumour alteration"
+            out.warn(f"{reason}; row left out", table.loc(row.line, "SV_Status"))
+            out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
+            continue
         if site1 in MISSING or site2 in MISSING:
             only = site2 if site1 in MISSING else site1
             if only not in MISSING:
                 gene, _ = out.gene(only, table.loc(row.line, "Site1_Hugo_Symbol"))
-                if gene in THREE_PRIME_KINASES:
+                pair = sv_pair(gene, None)  # the one SV policy
+                if pair.fusion is None:
+                    reason = pair.reason or "not a fusion"
+                    out.warn(f"{reason}; row kept unannotated", table.loc(row.line))
+                    out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
+                    continue
+                if pair.fusion is not None:
                     out.add(
                         sample,
                         Fusion(five_prime=None, three_prime=gene),

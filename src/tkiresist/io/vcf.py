@@ -71,7 +71,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from tkiresist.errors import FormatError, Location, ParseError
-from tkiresist.io._nomen import THREE_PRIME_KINASES, protein_change
+from tkiresist.io._nomen import protein_change
 from tkiresist.io.base import (
     Breakend,
     QcRecord,
@@ -88,6 +88,7 @@ from tkiresist.io.cna import DEFAULT_THRESHOLDS
 from tkiresist.model.alterations import CopyNumber, Fusion, ProteinChange, SequenceVariant
 from tkiresist.model.findings import FindingStatus, QualityLevel
 from tkiresist.model.timeline import GenomeBuild
+from tkiresist.nomenclature.fusions import THREE_PRIME_GENES, orient
 
 NAME = "vcf"
 COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
@@ -535,7 +536,7 @@ def _finish_oncomine(st: _State) -> None:
             )
             detected3.add(g3)
         elif r5.filter == "FAIL":
-            if g3 in THREE_PRIME_KINASES:
+            if g3 in THREE_PRIME_GENES:
                 rec, n = failed.get(g3, (r5, 0))
                 failed[g3] = (rec, n + 1)
             else:
@@ -675,8 +676,7 @@ def _bnd_fusion(st: _State, rec: _Record, genes: Sequence[str], mate: _Record) -
     if a == b:
         _keep(st, rec, f"both breakends in {a} (intragenic)")
         return
-    corrected = a in THREE_PRIME_KINASES and b not in THREE_PRIME_KINASES
-    five, three = (b, a) if corrected else (a, b)
+    five, three, corrected = orient(a, b)  # the one orientation rule
     st.out.add(
         st.sample,
         Fusion(five_prime=five, three_prime=three, order_corrected=corrected),

@@ -68,7 +68,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 from pydantic import Field
 
@@ -82,18 +82,21 @@ __all__ = [
     "EML4_ALK_VARIANTS",
     "FGFR_GENES",
     "FGFR_THREE_PRIME_PARTNERS",
+    "GERMLINE_SV_STATUS",
     "THREE_PRIME_GENES",
     "FusionReport",
+    "SvPair",
     "format_fusion",
     "format_fusions",
     "orient",
     "parse_fusion",
     "parse_fusions",
+    "sv_pair",
     "try_parse_fusions",
 ]
 
 THREE_PRIME_GENES: Final = frozenset(
-    {"ALK", "RET", "ROS1", "NTRK1", "NTRK2", "NTRK3", "BRAF", "MET", "NRG1"}
+    {"ALK", "RET", "ROS1", "NTRK1", "NTRK2", "NTRK3", "BRAF", "RAF1", "MET", "NRG1"}
 )
 """Genes that are the 3' partner of their fusions whatever the order written."""
 
@@ -174,6 +177,55 @@ class FusionReport(Value):
     fusions: tuple[Fusion, ...] = Field(min_length=1)
     method: str | None = Field(default=None, description="IHC, FISH, NGS, RNA, RT-PCR; '+'-joined")
     order_corrected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SvPair:
+    """What a structural-variant row's two sites (approved symbols, or None) mean: the one
+    policy of every table reader (``add-test``'s cBioPortal SV reader, ``annotate``, ``cohort``).
+
+    ``kind``: ``fusion`` (two genes, oriented by knowledge; or one gene that is a 3' fusion
+    partner, the other partner not given), ``intragenic`` (both sites in one gene: not a
+    fusion), ``one_gene`` (one gene that is not a 3' partner: not a fusion) or ``none``."""
+
+    kind: Literal["fusion", "intragenic", "one_gene", "none"]
+    fusion: Fusion | None = None
+    gene: str | None = None
+
+    @property
+    def reason(self) -> str | None:
+        if self.kind == "intragenic":
+            return f"both sites in {self.gene}: an intragenic rearrangement, not a fusion"
+        if self.kind == "one_gene":
+            return (
+                f"one gene only ({self.gene}), not a kinase known as a 3' fusion partner: "
+                "not a fusion"
+            )
+        if self.kind == "none":
+            return "no gene at either site"
+        return None
+
+
+def sv_pair(site1: str | None, site2: str | None) -> SvPair:
+    """The meaning of an SV row with genes ``site1`` and ``site2`` (see :class:`SvPair`)."""
+    genes = [g for g in (site1, site2) if g]
+    if not genes:
+        return SvPair("none")
+    if len(genes) == 1:
+        gene = genes[0]
+        if gene in THREE_PRIME_GENES:
+            return SvPair("fusion", Fusion(three_prime=gene), gene)
+        return SvPair("one_gene", None, gene)
+    if genes[0] == genes[1]:
+        return SvPair("intragenic", None, genes[0])
+    five, three, swapped = orient(genes[0], genes[1])
+    return SvPair(
+        "fusion", Fusion(five_prime=five, three_prime=three, order_corrected=swapped), three
+    )
+
+
+GERMLINE_SV_STATUS: Final = "GERMLINE"
+"""cBioPortal ``SV_Status`` of a germline event: not a tumour alteration, left out."""
 
 
 def orient(five: str, three: str) -> tuple[str, str, bool]:
