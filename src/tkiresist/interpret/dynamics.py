@@ -713,14 +713,14 @@ def _clonality(
                 note = f"{txt}; a VAF under {_pct(RULES.low_vaf)}: sampling noise dominates"
             elif ratio >= RULES.clonal_ratio:
                 call = "clonal"
-                note = f"{txt}: consistent with clonal (most shedding tumour cells)"
+                note = f"{txt}: in most shedding tumour cells"
                 if ratio > 1.2:
                     note += "; above the driver's VAF: copy-number gain or loss of heterozygosity"
             else:
                 call = "subclonal"
                 note = (
-                    f"{txt}: subclonal (a minority of shedding cells), unless the mutant EGFR "
-                    "allele is amplified"
+                    f"{txt}: a minority of shedding cells, unless the mutant EGFR allele is "
+                    "amplified"
                 )
             out.append(
                 ClonalCall(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tkiresist.model.interpretation import CitationOut, Interpretation
+from tkiresist.model.interpretation import CitationOut, Dynamics, Interpretation
 
 _STATUS = {
     "acquired": "ACQUIRED",
@@ -20,6 +20,41 @@ def _cite(c: CitationOut) -> str:
     ref = f"doi:{c.doi}" if c.doi else f"PMID {c.pmid}"
     unverified = " (citation not fully verified)" if c.uncertain else ""
     return f"{label}, {ref}{unverified}"
+
+
+def _dynamics(d: Dynamics) -> list[str]:
+    """The Dynamics section of one compartment (#15): series, response, progression with its
+    lead time, clonal context, what the negative draws can and cannot say, and the rules."""
+    where = "plasma" if d.compartment == "plasma" else "CSF"
+    head = f"Dynamics ({where}"
+    head += f", line {d.line}" if d.line else ", no line in effect"
+    head += f"; driver {d.driver}):" if d.driver else "; no EGFR driver known):"
+    out = [head]
+    draws = []
+    for w in d.draws:
+        tag = {"baseline": " baseline", "earlier": " earlier", "on_line": ""}[w.phase]
+        tf = f" TF {100 * w.tumour_fraction:.3g}%" if w.tumour_fraction is not None else ""
+        draws.append(f"{w.test}@{w.month:.0f}m{tag}{tf}")
+    out.append("  draws: " + ", ".join(draws))
+    for s in d.series:
+        points = " | ".join(f"{p.month:.0f}m {p}" for p in s.points)
+        out.append(f"  {s.name} [{s.role}]: {points}")
+        out.extend(f"      - {n}" for n in s.notes)
+    r = d.response
+    out.append(f"  molecular response: {r.status.replace('_', ' ')}: {r.reason}")
+    if r.status == "response" and r.how == "fall" and r.cleared_month is not None:
+        out.append(f"      - driver cleared at month {r.cleared_month:.1f}")
+    p = d.progression
+    lead = ""
+    if p.lead_time_months is not None and p.lead_time_months > 0:
+        lead = f" [lead time {p.lead_time_months:g} months]"
+    out.append(f"  molecular progression: {p.status.replace('_', ' ')}{lead}: {p.reason}")
+    for c in d.clonality:
+        out.append(f"  clonal context: {c.alteration} at {c.month:.0f}m: {c.call} ({c.note})")
+    out.extend(f"  - {w.test}@{w.month:.0f}m: {w.note}" for w in d.draws if w.note)
+    out.extend(f"  - {n}" for n in d.notes)
+    out.extend(f"  rule: {rule}" for rule in d.rules)
+    return out
 
 
 def render_text(result: Interpretation) -> str:
@@ -48,6 +83,9 @@ def render_text(result: Interpretation) -> str:
         add(f"  {a.name:<32} {_STATUS[a.status]:<15} [{tests}]")
         for note in a.notes:
             add(f"      - {note}")
+    for dyn in result.dynamics:
+        add("")
+        lines.extend(_dynamics(dyn))
     add("")
     add("Mechanisms:")
     if not result.mechanisms:
