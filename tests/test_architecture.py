@@ -204,3 +204,15 @@ def test_one_set_of_missing_value_markers() -> None:
 
     assert inputs.MISSING is base.MISSING and cbioportal.NA_VALUES is base.MISSING
     assert {"NA", "[Not Available]", "unknown", "-"} <= base.MISSING
+
+
+def test_one_agent_cell_reader() -> None:
+    """cohort's timeline AGENT cells and annotate's therapy cells are read by one function
+    (#14: there were two parsers): a single drug, a regimen, or several drugs."""
+    from tkiresist.nomenclature.regimens import cell_drugs
+
+    assert cell_drugs("Tagrisso") == ("osimertinib",)
+    assert cell_drugs("osimertinib + alectinib") == ("osimertinib", "alectinib")
+    assert cell_drugs("erlotinib, osimertinib") == ("erlotinib", "osimertinib")
+    for module in ("tkiresist.cohort", "tkiresist.annotate.inputs"):
+        assert "tkiresist.nomenclature.regimens.cell_drugs" in GRAPH[module], module

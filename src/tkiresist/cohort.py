@@ -451,17 +451,12 @@ def _agent(d: Drug) -> _Agent:
 def _agents(text: str, declared_class: str) -> tuple[list[_Agent], str | None]:
     """The drugs an AGENT cell names (a combination splits), or a warning."""
     from tkiresist.nomenclature import drugs
-    from tkiresist.nomenclature.regimens import parse_regimen
+    from tkiresist.nomenclature.regimens import cell_drugs
 
     cell = text.strip()
     klass = declared_class.strip().lower() if declared_class else ""
-    try:
-        return [_agent(drugs.lookup(cell))], None
-    except ParseError:
-        pass
-    try:
-        regimen = parse_regimen(cell)
-        return [_agent(drugs.lookup(name)) for name in regimen.drugs], None
+    try:  # the one agent-cell reader, shared with annotate (nomenclature.regimens)
+        return [_agent(drugs.lookup(name)) for name in cell_drugs(cell)], None
     except ParseError:
         pass
     known = {c.value for c in drugs.drug_classes()}

@@ -294,18 +294,18 @@ def parse_prior_therapy(text: str, location: Location | None = None) -> PriorThe
     does not know raises :class:`~tkiresist.errors.UnknownDrugError`.
     """
     from tkiresist.nomenclature.drugs import lookup
-    from tkiresist.nomenclature.regimens import parse_sequence
+    from tkiresist.nomenclature.regimens import cell_drugs
 
     stripped = text.strip()
     if stripped in MISSING:
         return UNKNOWN_THERAPY
     if stripped.casefold() in NO_THERAPY_WORDS:
         return NO_THERAPY
-    sequence = parse_sequence(re.sub(r"\s*[,|]\s*", " ; ", stripped), location)
+    generics = cell_drugs(stripped, location)  # the one agent-cell reader (nomenclature)
     classes: set[str] = set()
     generations: set[int] = set()
     unnamed: set[str] = set()
-    for generic in sequence.drugs:
+    for generic in generics:
         drug = lookup(generic)
         classes.update(c.value for c in drug.classes)
         if drug.class_only:
@@ -313,7 +313,7 @@ def parse_prior_therapy(text: str, location: Location | None = None) -> PriorThe
         if drug.generation is not None:
             generations.add(drug.generation)
     return PriorTherapy(
-        True, frozenset(classes), frozenset(generations), sequence.drugs, frozenset(unnamed)
+        True, frozenset(classes), frozenset(generations), generics, frozenset(unnamed)
     )
 
 

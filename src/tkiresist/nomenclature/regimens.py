@@ -165,6 +165,16 @@ def parse_sequence(text: str, location: Location | None = None) -> TherapySequen
     return TherapySequence(lines=tuple(lines))
 
 
+def cell_drugs(text: str, location: Location | None = None) -> tuple[str, ...]:
+    """The generic names a table cell lists, in order: one drug, a regimen (``osimertinib +
+    alectinib``) or several (``erlotinib, osimertinib``; ``,`` and ``|`` separate like ``;``).
+    The one reader of agent cells (cBioPortal timeline ``AGENT``, a clinical therapy column),
+    for ``cohort`` and ``annotate`` alike. Raises ParseError (an unknown drug included)."""
+    import re
+
+    return parse_sequence(re.sub(r"\s*[,|]\s*", " ; ", text.strip()), location).drugs
+
+
 # ----------------------------------------------------------------------------- the lexer
 
 TokenKind = Literal["word", "combine", "then", "open", "close"]
