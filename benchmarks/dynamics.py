@@ -36,7 +36,8 @@ import sys
 import time
 from typing import Any
 
-from tkiresist.interpret.dynamics import EPS, RULES
+from tkiresist.interpret.dynamics import RULES
+from tkiresist.interpret.serial import EPS
 
 DRAW_MONTHS = (0.0, 4.0, 7.0, 10.0, 13.0, 16.0)
 LINE_START = 1.0
