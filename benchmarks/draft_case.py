@@ -32,6 +32,7 @@ validation of the draft.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -64,8 +65,12 @@ def _alt(a: Any) -> str:
         if a.get("kind") == "expression":
             return f"{a['marker']} IHC {a['result']}"
         a = a.get("alteration", a)
+    a = str(a).replace(" exon None", "")  # gene-level variants print an exon of None
+    if re.fullmatch(r"\S+(?: \(\S+\))? IHC \S+", a):  # an expression result's name
+        return a
     try:
-        return format_alteration(parse_alteration(str(a)))
+        text = format_alteration(parse_alteration(a)).replace(" exon None", "")
+        return re.sub(r" by (?:FISH|IHC|NGS|PCR|ISH)$", "", text)  # the method is the test's
     except ParseError:
         return str(a)
 
@@ -231,6 +236,62 @@ def _cold_ms(path: Path) -> float:
     return float(out.stdout.strip())
 
 
+def quotes() -> tuple[int, int, int, int, int]:
+    """Findings read from the examples' verbatim ``report_text`` quotes (sentences of other
+    papers beside their hand-made findings): (correct, read, true, quotes, recalled). A
+    reading is correct when the example's case holds it (in any test); recall is over the
+    findings of the tests the quotes are given for. Per example, the
+    set of (alteration, status) read from its distinct quotes against the set its tests give
+    (a quote often serves two tests, NGS and IHC). A gene-level reading (``TP53 mutation``,
+    ``EGFR mutations``) is right when the truth has a variant of that gene with that status, as
+    the case format matches them. Quotes that elide text (``...``) or cite a table are
+    skipped."""
+    from tkiresist.curate.mentions import find_mentions
+    from tkiresist.curate.text import Document
+
+    correct = read = true = n = 0
+    recalled: list[int] = []
+    for path in sorted((ROOT / "examples").glob("*/case.yaml")):
+        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts: set[str] = set()
+        want: set[tuple[str, str]] = set()
+        held: set[tuple[str, str]] = set()  # every finding of the case, for precision
+        for e in case["events"]:
+            if e["type"] != "test":
+                continue
+            held |= {_finding(f)[:2] for f in e.get("findings", [])}
+            text = " ".join(str(e.get("report_text", "")).split())
+            if not text or "..." in text or "Table 1" in text:
+                continue
+            texts.add(text)
+            want |= {_finding(f)[:2] for f in e.get("findings", [])}
+        got = {
+            (_alt(m.key), str(m.status))
+            for text in texts
+            for s in Document(text).narrative
+            for m in find_mentions(s)
+            if m.status is not None
+        }
+        n += len(texts)
+        for alt, status in got:
+            gene_level = alt.endswith((" mutation", " alteration"))
+            gene = alt.split()[0]
+            if (alt, status) in held or (
+                gene_level
+                and any(
+                    w[0].startswith(gene + " ") and " IHC " not in w[0] and w[1] == status
+                    for w in held
+                )
+            ):
+                correct += 1
+        read += len(got)
+        true += len(want)
+        # recall: the quoted tests' findings read (a gene-level reading does not count)
+        correct_recall = len(got & want)
+        recalled.append(correct_recall)
+    return correct, read, true, n, sum(recalled)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=20)
@@ -264,6 +325,12 @@ def main() -> None:
         print(f"  {'all fields':<18}{_pct(c, nd):>10}{_pct(c, nt):>9}   {c}/{nd}/{nt}")
     if without:
         print(f"no source text in the repository for: {', '.join(without)} (not scored)")
+
+    c, nd, nt, n, r = quotes()
+    print(
+        f"findings from {n} verbatim report_text quotes of the examples (other papers): "
+        f"precision {_pct(c, nd).strip()} ({c}/{nd}), recall {_pct(r, nt).strip()} ({r}/{nt})"
+    )
 
     seed_text = PAIRS[0][1].read_text(encoding="utf-8")
     big = _five_thousand_words(seed_text)

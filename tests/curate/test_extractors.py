@@ -239,3 +239,36 @@ def test_narrative_section_and_captions_synthetic() -> None:
         "A 50-year-old man presented.", "He was started on osimertinib."
     ]  # fmt: skip
     assert [s.text for s in doc.abstract] == ["We report a 50-year-old man."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a gene glued to its change by a hyphen
+        (
+            "Lesions showed EGFR-L858R and MET amplification, but not EGFR-T790M.",
+            [
+                ("EGFR p.L858R", "detected"),
+                ("MET amplification", "detected"),
+                ("EGFR p.T790M", "not_detected"),
+            ],
+        ),
+        ("A patient with EGFR-L858R-mutated NSCLC was seen.", [("EGFR p.L858R", "detected")]),
+        # a disappearance is a negative
+        (
+            "Sequencing showed the disappearance of the previous EGFR L858R mutation.",
+            [("EGFR p.L858R", "not_detected")],
+        ),
+        ("The tumour was diagnosed with EGFR T790M.", [("EGFR p.T790M", "detected")]),
+    ],
+)
+def test_more_status_cues_synthetic(text: str, expected: list[tuple[str, str | None]]) -> None:
+    assert [(m.key, m.status) for m in find_mentions(sentence(text))] == expected
+
+
+def test_gene_level_finding_is_written_as_read_synthetic() -> None:
+    from tkiresist.curate import draft_case
+
+    text = "A liquid biopsy was sent. Plasma NGS revealed a TP53 mutation."
+    (test,) = [e for e in draft_case(text).data["events"] if e["type"] == "test"]
+    assert test["findings"] == [{"alteration": "TP53 mutation", "status": "detected"}]

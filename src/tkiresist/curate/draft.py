@@ -23,9 +23,9 @@ from tkiresist.curate.patient import extract_histology, extract_patient
 from tkiresist.curate.testing import Test, extract_tests, unnamed_assay
 from tkiresist.curate.text import Document, Span
 from tkiresist.curate.therapy import Line, extract_lines
-from tkiresist.errors import TkiResistError
+from tkiresist.errors import ParseError, TkiResistError
 from tkiresist.model.alterations import Expression
-from tkiresist.nomenclature.alterations import format_alteration
+from tkiresist.nomenclature.alterations import format_alteration, parse_alteration
 
 __all__ = ["Draft", "draft_case", "draft_yaml"]
 
@@ -195,7 +195,7 @@ def _finding(m: Mention, path: str, w: _Writer) -> dict[str, Any]:
     if isinstance(alt, Expression):
         value = {"kind": "expression", "marker": alt.marker, "result": alt.result}
     else:
-        value = format_alteration(alt)
+        value = _written(m)
     out: dict[str, Any] = {"alteration": value}
     w.evidence(f"{path}.alteration", (m.span,))
     if m.status is not None and m.cue is not None:
@@ -203,6 +203,21 @@ def _finding(m: Mention, path: str, w: _Writer) -> dict[str, Any]:
     if m.new is not None:
         w.put(out, "reported_new", f"{path}.reported_new", Fact(m.new.text, (m.new,)))
     return out
+
+
+def _written(m: Mention) -> str:
+    """The canonical text of the alteration when it reads back as the same alteration, else
+    the source's own words (which the parser read)."""
+    canonical = format_alteration(m.alteration)
+    try:
+        if parse_alteration(canonical) == m.alteration:
+            return canonical
+    except ParseError:
+        pass
+    return _GLUED.sub(r"\1 ", m.span.text)
+
+
+_GLUED = re.compile(r"^([A-Z][A-Z0-9]{1,9})-(?=[A-Za-z]{0,3}\d)")
 
 
 def _problems(data: dict[str, Any], name: str) -> list[str]:

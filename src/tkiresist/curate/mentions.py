@@ -69,16 +69,16 @@ _HEDGE: Final = re.compile(
     r"|if|whether|would|should)\b"
 )
 _NEGATIVE: Final = re.compile(
-    r"(?i)(?:\bnegative\b|\bnot\s+(?:been\s+)?(?:detected|found|identified|seen|present)\b"
-    r"|\bundetect\w*|\babsen(?:t|ce\s+of)\b|\bno\s+evidence\s+of\b|\bwild[- ]?type\b"
-    r"|\bdid\s+not\s+(?:reveal|show|detect|identify|harbou?r|demonstrate)\b|\bno\b"
-    r"|\bwithout\b|\bnor\b|\bneither\b)"
+    r"(?i)(?:\bnegative\b|\bnot\b|\bundetect\w*|\babsen(?:t|ce\s+of)\b|\bno\s+evidence\s+of\b"
+    r"|\bwild[- ]?type\b|\bno\b|\bwithout\b|\bnor\b|\bneither\b|\bdisappear\w*"
+    r"|\bloss\s+of\b|\blost\b|\bno\s+longer\b|\bclear(?:ed|ance)\b)"
 )
 _POSITIVE: Final = re.compile(
-    r"(?i)\b(?:positive|detected|revealed|demonstrated|showed|shown|identified|harbou?r\w*"
-    r"|confirmed|found|presence|emerg\w*|acquired|carr(?:y|ies|ied|ying)|positivity"
-    r"|maintain\w*|retain\w*|persist\w*)\b"
+    r"(?i)\b(?:positive|detected|detection|reveal\w*|demonstrat\w*|show\w*|identif\w*"
+    r"|harbou?r\w*|confirm\w*|found|presence|emerg\w*|acquired|carr(?:y|ies|ied|ying)"
+    r"|positivity|maintain\w*|retain\w*|persist\w*|mutated|mutant)\b"
 )
+_WITH: Final = re.compile(r"(?i)\bwith\s+(?:an?\s+|the\s+)?$")
 _NEW: Final = re.compile(
     r"(?i)\b(?:newly\s+(?:emerged|emergent|acquired|detected|identified|developed)|new(?:ly)?"
     r"|acquired|emerging|emergent|novel)\s+(?:\w+\s+){0,2}$"
@@ -111,11 +111,17 @@ def _is_gene_start(piece: str) -> bool:
     return genes.is_known(head) or p in _EGFR_HOTSPOTS
 
 
+_GLUED_GENE: Final = re.compile(r"^([A-Z][A-Z0-9]{1,9})-(?=[A-Za-z]{0,3}\d)")
+
+
 def _parse(window: str) -> AnyAlteration | None:
-    try:
-        return parse_alteration(window)
-    except ParseError:
-        return None
+    """The alteration ``window`` names; ``EGFR-T790M`` is read as ``EGFR T790M``."""
+    for text in (window, _GLUED_GENE.sub(r"\1 ", window)):
+        try:
+            return parse_alteration(text)
+        except ParseError:
+            continue
+    return None
 
 
 def _bare_hotspot(piece: str) -> AnyAlteration | None:
@@ -153,7 +159,8 @@ def _status(s: Sentence, start: int, end: int) -> tuple[Status | None, Span | No
             if best is None or dist < best[0]:
                 best = (dist, status, m)  # type: ignore[assignment]
     if best is None:
-        return None, None
+        w = _WITH.search(s.text, lo, start)
+        return ("detected", s.match_span(w)) if w else (None, None)
     return best[1], s.match_span(best[2])
 
 
