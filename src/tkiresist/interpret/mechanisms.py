@@ -149,8 +149,9 @@ def case_context(
 
 
 def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
-    """None when the context holds; else why not."""
-    if ctx.point.therapy is None:
+    """None when the context holds; else why not. With no therapy line in effect (a decision
+    point at diagnosis), only first-line (``treatment_naive``) statements can hold."""
+    if ctx.point.therapy is None and not st.context.treatment_naive:
         return "no therapy line in effect at the decision point"
     return context_verdict(st, ctx.situation).reason
 
@@ -217,7 +218,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
 def _notes(st: Statement, ctx: CaseContext) -> tuple[str, ...]:
     """The assumptions the matching rule made for ``st`` (an unknown generation, a presumed
     driver, an untested driver state or phase)."""
-    if ctx.point.therapy is None:
+    if ctx.point.therapy is None and not st.context.treatment_naive:
         return ()
     return context_verdict(st, ctx.situation).notes
 

@@ -12,7 +12,8 @@ The rule, in order:
    is (fallback statements have no trigger: they apply on context alone);
 2. **disease**: the statement's ``disease`` includes the OncoTree code (``NSCLC`` covers the
    non-small-cell codes, and small-cell lung cancer arising by transformation);
-3. **prior therapy**: when it is known, the line includes a drug of one of
+3. **prior therapy**: when it is known, a ``context.treatment_naive`` statement (first line)
+   needs no therapy at all; any other needs the line to include a drug of one of
    ``context.prior_drug_classes``; every drug of ``prior_regimen_all_of`` and none of
    ``prior_regimen_none_of`` (the line as a regimen: FLAURA2, MARIPOSA); each class of
    ``history_classes`` in some line so far (only the line when the history is not known); for
@@ -133,6 +134,13 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
     c = st.context
     if not prior.known:
         notes.append("prior therapy not known: the statement's therapy context was not checked")
+        return None
+    if c.treatment_naive:
+        if prior.classes or prior.unnamed or prior.drugs:
+            return (
+                "first-line statement: needs no prior therapy; the line is "
+                f"{'/'.join(sorted(prior.classes)) or 'a therapy'}"
+            )
         return None
     wanted = set(c.prior_drug_classes) & prior.classes
     if not wanted:

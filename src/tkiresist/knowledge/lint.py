@@ -277,6 +277,7 @@ def _context_key(st: Statement) -> tuple[object, ...]:
         m.fallback,
         frozenset(st.disease),
         frozenset(c.prior_drug_classes),
+        c.treatment_naive,
         generations,
         c.driver,
         c.driver_state,

@@ -100,7 +100,11 @@ def describe(st: Statement) -> str:
         match += f"; none of {', '.join(st.match.none_of)}"
     lines.append(f"  match: {match}")
     ctx = st.context
-    context = f"after {', '.join(ctx.prior_drug_classes)}"
+    context = (
+        "first line (no prior therapy)"
+        if ctx.treatment_naive
+        else f"after {', '.join(ctx.prior_drug_classes)}"
+    )
     if ctx.prior_generations:
         context += f" (generation {', '.join(str(g) for g in ctx.prior_generations)})"
     if ctx.driver:

@@ -226,9 +226,16 @@ class Context(Value):
     ``prior_regimen_all_of`` / ``prior_regimen_none_of``: the line as a regimen (FLAURA2's
     osimertinib + pemetrexed; osimertinib without chemotherapy). ``history_classes``: what the
     patient received in any line so far, the current one included.
+    ``treatment_naive``: the statement holds only with no prior systemic therapy (first line:
+    a driver's own standard care at diagnosis); then ``prior_drug_classes`` is empty and no
+    other therapy field is given.
     """
 
-    prior_drug_classes: tuple[Snake, ...] = Field(min_length=1)
+    prior_drug_classes: tuple[Snake, ...] = ()
+    treatment_naive: bool = Field(
+        default=False,
+        description="holds only when no systemic therapy was given before (first line)",
+    )
     prior_generations: tuple[Annotated[int, Field(ge=1, le=4)], ...] | None = None
     prior_regimen_all_of: tuple[NonEmpty, ...] = Field(
         default=(), description="drugs (generic names) the line in effect must all include"
@@ -249,6 +256,24 @@ class Context(Value):
     def _generations(self) -> Context:
         if self.prior_generations is not None and not self.prior_generations:
             raise ValueError("prior_generations, when given, lists at least one generation")
+        if self.treatment_naive:
+            given = [
+                name
+                for name in (
+                    "prior_drug_classes",
+                    "prior_generations",
+                    "prior_regimen_all_of",
+                    "prior_regimen_none_of",
+                    "history_classes",
+                )
+                if getattr(self, name)
+            ]
+            if given:
+                raise ValueError(f"a treatment-naive context names no prior therapy: {given}")
+        elif not self.prior_drug_classes:
+            raise ValueError(
+                "prior_drug_classes needs at least one class (or treatment_naive: true)"
+            )
         return self
 
 
