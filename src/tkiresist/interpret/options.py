@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from tkiresist.interpret.mechanisms import CaseContext, Fired, citation_out
@@ -105,7 +106,9 @@ class _Candidate:
     order: int = 0
 
 
+@cache
 def _drug(name: str) -> Drug:
+    """The dictionary's drug for ``name``, looked up once per name (the dictionary is fixed)."""
     from tkiresist.nomenclature import drugs
 
     return drugs.lookup(name)

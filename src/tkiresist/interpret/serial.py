@@ -130,9 +130,11 @@ def alteration_key(alt: AnyAlteration) -> str:
     return f"hist:{alt.histology}"
 
 
-def _covers_key(finding_alt: AnyAlteration, key: str) -> bool:
-    """Does a (negative) finding speak about the alteration with ``key``?"""
-    own = alteration_key(finding_alt)
+def _covers_key(finding_alt: AnyAlteration, key: str, own: str | None = None) -> bool:
+    """Does a (negative) finding speak about the alteration with ``key``? ``own`` is the
+    finding's own key when the caller has it already."""
+    if own is None:
+        own = alteration_key(finding_alt)
     if own == key:
         return True
     # "ALK fusion" (partner unknown) not detected covers every ALK fusion.
@@ -417,9 +419,10 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
     keys: dict[str, AnyAlteration] = {}
     reps: dict[str, Finding] = {}
     best: dict[str, tuple[bool, int]] = {}
+    own: dict[int, str] = {}  # each finding's key, computed once
     for t in tests:
         for f in t.findings:
-            k = alteration_key(f.alteration)
+            k = own[id(f)] = alteration_key(f.alteration)
             score = (_result(f) == "detected", _specificity(f.alteration))
             if k not in best or score > best[k]:
                 best[k] = score
@@ -439,7 +442,9 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
             specimen = spec if isinstance(spec, Specimen) else None
             current = phases[t.id] == "current"
             relevant = [
-                f for f in t.findings if _covers_key(f.alteration, key) or _names_gene_of(f, key)
+                f
+                for f in t.findings
+                if _covers_key(f.alteration, key, own[id(f)]) or _names_gene_of(f, key)
             ]
             if relevant:
                 results = {_result(f) for f in relevant}

@@ -14,6 +14,7 @@ Checks against reference data (HGNC symbols, the drug dictionary) are extrinsic 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
@@ -104,6 +105,12 @@ class DraftProvenance(Value):
     to_check: tuple[str, ...] = ()
 
 
+_MONTHS: dict[int, tuple[tuple[Any, ...], Mapping[str, float]]] = {}
+"""Resolved months by events tuple (identity-checked: an id is reused only after the tuple is
+gone, and the tuple is kept alive by the entry)."""
+_MONTHS_MAX = 256
+
+
 class Case(Value):
     schema_version: Literal["1.0"] = "1.0"
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
@@ -145,8 +152,16 @@ class Case(Value):
         return catalogue().get(assay_id)
 
     def months(self) -> dict[str, float]:
-        """Months from diagnosis for every event (see timeline.resolve_months)."""
-        return dict(resolve_months(self.events))
+        """Months from diagnosis for every event (see timeline.resolve_months). The events are
+        an immutable tuple: their months are resolved once per tuple (the engine asks several
+        times per case) and copied for each caller."""
+        key = id(self.events)
+        hit = _MONTHS.get(key)
+        if hit is None or hit[0] is not self.events:
+            if len(_MONTHS) >= _MONTHS_MAX:
+                _MONTHS.pop(next(iter(_MONTHS)))
+            hit = _MONTHS[key] = (self.events, resolve_months(self.events))
+        return dict(hit[1])
 
 
 def _loc(path: str) -> Location:
