@@ -151,6 +151,24 @@ def test_driver_negative_at_progression_without_tumour_fraction_is_not_clearance
     assert d.response.status == "not_assessable"  # no draw on the line before the PD
 
 
+def test_driver_without_resistance_in_plasma_does_not_rule_out_tissue_resistance() -> None:
+    """At progression the plasma shows the exon 19 deletion rising again but no new
+    alteration. An oncologist knows plasma cannot show a transformation to small-cell
+    carcinoma and often misses MET amplification or fusions: the draw is informative for the
+    driver, and the reading must say that it does not rule out resistance in tissue."""
+    draws: list[DrawSpec] = [
+        (0, [f"{{alteration: {EX19}, vaf: 0.08}}"], LOD),
+        (4, [f"{{alteration: {EX19}, vaf: 0.004}}"], LOD),
+        (19, [f"{{alteration: {EX19}, vaf: 0.05}}"], LOD),
+    ]
+    d = only(run(draws))
+    assert d.draws[-1].informative
+    assert any(
+        "latest plasma draw (plasma19, month 19.0)" in n and "does not rule out" in n
+        for n in d.notes
+    )
+
+
 def test_percent_vaf_is_refused_with_the_fraction_to_write() -> None:
     """A report that gives "VAF 12.5%" copied as ``vaf: 12.5`` would be read as 1250% if
     accepted, and dividing by 100 silently would be wrong for the report that meant 0.5 as a

@@ -381,7 +381,7 @@ def _compartment(
                 f"{display_name(alts[key])}: {gene} is often mutated in clonal haematopoiesis; "
                 "matched white-cell sequencing tells whether it comes from the tumour"
             )
-    notes.extend(_negative_at_point(draws, driver_in, set(new), kind, driver_key))
+    notes.extend(_negative_at_point(draws, driver_in, set(new), kind, driver_key, point.month))
     return Dynamics(
         compartment=kind,
         line=point.therapy.event_id if point.therapy is not None else None,
@@ -741,6 +741,7 @@ def _negative_at_point(
     new: set[str],
     kind: str,
     driver_key: str | None,
+    point_month: float,
 ) -> list[str]:
     """What the latest draw can and cannot say about resistance."""
     if not draws or driver_key is None:
@@ -748,18 +749,20 @@ def _negative_at_point(
     last = draws[-1]
     p = driver_in.get(last.test.id)
     where = "plasma" if kind == "plasma" else "CSF"
+    draw = f"the latest {where} draw ({last.test.id}, month {last.month:.1f}"
+    gap = point_month - last.month
+    draw += f", {gap:.1f} months before the decision point)" if gap > 1 else ")"
     if p is None or p.result != "detected":
         tf = last.test.tumour_fraction
         why = f" (tumour fraction {_pct(tf)})" if tf is not None else ""
         return [
-            f"the latest {where} draw ({last.test.id}, month {last.month:.1f}) did not detect "
-            f"the driver itself{why}: it is uninformative and cannot rule out resistance in "
-            "tissue; a tissue biopsy can"
+            f"{draw} did not detect the driver itself{why}: it is uninformative and cannot "
+            "rule out resistance in tissue; a tissue biopsy can"
         ]
     if not new:
         return [
-            f"the latest {where} draw ({last.test.id}) shows the driver but no new alteration: "
-            "plasma cannot show histologic transformation and often misses copy-number gains "
-            "and fusions; it does not rule out resistance in tissue"
+            f"{draw} shows the driver but no new alteration: plasma cannot show histologic "
+            "transformation and often misses copy-number gains and fusions; it does not rule "
+            "out resistance in tissue"
         ]
     return []
