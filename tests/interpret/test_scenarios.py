@@ -449,6 +449,25 @@ SCENARIOS += [
 ]
 
 
+SCENARIOS += [
+    Scenario(
+        "squamous-at-diagnosis",
+        "An EGFR-mutant tumour diagnosed as squamous (OncoTree LUSC) progressing on osimertinib "
+        "without a mechanism: no pemetrexed and no bevacizumab regimen is offered, whatever the "
+        "adenocarcinoma standard lists.",
+        {
+            "agents": ["osimertinib"],
+            "baseline": [L858R],
+            "progression": [L858R],
+            "oncotree": "LUSC",
+        },
+        None,
+        (("sacituzumab tirumotecan",), ("datopotamab deruxtecan",), ("docetaxel",)),
+        avoided=(("pemetrexed",), ("bevacizumab",), CHEMO, AMI_CHEMO, ABCP),
+    ),
+]
+
+
 def test_options_show_their_approvals() -> None:
     """The approved regimen says so, by region and date, in the option itself."""
     s = next(x for x in SCENARIOS if x.id == "osimertinib-alone-no-mechanism")
