@@ -146,22 +146,29 @@ def _clause(sentence: str, at: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _status(s: Sentence, start: int, end: int) -> tuple[Status | None, Span | None]:
-    """The status the nearest cue in the mention's clause gives (a cue before a list of
-    mentions holds for each: "positive for A as well as B")."""
+def _status(
+    s: Sentence, start: int, end: int, others: list[tuple[int, int]]
+) -> tuple[Status | None, Span | None]:
+    """The status the nearest cue in the mention's clause gives. A cue before a list of
+    mentions holds for each ("positive for A as well as B", "negative for A and B"), unless a
+    cue of the other sense comes before it: in "showed A, loss of B and C", C is left
+    without a status (it may be shown or lost)."""
     lo, hi = _clause(s.text, start, end)
-    best: tuple[int, Status, re.Match[str]] | None = None
+    cues: list[tuple[int, Status, re.Match[str]]] = []
     for status, rx in (("not_detected", _NEGATIVE), ("detected", _POSITIVE)):
         for m in rx.finditer(s.text, lo, hi):
-            if start <= m.start() < end:
-                continue
-            dist = start - m.end() if m.end() <= start else m.start() - end
-            if best is None or dist < best[0]:
-                best = (dist, status, m)  # type: ignore[assignment]
-    if best is None:
+            if not start <= m.start() < end:
+                dist = start - m.end() if m.end() <= start else m.start() - end
+                cues.append((dist, status, m))  # type: ignore[arg-type]
+    if not cues:
         w = _WITH.search(s.text, lo, start)
         return ("detected", s.match_span(w)) if w else (None, None)
-    return best[1], s.match_span(best[2])
+    _, status, m = min(cues, key=lambda c: c[0])
+    if m.end() <= start and any(m.end() <= a and b <= start for a, b in others):
+        earlier = [c for c in cues if c[2].end() <= m.start() and c[1] != status]
+        if earlier:
+            return None, None
+    return status, s.match_span(m)
 
 
 def find_mentions(s: Sentence) -> list[Mention]:
@@ -192,7 +199,7 @@ def find_mentions(s: Sentence) -> list[Mention]:
     mentions: list[Mention] = []
     spans = [(a, b) for a, b, _ in found]
     for a, b, alt in found:
-        status, cue = _status(s, a, b)
+        status, cue = _status(s, a, b, [x for x in spans if x != (a, b)])
         new = _NEW.search(s.text[max(0, a - 40) : a]) if status == "detected" else None
         new_span = s.span(a - 40 + new.start() if a >= 40 else new.start(), b) if new else None
         mentions.append(Mention(alt, s.span(a, b), status, cue, None, new_span))

@@ -48,12 +48,15 @@ _MODALITY: Final = re.compile(
 
 
 def _site(s: Sentence, start: int, end: int) -> tuple[str, tuple[int, int] | None]:
-    """The site named right around [start, end): three words before, eight after."""
+    """The site named right around [start, end): five words before (not past a comma or
+    semicolon), eight after (not past 'while', 'but' or a semicolon)."""
     before = s.text[:start]
     lo = start
-    for _ in range(3):
+    for _ in range(5):
         k = before.rstrip().rfind(" ", 0, lo - 1 if lo else 0)
         lo = max(0, k)
+    stop = max(before.rfind(","), before.rfind(";"))
+    lo = max(lo, stop + 1)
     hi_m = re.match(r"(?:\W*\w+){0,8}", s.text[end:])
     hi = end + (hi_m.end() if hi_m else 0)
     cut = re.search(r"(?i)\bwhile\b|\bbut\b|;", s.text[end:hi])
@@ -78,7 +81,7 @@ def _event(
     site, where = _site(s, *cue)
     if where is not None:
         found.fields["site"] = Fact(site, (s.span(*where),))
-    before = None if abstract else s.start
+    before = None if abstract else s.end  # a line started in this sentence counts
     times = durations(s, lines, before=before)
     if times:
         fact, timed = times[0]

@@ -35,10 +35,16 @@ _TISSUE: Final = re.compile(
     r"(?i)\b(?:re-?biops\w+|biops(?:y|ies|ied)|resect(?:ion|ed)|excision|excised|craniotomy"
     r"|lobectomy|surgical\s+specimen|core\s+needle|bronchoscop\w+|EBUS)\b"
 )
+_SITE_END = (
+    r"(?:mass|lesions?|nodules?|metastasis|metastases|tumou?r|lymph\s+nodes?|nodes?|lobe|lung"
+    r"|liver|brain|bone|adrenal|pleura)"
+)
 _SITE: Final = re.compile(
-    r"(?i)\b(?:of|from)\s+(?:the\s+|a\s+|an\s+)?(?P<site>(?:[a-z-]+\s+){0,5}(?:mass|lesion"
-    r"|nodule|metastasis|metastases|tumou?r|lymph\s+node|node|lobe|lung|liver|brain|bone"
-    r"|adrenal|pleura))\b"
+    r"(?i)\b(?:of|from)\s+(?:the\s+|a\s+|an\s+)?(?P<site>(?:[a-z-]+\s+){0,5}?"
+    + _SITE_END
+    + r"(?:\s+"
+    + _SITE_END
+    + r")*)\b"
 )
 _CNS_SITE: Final = re.compile(r"(?i)\b(?:brain|cerebr\w+|cerebell\w+|intracranial|dural|frontal"
                               r"|temporal|parietal|occipital|spinal)\b")  # fmt: skip
@@ -97,7 +103,12 @@ class Test:
     id: str = ""
 
 
-def _specimen(s: Sentence, specimens: list[SpecimenFound]) -> SpecimenFound | None:
+_ANOTHER: Final = re.compile(r"(?i)\b(?:re-?biops\w+|repeat(?:ed)?|another|second|new|further)\b")
+
+
+def _specimen(
+    s: Sentence, specimens: list[SpecimenFound], current: SpecimenFound | None
+) -> SpecimenFound | None:
     for rx, kind in ((_PLASMA, "plasma"), (_CSF, "csf"), (_PLEURAL, "pleural_fluid")):
         m = rx.search(s.text)
         if m:
@@ -118,6 +129,14 @@ def _specimen(s: Sentence, specimens: list[SpecimenFound]) -> SpecimenFound | No
                 return sp
     if tissue is None and not (site and methods_in(s.text)):
         return None
+    if (
+        site is None
+        and current is not None
+        and current.found.fields["kind"].value == "tissue"
+        and s.paragraph - current.paragraph <= 1
+        and not _ANOTHER.search(s.text)
+    ):
+        return current  # "NGS of the biopsy tissue": the tissue just taken
     found = Found("specimen", s.start + (tissue.start() if tissue else site.start()))  # type: ignore[union-attr]
     evidence = s.match_span(tissue) if tissue else s.match_span(site, "site")  # type: ignore[arg-type]
     found.fields["kind"] = Fact("tissue", (evidence,))
@@ -151,14 +170,22 @@ def extract_tests(
     tests: list[Test] = []
     current: SpecimenFound | None = None
     for s in narrative:
-        sp = _specimen(s, specimens)
+        sp = _specimen(s, specimens, current)
         if sp is not None:
             if sp not in specimens:
                 specimens.append(sp)
             current = sp
         if current is not None and s.paragraph - current.paragraph > 1:
             current = None
-        mentions = [m for m in find_mentions(s) if m.status is not None or _refines(m, tests)]
+        mentions = []
+        for m in find_mentions(s):
+            if m.status is not None or _refines(m, tests):
+                mentions.append(m)
+            elif current is not None or methods_in(s.text):
+                to_check.append(
+                    f"finding {m.key} ({m.span.text!r} at {m.span.start}): the text does not "
+                    "say clearly whether it was detected; not written"
+                )
         named = methods_in(s.text)
         sentence_tests: dict[Method, Test] = {}
         if current is not None:

@@ -66,6 +66,7 @@ _START: Final = re.compile(
     r"|given|administered|rechallenged)\b|(?:started|commenced|initiated|began|received"
     r"|switched\s+to|changed\s+to)\b)"
 )
+_PASSIVE: Final = re.compile(r"(?:^|[;:]\s*|,\s*(?:and\s+)?)(?P<clause>[^,;:]*?)(?:,\s*)?$")
 _NOT_A_START: Final = re.compile(r"(?i)\b(?:after|before|since|of|upon|on|when)\s+$")
 _CLAUSE_END: Final = re.compile(
     r"(?i)[.;]|\b(?:after|until|due\s+to|because|which|but|while|following|prior\s+to)\b"
@@ -99,8 +100,12 @@ def extract_lines(narrative: list[Sentence]) -> list[Line]:
                 continue
             stop = _CLAUSE_END.search(s.text, m.end())
             hi = stop.start() if stop else len(s.text)
+            found = drug_mentions(s, m.end(), hi)
+            if not found and (p := _PASSIVE.search(s.text[: m.start()])):
+                # "Osimertinib 80 mg once daily was then initiated": the drugs come first
+                found = drug_mentions(s, p.start(), m.start())
             agents: dict[str, DrugMention] = {}
-            for d in drug_mentions(s, m.end(), hi):
+            for d in found:
                 agents.setdefault(d.generic, d)
             if agents:
                 lines.append(Line(s.start + m.start(), s.match_span(m), list(agents.values())))
