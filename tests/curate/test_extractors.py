@@ -272,3 +272,15 @@ def test_gene_level_finding_is_written_as_read_synthetic() -> None:
     text = "A liquid biopsy was sent. Plasma NGS revealed a TP53 mutation."
     (test,) = [e for e in draft_case(text).data["events"] if e["type"] == "test"]
     assert test["findings"] == [{"alteration": "TP53 mutation", "status": "detected"}]
+
+
+def test_statements_about_patients_in_general_are_not_read_synthetic() -> None:
+    from tkiresist.curate import draft_case
+
+    text = (
+        "A biopsy of the lung mass was sequenced by NGS. "
+        "EGFR T790M is detected by NGS in half of the patients. "
+        "Most patients were started on osimertinib."
+    )
+    draft = draft_case(text)
+    assert [e["type"] for e in draft.data["events"]] == ["diagnosis"]

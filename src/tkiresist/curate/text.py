@@ -7,7 +7,8 @@ The narrative is the part of a case report that tells the patient's story: the s
 *Case presentation* (or *Case report*, *Case description*...) up to *Discussion*, without figure
 and table captions and abbreviation lists. A text without such a heading is read whole, less its
 reference list. The abstract is kept apart: it repeats the story in short and sometimes holds
-the only words for an interval ("after 13 months of treatment").
+the only words for an interval ("after 13 months of treatment"). Sentences about patients in
+general ("patients", "cases", "studies"...) are left out of both.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["Document", "Sentence", "Span", "number_value"]
+__all__ = ["Document", "Sentence", "Span", "is_generic", "number_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,19 @@ NUMBER: Final = (
 """A number as a report writes it: digits or a word (one to twenty, thirty...)."""
 
 
+_GENERIC: Final = re.compile(
+    r"(?i)\b(?:patients|cases|studies|trials?|cohorts?|literature|guidelines?|meta-analys[ie]s"
+    r"|in\s+general|commonly|typically|usually)\b"
+)
+"""Words of a statement about patients in general, not about this patient: such sentences are
+not read (\"T790M is detected in half of the patients\")."""
+
+
+def is_generic(text: str) -> bool:
+    """True for a sentence about patients in general (see :data:`_GENERIC`)."""
+    return _GENERIC.search(text) is not None
+
+
 def number_value(text: str) -> float | None:
     """``13`` or ``thirteen`` as a number; None for anything else."""
     t = text.strip().lower()
@@ -143,7 +157,9 @@ class Document:
                 target = self.abstract
             else:
                 continue
-            target.extend(_split_sentences(para, m.start(), paragraph, len(target)))
+            for sentence in _split_sentences(para, m.start(), paragraph, len(target)):
+                if not is_generic(sentence.text):
+                    target.append(sentence)
 
     def _case_bounds(self) -> tuple[int, int]:
         head = _CASE_HEADING.search(self.text)
