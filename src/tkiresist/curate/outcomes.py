@@ -42,9 +42,9 @@ _EXTRA: Final = re.compile(
     r"(?i)\b(?:extracranial|extra-cranial|systemic|lungs?|pulmonary|liver|hepatic|bones?"
     r"|osseous|adrenal|pleura\w*|lymph\s+nodes?|nodal|peritone\w*)\b"
 )
-_MODALITY: Final = re.compile(
-    r"(?i)\b(?:MRI\s+(?:of\s+the\s+)?brain|brain\s+MRI|PET[-/ ]CT|CT(?:\s+scan)?|MRI|PET)\b"
-)
+_ONE_MODALITY = r"(?:MRI\s+(?:of\s+the\s+)?brain|brain\s+MRI|PET[-/ ]CT|CT(?:\s+scan)?|MRI|PET)"
+_MODALITY: Final = re.compile(r"(?i)\b" + _ONE_MODALITY + r"(?:\s+and\s+" + _ONE_MODALITY + r")*\b")
+"""Imaging as written, a pair too (``PET-CT and MRI brain``)."""
 
 
 def _site(s: Sentence, start: int, end: int) -> tuple[str, tuple[int, int] | None]:
