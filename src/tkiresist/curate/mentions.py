@@ -155,11 +155,15 @@ def _status(
     without a status (it may be shown or lost)."""
     lo, hi = _clause(s.text, start, end)
     cues: list[tuple[int, Status, re.Match[str]]] = []
-    for status, rx in (("not_detected", _NEGATIVE), ("detected", _POSITIVE)):
+    senses: tuple[tuple[Status, re.Pattern[str]], ...] = (
+        ("not_detected", _NEGATIVE),
+        ("detected", _POSITIVE),
+    )
+    for status, rx in senses:
         for m in rx.finditer(s.text, lo, hi):
             if not start <= m.start() < end:
                 dist = start - m.end() if m.end() <= start else m.start() - end
-                cues.append((dist, status, m))  # type: ignore[arg-type]
+                cues.append((dist, status, m))
     if not cues:
         w = _WITH.search(s.text, lo, start)
         return ("detected", s.match_span(w)) if w else (None, None)

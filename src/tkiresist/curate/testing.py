@@ -137,8 +137,11 @@ def _specimen(
         and not _ANOTHER.search(s.text)
     ):
         return current  # "NGS of the biopsy tissue": the tissue just taken
-    found = Found("specimen", s.start + (tissue.start() if tissue else site.start()))  # type: ignore[union-attr]
-    evidence = s.match_span(tissue) if tissue else s.match_span(site, "site")  # type: ignore[arg-type]
+    if tissue is not None:
+        found, evidence = Found("specimen", s.start + tissue.start()), s.match_span(tissue)
+    else:
+        assert site is not None  # checked above: no tissue word means a site and a method
+        found, evidence = Found("specimen", s.start + site.start()), s.match_span(site, "site")
     found.fields["kind"] = Fact("tissue", (evidence,))
     if site is not None:
         found.fields["site"] = Fact(" ".join(site["site"].split()), (s.match_span(site, "site"),))

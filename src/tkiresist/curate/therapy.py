@@ -18,6 +18,7 @@ from typing import Final
 
 from tkiresist.curate.facts import Fact
 from tkiresist.curate.text import NUMBER, Sentence, Span, number_value
+from tkiresist.errors import ParseError
 from tkiresist.model.time import TimePoint
 from tkiresist.nomenclature import drugs
 
@@ -82,7 +83,7 @@ def drug_mentions(s: Sentence, lo: int = 0, hi: int | None = None) -> list[DrugM
     for m in _drug_regex().finditer(s.text, lo, end):
         try:
             generic = drugs.lookup(" ".join(m.group(0).split())).generic
-        except Exception:
+        except ParseError:  # built from the dictionary's names: not expected
             continue
         dm = _DOSE.match(s.text, m.end())
         dose = s.match_span(dm, "dose") if dm and dm["dose"] else None
@@ -147,7 +148,7 @@ def line_reference(
         return exact[0] if before is None else exact[-1]
     try:
         generic = drugs.lookup(what.text).generic
-    except Exception:
+    except ParseError:  # not a drug name
         return None
     with_it = [ln for ln in started if generic in ln.generics]
     if not with_it:
