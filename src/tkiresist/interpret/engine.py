@@ -70,7 +70,10 @@ def interpret(
     # presumed driver): said once, whatever fired on it
     warnings.extend(n for f in fired for n in f.notes if not n.startswith("assumes"))
     if point.therapy is None:
-        warnings.append("no therapy line in effect at the decision point: context-free answer")
+        warnings.append(
+            "no therapy line in effect at the decision point: only first-line statements "
+            "(no prior therapy) apply"
+        )
     if not options:
         warnings.append("no option in the knowledge base for this context")
     tests = recommend(case, point, statuses, mechanisms, phase)

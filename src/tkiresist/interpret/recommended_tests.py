@@ -185,7 +185,7 @@ def recommend(
                 "histology (and neuroendocrine markers) on a tissue re-biopsy",
             )
         )
-    elif not mechanisms and current_tests:
+    elif not mechanisms and current_tests and point.therapy is not None:
         out.append(
             RecommendedTest(
                 kind="rebiopsy_histology",

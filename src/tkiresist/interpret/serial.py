@@ -251,6 +251,10 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
     month = months[event.id]
     named = event.therapy if isinstance(event, ResponseAssessment) else None
     line = _line_in_effect(case, month, months, named)
+    if isinstance(event, Diagnosis) and line is not None and months[line.id] >= month - EPS:
+        # at diagnosis the question is the first line: a line starting that month (the
+        # treatment chosen then) is not yet "in effect", so first-line statements can answer
+        line = None
     if isinstance(event, ResponseAssessment):
         what = f"{event.category} ({event.site})"
         cns_now = event.site == "cns"
