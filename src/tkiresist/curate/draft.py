@@ -221,12 +221,17 @@ _GLUED = re.compile(r"^([A-Z][A-Z0-9]{1,9})-(?=[A-Za-z]{0,3}\d)")
 
 
 def _problems(data: dict[str, Any], name: str) -> list[str]:
+    """Why the draft does not validate: ``field: message`` per problem (no file: the draft
+    has none yet; the command re-validates the written file for its line numbers)."""
     from tkiresist.io.casefile import parse_case_data
 
     try:
         parse_case_data(data, name)
     except TkiResistError as exc:
-        return [" ".join(str(p).split()) for p in exc.problems]
+        return [
+            " ".join(f"{p.location.field + ': ' if p.location.field else ''}{p.message}".split())
+            for p in exc.problems
+        ]
     return []
 
 
