@@ -61,6 +61,7 @@ from tkiresist.annotate.levels import (
     PriorTherapy,
     SampleContext,
     context_categories,
+    no_level_reason,
     row_levels,
     trigger_categories,
 )
@@ -83,6 +84,7 @@ OUTPUT_COLUMNS = (
     "TKIRESIST_STATUS",
     "TKIRESIST_ONCOTREE_CODE",
     "TKIRESIST_PRIOR_DRUG_CLASSES",
+    "TKIRESIST_LEVEL_REASON",
 )
 CHECK_EVERY = 1024
 """Every this many rows, the written row's gene and sample are checked against the key its
@@ -903,19 +905,22 @@ def _matches(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
             prior=prior or UNKNOWN_THERAPY,
             present=frozenset(present.split(",")) if present else frozenset(),
         )
-        lv = row_levels(run.kb, frozenset(cats.split(",")), ctx)
-        if not lv.statements:
+        row_cats = frozenset(cats.split(","))
+        lv = row_levels(run.kb, row_cats, ctx)
+        reason = no_level_reason(run.kb, row_cats, ctx, lv)
+        if not lv.statements and reason is None:
             continue
         out.append(
-            (cats, onc, therapy, present, ",".join(lv.statements),
+            (cats, onc, therapy, present, ",".join(lv.statements) or None,
              lv.sensitive.value if lv.sensitive else None,
-             lv.resistance.value if lv.resistance else None)
+             lv.resistance.value if lv.resistance else None, reason)
         )  # fmt: skip
     _table_from_rows(
         run.con,
         "matches",
         [("cats", "VARCHAR"), ("onc", "VARCHAR"), ("therapy", "VARCHAR"), ("present", "VARCHAR"),
-         ("statements", "VARCHAR"), ("sens", "VARCHAR"), ("res", "VARCHAR")],
+         ("statements", "VARCHAR"), ("sens", "VARCHAR"), ("res", "VARCHAR"),
+         ("reason", "VARCHAR")],
         out,
     )  # fmt: skip
 
@@ -925,7 +930,7 @@ def _final(run: _Run, table: str, *, joined: bool = False) -> None:
 
     ``joined``: the new columns as one tab-joined text column ``TKIRESIST_COLUMNS`` (and the
     status on its own, for the counts), which is all a TSV output needs: the sort that puts
-    the rows back in file order then moves one text column instead of eight.
+    the rows back in file order then moves one text column instead of nine.
     """
     values = {
         OUTPUT_COLUMNS[0]: "r.alteration",
@@ -937,6 +942,8 @@ def _final(run: _Run, table: str, *, joined: bool = False) -> None:
         "THEN 'annotated' ELSE r.status END",
         OUTPUT_COLUMNS[6]: "sm.onc",
         OUTPUT_COLUMNS[7]: "sm.prior",
+        OUTPUT_COLUMNS[8]: f"CASE WHEN m.reason IS NOT NULL THEN m.reason "
+        f"WHEN r.cats <> '' AND m.statements IS NULL THEN {_q(NO_STATEMENT)} END",
     }
     if joined:
         text = ", ".join(f"coalesce({v}, '')" for v in values.values())
@@ -961,6 +968,9 @@ def _final(run: _Run, table: str, *, joined: bool = False) -> None:
         """
     )
 
+
+NO_STATEMENT = "no knowledge-base statement is triggered by this alteration's categories"
+"""The level reason of a categorised row that no statement names (see levels.no_level_reason)."""
 
 JOINED_COLUMN = "TKIRESIST_COLUMNS"
 """The new columns of a row, tab-joined, in a TSV output's final table (see ``_final``)."""

@@ -51,6 +51,14 @@ statement's):
   resistance level.
 
 Empty when nothing qualifies.
+
+**Why no level** (:func:`no_level_reason`): a row whose categories trigger some statement but
+that gets neither level is given the reason of each statement it triggers and that did not
+match: the matching rule's reason (``first-line statement: needs no prior therapy; the line
+is egfr_tki``), a missing driver said plainly (``resistance statement ... needs an EGFR
+sensitising mutation (any) in the same sample; none found``), a ``lost`` driver a single sample
+cannot show, or the row being the driver of a mechanism; or that the statements it matched are
+risk markers, which give no level.
 """
 
 from __future__ import annotations
@@ -236,3 +244,54 @@ def row_levels(kb: KnowledgeBase, categories: frozenset[str], ctx: SampleContext
         return NO_MATCH
     candidates = kb.for_categories(categories)
     return levels_of(st for st in candidates if statement_matches(st, categories, ctx))
+
+
+REASONS_SHOWN = 3
+"""At most this many statements' reasons in one row's reason (the first, in knowledge-base
+order)."""
+
+
+def _category_label(category: str) -> str:
+    from tkiresist.model.categories import CATALOGUE
+
+    cat = CATALOGUE.get(category)
+    return cat.label if cat is not None else category
+
+
+def _why_not(st: Statement, categories: frozenset[str], ctx: SampleContext) -> str:
+    """Why ``st``, which the row triggers, does not match it (the rules of this module)."""
+    c = st.context
+    kind = str(st.meaning.kind).replace("_", " ")
+    if c.driver_state is DriverState.LOST:
+        return f"{st.id}: needs the driver lost, which one sample cannot show"
+    sit = situation_of(categories, ctx)
+    v = verdict(st, sit)
+    if not v.applies:
+        if c.driver is not None and c.driver not in sit.driver_categories:
+            return (
+                f"{kind} statement {st.id} needs an {_category_label(c.driver)} in the same "
+                "sample; none found"
+            )
+        return f"{st.id}: {v.reason}"
+    return f"{st.id}: the row is the sample's driver; its persistence is context, not a mechanism"
+
+
+def no_level_reason(
+    kb: KnowledgeBase, categories: frozenset[str], ctx: SampleContext, levels: RowLevels
+) -> str | None:
+    """Why a row with ``categories`` gets no level in ``ctx`` (None when it gets one, or when
+    no statement names its categories: its status says so)."""
+    if levels.sensitive is not None or levels.resistance is not None:
+        return None
+    if levels.statements:
+        return "matched only risk-marker statements, which give no level"
+    reasons = [
+        _why_not(st, categories, ctx)
+        for st in kb.for_categories(categories)
+        if not st.match.fallback and set(st.match.any_of) & categories
+    ]
+    if not reasons:
+        return None
+    more = len(reasons) - REASONS_SHOWN
+    text = "; ".join(dict.fromkeys(reasons[:REASONS_SHOWN]))
+    return text + (f"; and {more} more" if more > 0 else "")
