@@ -12,6 +12,7 @@ its source text; the other examples' texts are not bundled (licences), and the b
 
 Each draft is compared with the truth field by field, per group:
 
+* source: the DOI and PMID;
 * demographics: ``patient`` age, sex, smoking, ECOG (the fields either side gives);
 * histology/driver: the diagnosis' histology and OncoTree code, and the EGFR variants detected
   by the tests of the first specimen;
@@ -55,7 +56,7 @@ from tkiresist.nomenclature.alterations import format_alteration, parse_alterati
 
 PAIRS = [("cheung2025", ROOT / "tests/data/seed/cheung2025_cureus_92202.txt",
           ROOT / "examples/cheung2025/case.yaml")]  # fmt: skip
-GROUPS = ("demographics", "histology/driver", "therapy lines", "progression", "responses",
+GROUPS = ("source", "demographics", "histology/driver", "therapy lines", "progression", "responses",
           "findings")  # fmt: skip
 Fields = dict[str, Any]
 
@@ -106,6 +107,8 @@ def _relative(time: Any, order: dict[str, int]) -> str | None:
 def groups(case: dict[str, Any]) -> dict[str, list[Fields]]:
     """The comparable fields of a case, per group: a list of records (events) of fields."""
     out: dict[str, list[Fields]] = {g: [] for g in GROUPS}
+    src = case.get("source") or {}
+    out["source"].append({k: str(src[k]) for k in ("doi", "pmid") if src.get(k)})
     p = case.get("patient") or {}
     out["demographics"].append(
         {k: p[k] for k in ("age_at_diagnosis", "sex", "smoking", "ecog")
@@ -202,7 +205,7 @@ def compare(draft_data: dict[str, Any], truth_data: dict[str, Any]) -> dict[str,
     out = {}
     for g in GROUPS:
         dg, tg = d[g], t[g]
-        if g in ("findings", "demographics", "histology/driver"):
+        if g in ("findings", "source", "demographics", "histology/driver"):
             dg, tg = _flatten(dg), _flatten(tg)
         out[g] = score(dg, tg)
     return out

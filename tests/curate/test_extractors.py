@@ -284,3 +284,17 @@ def test_statements_about_patients_in_general_are_not_read_synthetic() -> None:
     )
     draft = draft_case(text)
     assert [e["type"] for e in draft.data["events"]] == ["diagnosis"]
+
+
+def test_doi_is_the_reports_own_synthetic() -> None:
+    from tkiresist.curate import draft_case
+
+    text = (
+        "DOI: 10.1234/case.2024.7\n\nCase Presentation\n\nA 50-year-old man presented.\n\n"
+        "References\n\n- Someone A: A study. J. 2020. doi:10.5555/other.1\n"
+    )
+    draft = draft_case(text)
+    assert draft.data["source"] == {"doi": "10.1234/case.2024.7"}
+    # only a reference's DOI: nothing written
+    text = "Case Presentation\n\nA 50-year-old man.\n\nReferences\n\n- X. doi:10.5555/other.1\n"
+    assert "source" not in draft_case(text).data

@@ -19,7 +19,7 @@ from typing import Any
 from tkiresist.curate.facts import Fact, Found
 from tkiresist.curate.mentions import Mention
 from tkiresist.curate.outcomes import extract_outcomes
-from tkiresist.curate.patient import extract_histology, extract_patient
+from tkiresist.curate.patient import extract_doi, extract_histology, extract_patient
 from tkiresist.curate.testing import Test, extract_tests, unnamed_assay
 from tkiresist.curate.text import Document, Span
 from tkiresist.curate.therapy import Line, extract_lines
@@ -81,6 +81,13 @@ def draft_case(text: str, name: str = "report") -> Draft:
     }
     if not doc.narrative:
         to_check.append("no case narrative found: nothing drafted")
+    # before the case narrative; without a heading, in the text's first 3,000 characters
+    doi = extract_doi(text, doc.case_section[0] or min(len(text), 3000))
+    if doi is not None:
+        data["source"] = {}
+        w.put(data["source"], "doi", "source.doi", doi)
+    else:
+        to_check.append("source: no DOI labelled before the case narrative; not written")
     patient = extract_patient(doc.narrative, doc.abstract, to_check)
     if patient:
         data["patient"] = {}
@@ -135,7 +142,8 @@ def draft_case(text: str, name: str = "report") -> Draft:
     data["events"] = events
     to_check.append(
         "not read by the drafter: stage, metastatic sites, presentation, surgery, "
-        "radiotherapy, clinical events, adverse events, death, the source citation"
+        "radiotherapy, clinical events, adverse events, death, the source's authors, year and "
+        "title"
     )
     data["provenance"] = {
         "document": name,

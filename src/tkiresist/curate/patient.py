@@ -1,4 +1,4 @@
-"""Age, sex, smoking and performance status; the histology of the diagnosis.
+"""Age, sex, smoking and performance status; the histology of the diagnosis; the report's DOI.
 
 Age and sex come from the ``62-year-old male`` phrase of the narrative (the abstract when the
 narrative has none); a different age elsewhere in the narrative or the abstract is listed to
@@ -14,10 +14,10 @@ import re
 from typing import Final
 
 from tkiresist.curate.facts import Fact
-from tkiresist.curate.text import Sentence
+from tkiresist.curate.text import Sentence, Span
 from tkiresist.nomenclature.histology import PHRASES, try_parse_histology
 
-__all__ = ["extract_histology", "extract_patient"]
+__all__ = ["extract_doi", "extract_histology", "extract_patient"]
 
 _AGE: Final = re.compile(
     r"\b(?P<age>\d{1,3})[- ](?:year|yr)s?[- ]old\b(?:\s+(?:[A-Za-z-]+\s+){0,3}?"
@@ -118,3 +118,17 @@ def extract_histology(narrative: list[Sentence]) -> tuple[Fact, Fact] | None:
             name = h.histology.replace("_", " ")
             return Fact(name, (span,)), Fact(_HISTOLOGY_KINDS[h.histology], (span,))
     return None
+
+
+_DOI: Final = re.compile(
+    r"(?i)(?:\bdoi\s*:?\s*|https?://(?:dx\.)?doi\.org/)(?P<doi>10\.\d{4,9}/[^\s\"<>]*[^\s\"<>.,;)\]])"
+)
+
+
+def extract_doi(text: str, before: int) -> Fact | None:
+    """The report's own DOI: the first one labelled ``DOI``/``doi.org`` before the case
+    narrative begins (``before``), so that a reference's DOI is never taken for it."""
+    m = _DOI.search(text, 0, before)
+    if m is None:
+        return None
+    return Fact(m["doi"], (Span(m.start("doi"), m.end("doi"), m["doi"]),))
