@@ -141,3 +141,14 @@ def test_a_missing_required_field_is_named(tmp_path: object) -> None:
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
     assert "required field 'start' is missing" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["TP53 mutation", "PTEN alteration"])
+def test_gene_level_findings_format_and_parse_back(text: str) -> None:
+    """A gene-level finding is written back as the reader wrote it (add-test and the curation
+    assistant write case files: "TP53 exon None mutation" did not parse back)."""
+    from tkiresist.nomenclature.alterations import format_alteration
+
+    alt = parse_alteration(text)
+    assert format_alteration(alt) == text
+    assert parse_alteration(format_alteration(alt)) == alt

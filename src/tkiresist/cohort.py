@@ -411,7 +411,10 @@ def _cna_alteration(reg: _Registry, gene_text: str, value: int) -> int | None:
     return reg.add(CopyNumber(gene=_gene(gene_text), change=change), PROFILE_CNA)
 
 
-def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> int | None:
+def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> tuple[int, bool] | None:
+    """The histology alteration of a sample, and whether it was inferred from the OncoTree code
+    alone (then it counts only where the code differs from the patient's first sample: a tumour
+    diagnosed as squamous is not a squamous transformation)."""
     from tkiresist.model.alterations import Histology
     from tkiresist.model.categories import categorize
     from tkiresist.nomenclature.histology import try_parse_histology
@@ -424,10 +427,10 @@ def _histology_alteration(reg: _Registry, text: str, oncotree: str) -> int | Non
         # a transformation, or epithelial-mesenchymal transition: a histology that means
         # something at progression (a category), not the adenocarcinoma of the diagnosis
         if h is not None and categorize(h):
-            return reg.add(h, PROFILE_HISTOLOGY)
+            return reg.add(h, PROFILE_HISTOLOGY), False
     kind = ONCOTREE_HISTOLOGY.get(oncotree.upper())
     if kind is not None:
-        return reg.add(Histology(histology=kind), PROFILE_HISTOLOGY)
+        return reg.add(Histology(histology=kind), PROFILE_HISTOLOGY), True
     return None
 
 
@@ -1136,15 +1139,29 @@ def _load_histology(study: LoadedStudy, reg: _Registry) -> None:
     con = study.con
     mapping = []
     for text, code in con.execute("SELECT DISTINCT histology, oncotree FROM samples").fetchall():
-        alt_id = _histology_alteration(reg, text or "", code or "")
-        if alt_id is not None:
-            mapping.append((text, code, alt_id))
+        found = _histology_alteration(reg, text or "", code or "")
+        if found is not None:
+            mapping.append((text, code, found[0], found[1]))
     _register(
-        con, "hist_map", _arrow(mapping, ("histology", "oncotree", "alt_id"), ("str", "str", "int"))
+        con,
+        "hist_map",
+        _arrow(
+            mapping,
+            ("histology", "oncotree", "alt_id", "via_code"),
+            ("str", "str", "int", "bool"),
+        ),
     )
+    # a transformation read from the OncoTree code alone needs a change of code from the
+    # patient's first sample (LUAD at diagnosis, LUSC at progression)
     con.execute(
-        "INSERT INTO raw_alterations SELECT s.sample_id, m.alt_id FROM samples s "
-        "JOIN hist_map m USING (histology, oncotree)"
+        """
+        INSERT INTO raw_alterations
+        SELECT s.sample_id, m.alt_id FROM samples s
+        JOIN hist_map m USING (histology, oncotree)
+        WHERE NOT m.via_code OR s.oncotree IS DISTINCT FROM (
+          SELECT arg_min(b.oncotree, coalesce(b.day, 0)) FROM samples b
+          WHERE b.patient_id = s.patient_id)
+        """
     )
     con.execute("DROP TABLE hist_map")
 

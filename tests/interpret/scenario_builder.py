@@ -59,7 +59,7 @@ assays:
 events:
   - id: dx
     type: diagnosis
-    histology: adenocarcinoma
+    histology: {"squamous cell carcinoma" if oncotree == "LUSC" else "adenocarcinoma"}
     oncotree_code: {oncotree}{driver}
   - id: spec-dx
     type: specimen

@@ -6,6 +6,21 @@ reasons the draft does not validate yet). ``tkiresist draft-case REPORT.txt`` is
 See docs/curation-assistant.md for what it reads and what it cannot do.
 """
 
-from tkiresist.curate.draft import Draft, draft_case, draft_yaml
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tkiresist.curate.draft import Draft, draft_case, draft_yaml
 
 __all__ = ["Draft", "draft_case", "draft_yaml"]
+
+
+def __getattr__(name: str) -> Any:
+    """The names above load on first use, so that mounting the CLI command (which imports
+    ``tkiresist.curate.command``) does not load the extractors and pydantic at start-up."""
+    if name in __all__:
+        from tkiresist.curate import draft
+
+        return getattr(draft, name)
+    raise AttributeError(name)

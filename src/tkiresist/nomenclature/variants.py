@@ -841,6 +841,8 @@ def format_variant(v: SequenceVariant) -> str:
         p_ref = ref if ref and (on_protein or v.cdna is None) else None
         p_text = (f"{p_ref}:" if p_ref else "") + v.protein.hgvs()
     change = f"{c_text} ({p_text})" if c_text and p_text else c_text or p_text or ""
+    if v.region_effect is not None and v.exon is None:  # "TP53 mutation": unspecified type
+        return f"{v.gene} {v.region_effect}"
     if v.region_effect is not None:
         region = f"exon {v.exon} {v.region_effect}"
         return f"{v.gene} {region} ({change})" if change else f"{v.gene} {region}"
