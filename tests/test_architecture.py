@@ -216,3 +216,19 @@ def test_one_agent_cell_reader() -> None:
     assert cell_drugs("erlotinib, osimertinib") == ("erlotinib", "osimertinib")
     for module in ("tkiresist.cohort", "tkiresist.annotate.inputs"):
         assert "tkiresist.nomenclature.regimens.cell_drugs" in GRAPH[module], module
+
+
+def test_the_cli_starts_light() -> None:
+    """Importing the CLI (what `tkiresist --help` does) loads none of the heavy libraries or the
+    library's working modules: they load inside the commands that use them."""
+    import subprocess
+    import sys
+
+    heavy = ("pydantic", "yaml", "duckdb", "sqlalchemy", "matplotlib", "tkiresist.curate.draft",
+             "tkiresist.interpret.engine", "tkiresist.knowledge.loader")  # fmt: skip
+    code = (
+        "import sys\nimport tkiresist.cli\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
