@@ -85,7 +85,7 @@ def test_ex20ins_first_line_is_amivantamab_chemotherapy_and_classical_tkis_are_a
 @pytest.mark.parametrize(
     ("finding", "first"),
     [
-        ("EML4::ALK", ["lorlatinib"]),
+        ("EML4::ALK", ["alectinib"]),
         ("EZR::ROS1", ["crizotinib"]),
         ("KIF5B::RET", ["selpercatinib"]),
         ("MET exon 14 skipping", ["tepotinib"]),
@@ -94,8 +94,8 @@ def test_ex20ins_first_line_is_amivantamab_chemotherapy_and_classical_tkis_are_a
     ],
 )
 def test_targetable_driver_first_line(finding: str, first: list[str]) -> None:
-    """Synthetic. A driver with a targeted first line: ALK (lorlatinib, whose first-line FDA
-    approval is recorded, above alectinib, whose approval is not yet recorded), ROS1
+    """Synthetic. A driver with a targeted first line: ALK (alectinib and lorlatinib, both
+    approved first line: a tie keeps knowledge-base order), ROS1
     (crizotinib), RET (selpercatinib), MET exon 14 (tepotinib), BRAF V600E
     (dabrafenib-trametinib), NTRK (larotrectinib): the targeted drug is the first option, as a
     thoracic oncologist would start it before chemotherapy."""
