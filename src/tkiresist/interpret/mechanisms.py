@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from tkiresist.knowledge.applies import (
     DRIVER_CATEGORIES,
     Prior,
     Situation,
+    Verdict,
     categories_reason,
     context_verdict,
 )
@@ -148,12 +150,13 @@ def case_context(
     return CaseContext(point, tuple(statuses), situation, tuple(s.name for s in original))
 
 
-def _context_reason(st: Statement, ctx: CaseContext) -> str | None:
-    """None when the context holds; else why not. With no therapy line in effect (a decision
-    point at diagnosis), only first-line (``treatment_naive``) statements can hold."""
+def _context(st: Statement, ctx: CaseContext) -> Verdict:
+    """The matching rule's verdict on ``st``'s context (reason None when it holds, and the
+    assumptions made). With no therapy line in effect (a decision point at diagnosis), only
+    first-line (``treatment_naive``) statements can hold."""
     if ctx.point.therapy is None and not st.context.treatment_naive:
-        return "no therapy line in effect at the decision point"
-    return context_verdict(st, ctx.situation).reason
+        return Verdict("no therapy line in effect at the decision point")
+    return context_verdict(st, ctx.situation)
 
 
 def _triggers(st: Statement, ctx: CaseContext) -> tuple[AlterationStatus, ...]:
@@ -172,7 +175,8 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
     for st in kb.for_categories(ctx.present):
         triggers = _triggers(st, ctx)
         names = tuple(s.name for s in triggers)
-        reason = categories_reason(st, ctx.present) or _context_reason(st, ctx)
+        verdict = _context(st, ctx)
+        reason = categories_reason(st, ctx.present) or verdict.reason
         is_mech = st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM
         if reason is None and is_mech:
             non_driver = [s for s in triggers if s.name not in ctx.driver_names]
@@ -184,7 +188,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
         if reason is not None:
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason, findings=names))
             continue
-        notes = _notes(st, ctx)
+        notes = verdict.notes
         fired.append(Fired(st, triggers, notes))
         why = f"matched {', '.join(names)} in context"
         if notes:
@@ -193,7 +197,8 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
     found = any(names_mechanism(f.statement) for f in fired)
     superseding = [f.statement.id for f in fired if f.statement.supersedes_standard]
     for st in kb.fallback:
-        reason = _context_reason(st, ctx)
+        verdict = _context(st, ctx)
+        reason = verdict.reason
         if reason is None and superseding:
             reason = (
                 f"superseded by {', '.join(superseding)}: the tumour's new histology has its "
@@ -202,7 +207,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
         if reason is not None:
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
             continue
-        notes = _notes(st, ctx)
+        notes = verdict.notes
         fired.append(Fired(st, (), notes))
         why = (
             "standard options of the line, beside the mechanism identified"
@@ -213,14 +218,6 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             why += f" ({'; '.join(notes)})"
         trace.append(TraceEntry(statement=st.id, fired=True, reason=why))
     return fired, trace
-
-
-def _notes(st: Statement, ctx: CaseContext) -> tuple[str, ...]:
-    """The assumptions the matching rule made for ``st`` (an unknown generation, a presumed
-    driver, an untested driver state or phase)."""
-    if ctx.point.therapy is None and not st.context.treatment_naive:
-        return ()
-    return context_verdict(st, ctx.situation).notes
 
 
 def names_mechanism(st: Statement) -> bool:
@@ -238,6 +235,7 @@ def risk_markers(fired: Iterable[Fired]) -> list[str]:
     ]
 
 
+@cache
 def citation_out(c: Citation) -> CitationOut:
     return CitationOut(
         id=c.id,

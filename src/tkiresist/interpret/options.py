@@ -114,7 +114,8 @@ def _drug(name: str) -> Drug:
     return drugs.lookup(name)
 
 
-def _documented_cns(names: Iterable[str]) -> bool:
+@cache
+def _documented_cns(names: tuple[str, ...]) -> bool:
     """Every targeted drug of ``names`` documented CNS-active (high or moderate); a regimen
     without a targeted drug is not."""
     levels = [
@@ -132,6 +133,11 @@ def _cns_active(regimen: Regimen) -> bool:
 
 def cns_detail(names: Iterable[str]) -> str:
     """``alectinib: high (ALEX); osimertinib: high (FLAURA)`` from the drug dictionary."""
+    return _cns_detail(tuple(names))
+
+
+@cache
+def _cns_detail(names: tuple[str, ...]) -> str:
     parts = []
     for name in names:
         cns = _drug(name).cns
