@@ -677,7 +677,14 @@ def _clonality(
                 continue
             q = drv.get(d.test.id)
             name = display_name(alt)
+            why: str | None = None
             if q is None or q.result != "detected":
+                why = "driver not detected in the same draw: no reference clone"
+            elif isinstance(alt, CopyNumber):
+                why = "a copy-number change has no VAF that counts cells"
+            elif p.vaf is None or q.vaf is None:
+                why = "a VAF is missing"
+            if why is not None or q is None or p.vaf is None or q.vaf is None:
                 out.append(
                     ClonalCall(
                         alteration=name,
@@ -685,24 +692,7 @@ def _clonality(
                         month=round(d.month, 3),
                         ratio=None,
                         call="uncertain",
-                        note="driver not detected in the same draw: no reference clone",
-                    )
-                )
-                continue
-            if isinstance(alt, CopyNumber) or p.vaf is None or q.vaf is None:
-                why = (
-                    "a copy-number change has no VAF that counts cells"
-                    if isinstance(alt, CopyNumber)
-                    else "a VAF is missing"
-                )
-                out.append(
-                    ClonalCall(
-                        alteration=name,
-                        test=d.test.id,
-                        month=round(d.month, 3),
-                        ratio=None,
-                        call="uncertain",
-                        note=why,
+                        note=why or "a VAF is missing",
                     )
                 )
                 continue
