@@ -291,17 +291,30 @@ def kb_show(
 def add_test(
     case_file: Annotated[Path, typer.Argument(help="The case file (YAML or JSON) to update.")],
     file: Annotated[
-        Path, typer.Option("--file", help="A result file: VCF, MAF, fusion, CNA or IHC table.")
-    ],
-    specimen: Annotated[
-        str, typer.Option("--specimen", help="A specimen id of the case, or a new one.")
-    ],
-    date: Annotated[
-        str,
+        Path,
         typer.Option(
-            "--date", help="When: 2024-03-05, 2024-03, or '13 months after osi' (an event id)."
+            "--file",
+            help="A result file: VCF, MAF, fusion, CNA or IHC table, or serial ctDNA CSV.",
         ),
     ],
+    specimen: Annotated[
+        str | None,
+        typer.Option(
+            "--specimen",
+            help="A specimen id of the case, or a new one (not for a serial ctDNA CSV, which "
+            "adds one plasma specimen per date).",
+            show_default=False,
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="When: 2024-03-05, 2024-03, or '13 months after osi' (an event id); not for "
+            "a serial ctDNA CSV, which dates its draws.",
+            show_default=False,
+        ),
+    ] = None,
     assay: Annotated[
         str | None,
         typer.Option(
@@ -353,7 +366,12 @@ def add_test(
 
     def run() -> str:
         from tkiresist.errors import FormatError, Location, collapse_repeats
-        from tkiresist.io.attach import attach_test, select_sample, unknown_gene_findings
+        from tkiresist.io.attach import (
+            attach_draws,
+            attach_test,
+            select_sample,
+            unknown_gene_findings,
+        )
         from tkiresist.io.casefile import read_case, write_case_update
         from tkiresist.io.readers import read_file
         from tkiresist.model.timeline import MolecularTest
@@ -361,18 +379,43 @@ def add_test(
         case = read_case(case_file)
         before_text = case_file.read_bytes().decode("utf-8")  # line endings as they are
         result = read_file(file)
-        updated = attach_test(
-            case,
-            result,
-            specimen=specimen,
-            date_or_time=date,
-            assay=assay,
-            sample=sample,
-            test_id=test_id,
-            specimen_kind=specimen_kind,
-            specimen_site=specimen_site,
-            allow_build_mix=allow_build_mix,
-        )
+        if result.draws:  # a serial ctDNA table dates its draws: one test per date
+            given = [n for n, v in (("--specimen", specimen), ("--date", date), ("--id", test_id))
+                     if v is not None]  # fmt: skip
+            if given:
+                raise FormatError(
+                    f"{' and '.join(given)}: not for a {result.format} file, which gives each "
+                    "draw's date (and specimen): one test is added per date, on its own "
+                    "specimen; --sample DATE adds one draw",
+                    Location(file=str(file)),
+                )
+            updated = attach_draws(
+                case,
+                result,
+                assay=assay,
+                sample=sample,
+                specimen_kind=specimen_kind or "plasma",
+                specimen_site=specimen_site,
+            )
+        else:
+            missing = [n for n, v in (("--specimen", specimen), ("--date", date)) if v is None]
+            if missing or specimen is None or date is None:
+                raise FormatError(
+                    f"{' and '.join(missing)} required for a {result.format} file",
+                    Location(file=str(file)),
+                )
+            updated = attach_test(
+                case,
+                result,
+                specimen=specimen,
+                date_or_time=date,
+                assay=assay,
+                sample=sample,
+                test_id=test_id,
+                specimen_kind=specimen_kind,
+                specimen_site=specimen_site,
+                allow_build_mix=allow_build_mix,
+            )
         for warning in collapse_repeats(result.warnings):
             typer.echo("warning: " + " ".join(str(warning).split()), err=True)
         try:
@@ -383,14 +426,16 @@ def add_test(
             ) from None
         old = {e.id for e in case.events}
         added = [e for e in updated.events if e.id not in old]
-        test = next(e for e in added if isinstance(e, MolecularTest))
-        n = len(test.findings)
-        detected = sum(f.detected for f in test.findings)
-        summary = (
-            f"{case_file}: added test {test.id!r} ({test.assay}) on specimen {test.specimen!r}"
-            f"{' (new)' if len(added) > 1 else ''}: {n} findings, {detected} detected"
+        tests = [e for e in added if isinstance(e, MolecularTest)]
+        added_ids = {e.id for e in added}
+        summary = f"{case_file}: " + "; ".join(
+            f"added test {t.id!r} ({t.assay}) on specimen {t.specimen!r}"
+            f"{' (new)' if t.specimen in added_ids else ''}: {len(t.findings)} findings, "
+            f"{sum(f.detected for f in t.findings)} detected"
+            for t in tests
         )
-        left_out = unknown_gene_findings(select_sample(result, sample)[1])
+        samples = [sample] if not result.draws or sample is not None else list(result.draws)
+        left_out = [f for s in samples for f in unknown_gene_findings(select_sample(result, s)[1])]
         if left_out:
             summary += (
                 f"; {len(left_out)} left out, in genes HGNC does not know (listed in the "

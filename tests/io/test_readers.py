@@ -46,6 +46,7 @@ CASES = [
     ("cna/gene_calls.tsv", "cna-calls", None, 4, 0),
     ("ihc/seed_ihc.tsv", "ihc-table", None, 2, 0),
     ("ihc/mixed_methods.tsv", "ihc-table", None, 4, 1),
+    ("ctdna/serial_plasma.csv", "ctdna-csv", None, 8, 0),  # synthetic (#15)
 ]
 
 

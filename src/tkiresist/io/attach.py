@@ -66,7 +66,16 @@ _FUSION_READERS = frozenset(
     {"arriba", "star-fusion", "fusioncatcher", "cbioportal-sv", "oncokb-fusion", "oncokb-sv"}
 )
 _DNA_READERS = frozenset(
-    {"maf", "cnvkit", "cbioportal-cna", "cbioportal-cna-long", "gistic", "oncokb-cna", "cna-calls"}
+    {
+        "maf",
+        "cnvkit",
+        "cbioportal-cna",
+        "cbioportal-cna-long",
+        "gistic",
+        "oncokb-cna",
+        "cna-calls",
+        "ctdna-csv",
+    }
 )
 _ID_MAX = 64
 
@@ -363,6 +372,12 @@ def attach_test(
     }
     if result.genome_build is not None:
         test["genome_build"] = result.genome_build
+    draw = result.draws.get(chosen_sample)
+    if draw is not None:
+        for name in ("tumour_fraction", "limit_of_detection"):
+            value = getattr(draw, name)
+            if value is not None:
+                test[name] = value
 
     from tkiresist.io.casefile import case_to_data
 
@@ -382,6 +397,58 @@ def attach_test(
     data["events"] = events
     spec_at = len(events) - 2 if new_specimen is not None else None
     return _validated(data, test_at=at, specimen_at=spec_at, findings=kept)
+
+
+def draw_specimen(result: ReadResult, sample: str | None, taken: set[str]) -> str:
+    """The specimen id of a draw: the file's ``specimen`` cell, else ``plasma-<date>``."""
+    info = result.draws[sample]
+    if info.specimen is not None:
+        return info.specimen
+    return _unique_id(f"plasma-{info.time}", taken)
+
+
+def attach_draws(
+    case: Case,
+    result: ReadResult,
+    *,
+    assay: str | None = None,
+    sample: str | None = None,
+    specimen_kind: str = "plasma",
+    specimen_site: str | None = None,
+) -> Case:
+    """A new case: ``case`` plus one test per draw of a file that dates its draws (the serial
+    ctDNA table, :mod:`tkiresist.io.ctdna`), each on its own specimen (the file's ``specimen``
+    cell, else a new ``plasma-<date>`` specimen of ``specimen_kind``), dated by the file, with
+    the draw's ``tumour_fraction`` and ``limit_of_detection``. ``sample`` (a date of the file)
+    attaches that draw only. Each test is added by :func:`attach_test`, so each is validated
+    as a file would be; any problem leaves the case as it was (the caller writes nothing).
+    """
+    if not result.draws:
+        raise FormatError(
+            f"the {result.format} file does not date its samples: give --specimen and --date",
+            Location(file=result.file),
+        )
+    if sample is not None and sample not in result.draws:
+        present = ", ".join(repr(s) for s in result.draws)
+        raise FormatError(
+            f"draw {sample!r} is not in the file; draws (dates) present: {present}",
+            Location(file=result.file, field="sample"),
+        )
+    chosen = [sample] if sample is not None else list(result.draws)
+    for key in chosen:
+        ids = {e.id for e in case.events}
+        specimen = draw_specimen(result, key, ids)
+        case = attach_test(
+            case,
+            result,
+            specimen=specimen,
+            date_or_time=result.draws[key].time,
+            assay=assay,
+            sample=key,
+            specimen_kind=None if specimen in ids else specimen_kind,
+            specimen_site=None if specimen in ids else specimen_site,
+        )
+    return case
 
 
 def _check_build(case: Case, result: ReadResult, allowed: bool) -> None:

@@ -92,6 +92,18 @@ class UnannotatedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DrawInfo:
+    """What a file says of one draw (one sample) beyond its findings: the serial ctDNA table
+    (:mod:`tkiresist.io.ctdna`) gives each draw's time, specimen and test-level fractions."""
+
+    time: str
+    line: int
+    specimen: str | None = None
+    tumour_fraction: float | None = None
+    limit_of_detection: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReadResult:
     """What one reader made of one file. Immutable; build it with :class:`ResultBuilder`."""
 
@@ -104,6 +116,8 @@ class ReadResult:
     breakends: tuple[Breakend, ...] = ()
     qc: tuple[QcRecord, ...] = ()
     unannotated: tuple[UnannotatedRecord, ...] = ()
+    draws: Mapping[str | None, DrawInfo] = field(default_factory=lambda: MappingProxyType({}))
+    """per sample, the draw it is (time, specimen, fractions), for files that give them"""
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -12,12 +12,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from tkiresist.errors import FormatError, Location
-from tkiresist.io import cna, fusions, ihc, maf, vcf
+from tkiresist.io import cna, ctdna, fusions, ihc, maf, vcf
 from tkiresist.io.base import Reader, ReadResult, head
 from tkiresist.model.timeline import GenomeBuild
 
 _ALL: Mapping[str, Reader] = {
-    r.name: r for r in (vcf.READER, maf.READER, ihc.READER, *fusions.READERS, *cna.READERS)
+    r.name: r
+    for r in (vcf.READER, maf.READER, ihc.READER, ctdna.READER, *fusions.READERS, *cna.READERS)
 }
 ORDER = (
     "vcf",
@@ -34,6 +35,7 @@ ORDER = (
     "cbioportal-cna",
     "gistic",
     "ihc-table",
+    "ctdna-csv",  # comma-separated date/gene/alteration/vaf: before cna-calls (gene column)
     "cna-calls",
 )
 READERS: tuple[Reader, ...] = tuple(_ALL[name] for name in ORDER)
