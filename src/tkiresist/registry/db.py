@@ -21,6 +21,12 @@ Writes follow three rules:
 
 The facts row (:mod:`tkiresist.registry.facts`) of a case is rewritten in the same transaction
 as the case; deleted cases have none.
+
+Same patient twice: every write transaction ends by recomputing ``duplicate_of`` in the facts
+rows (:func:`refresh_duplicates`): cases likely to be the same patient, by the matching rule or
+by a curator's link (:meth:`Registry.link`, :meth:`Registry.unlink`), form a group; one case of
+the group (reviewed before draft, published before local, then the smallest uid) is counted and
+the others point to it. The rule is in ``docs/registry.md``, "Same patient twice".
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, inspect, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -58,6 +64,7 @@ from tkiresist.registry.models import (
     FactsRow,
     FieldProvenanceRow,
     HistoryRow,
+    LinkRow,
 )
 from tkiresist.registry.record import (
     STATUSES,
@@ -406,6 +413,95 @@ class DatasetMeta:
     licence: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CaseLink:
+    """A curator's decision about case ``uid`` and case ``other``."""
+
+    uid: str
+    other: str
+    same_patient: bool
+    at: dt.datetime
+    who: str
+    reason: str | None
+
+
+MATCH_COLUMNS: tuple[str, ...] = ("patient_source", "age", "sex", "egfr_baseline", "alk_partners")
+"""The facts columns two cases must share, all known, to be matched as the same patient."""
+
+
+def refresh_duplicates(s: Session) -> int:
+    """Recompute ``duplicate_of`` in every facts row; returns the rows changed.
+
+    Two live cases are the same patient when a curator linked them, or when they agree on
+    every :data:`MATCH_COLUMNS` value (none unknown), are not two rows of one imported table
+    (same source id, not local), and no curator unlinked them. Groups are closed
+    transitively. In each group the case counted is the first by (reviewed before draft,
+    published before local, uid); the others get its uid in ``duplicate_of``.
+    """
+    f = FactsRow
+    rows = s.execute(
+        select(f.case_uid, f.status, f.dataset, f.source_id, f.duplicate_of,
+               *(getattr(f, c) for c in MATCH_COLUMNS))
+    ).all()  # fmt: skip
+    parent: dict[str, str] = {r.case_uid: r.case_uid for r in rows}
+
+    def find(u: str) -> str:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    def union(u: str, v: str) -> None:
+        ru, rv = find(u), find(v)
+        if ru != rv:
+            parent[max(ru, rv)] = min(ru, rv)
+
+    same: list[tuple[str, str]] = []
+    distinct: set[tuple[str, str]] = set()
+    for a, b, is_same in s.execute(select(LinkRow.uid_a, LinkRow.uid_b, LinkRow.same_patient)):
+        if is_same:
+            same.append((a, b))
+        else:
+            distinct.add((a, b))
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for r in rows:
+        key = tuple(getattr(r, c) for c in MATCH_COLUMNS)
+        if all(v is not None for v in key):
+            groups.setdefault(key, []).append(r)
+    for members in groups.values():
+        for i, x in enumerate(members):
+            for y in members[i + 1 :]:
+                if x.source_id == y.source_id and x.source_id != "local":
+                    continue  # two rows of one table: the authors' distinct patients
+                if tuple(sorted((x.case_uid, y.case_uid))) in distinct:
+                    continue
+                union(x.case_uid, y.case_uid)
+    for a, b in same:
+        if a in parent and b in parent:
+            union(a, b)
+    by_root: dict[str, list[Any]] = {}
+    for r in rows:
+        by_root.setdefault(find(r.case_uid), []).append(r)
+    changes: list[dict[str, Any]] = []
+    for members in by_root.values():
+        head = min(
+            members, key=lambda r: (r.status != "reviewed", r.source_id == "local", r.case_uid)
+        ).case_uid
+        for r in members:
+            want = None if r.case_uid == head else head
+            if r.duplicate_of != want:
+                changes.append({"uid": r.case_uid, "dup": want})
+    if changes:
+        table = Base.metadata.tables[f.__tablename__]
+        s.execute(
+            update(table)
+            .where(table.c.case_uid == bindparam("uid"))
+            .values(duplicate_of=bindparam("dup")),
+            changes,
+        )
+    return len(changes)
+
+
 # ----------------------------------------------------------------------------------- registry
 
 
@@ -441,6 +537,7 @@ class Registry:
         try:
             with Session(self.engine) as session, session.begin():
                 yield session
+                refresh_duplicates(session)
         except SQLAlchemyError as exc:
             raise RegistryError(f"the database refused the change: {exc.__class__.__name__}: "
                                 f"{str(exc).splitlines()[0]}") from exc  # fmt: skip
@@ -577,6 +674,94 @@ class Registry:
                 )
                 for r in rows
             ]
+
+    def links(self, uid: str) -> list[CaseLink]:
+        """Curators' decisions about ``uid`` and another case (linked or unlinked)."""
+        with Session(self.engine) as s:
+            rows = s.scalars(
+                select(LinkRow)
+                .where((LinkRow.uid_a == uid) | (LinkRow.uid_b == uid))
+                .order_by(LinkRow.id)
+            ).all()
+            return [
+                CaseLink(
+                    uid=uid,
+                    other=r.uid_b if r.uid_a == uid else r.uid_a,
+                    same_patient=r.same_patient,
+                    at=_utc(r.decided_at),
+                    who=r.decided_by,
+                    reason=r.reason,
+                )
+                for r in rows
+            ]
+
+    def same_patient(self, uid: str) -> list[str]:
+        """The other live cases counted as the same patient as ``uid`` (rule or link), in uid
+        order; empty when ``uid`` stands alone (or is deleted)."""
+        with Session(self.engine) as s:
+            own = s.get(FactsRow, uid)
+            if own is None:
+                return []
+            head = own.duplicate_of or uid
+            group = s.scalars(
+                select(FactsRow.case_uid).where(
+                    (FactsRow.case_uid == head) | (FactsRow.duplicate_of == head)
+                )
+            ).all()
+        return sorted(u for u in group if u != uid)
+
+    # -- same patient --------------------------------------------------------------------
+
+    def link(self, uid1: str, uid2: str, *, who: str, reason: str | None = None) -> bool:
+        """A curator states that ``uid1`` and ``uid2`` are the same patient: they are
+        counted once from now on, and both histories record it (action ``link``). Returns
+        False when the two were already linked."""
+        return self._decide(uid1, uid2, True, who=who, reason=reason)
+
+    def unlink(self, uid1: str, uid2: str, *, who: str, reason: str | None = None) -> bool:
+        """A curator states that ``uid1`` and ``uid2`` are different patients: a link is
+        undone, and the matching rule no longer pairs them (action ``unlink``). Returns False
+        when the two were already unlinked."""
+        return self._decide(uid1, uid2, False, who=who, reason=reason)
+
+    def _decide(self, uid1: str, uid2: str, same: bool, *, who: str, reason: str | None) -> bool:
+        if uid1 == uid2:
+            raise RegistryError("a case cannot be linked to itself", Location(field="uid"))
+        a, b = sorted((uid1, uid2))
+        with self._write() as s:
+            rows = {}
+            for uid in (a, b):
+                row = s.get(CaseRow, uid)
+                if row is None:
+                    raise RegistryError(f"no case {uid!r} in the registry", Location(field="uid"))
+                if row.deleted_at is not None:
+                    raise RegistryError(f"case {uid!r} is deleted: restore it first")
+                rows[uid] = row
+            link = s.scalar(select(LinkRow).where(LinkRow.uid_a == a, LinkRow.uid_b == b))
+            if link is not None and link.same_patient == same:
+                return False
+            now = _now()
+            if link is None:
+                s.add(LinkRow(uid_a=a, uid_b=b, same_patient=same, decided_at=now,
+                              decided_by=who, reason=reason))  # fmt: skip
+            else:
+                link.same_patient, link.decided_at = same, now
+                link.decided_by, link.reason = who, reason
+            s.flush()
+            s.execute(
+                _table(HistoryRow),
+                [
+                    {
+                        "case_uid": uid, "version": rows[uid].version, "changed_at": now,
+                        "changed_by": who, "action": "link" if same else "unlink",
+                        "field": "same_patient_as",
+                        "old_json": None if same else _dumps(other),
+                        "new_json": _dumps(other) if same else None, "reason": reason,
+                    }
+                    for uid, other in ((a, b), (b, a))
+                ],
+            )  # fmt: skip
+        return True
 
     # -- writing one case ------------------------------------------------------------------
 
@@ -733,6 +918,7 @@ class Registry:
         who: str,
         meta: DatasetMeta | None = None,
         batch: int = 2000,
+        status: CurationStatus = "draft",
     ) -> ImportReport:
         """Import rows (row key, abstraction) of one source table in ONE transaction.
 
@@ -741,8 +927,11 @@ class Registry:
         was reviewed or deleted since. New rows get a uid ``<dataset slug>-<row slug>``.
         ``items`` may be a generator: rows are written ``batch`` at a time inside the one
         transaction, so memory stays flat. Any error, in the rows or the database, rolls the
-        whole import back.
+        whole import back. New rows get ``status`` (``draft``; the bundled, published
+        datasets are loaded ``reviewed``).
         """
+        if status not in STATUSES:
+            raise RegistryError(f"unknown status {status!r}; statuses are: {', '.join(STATUSES)}")
         report = ImportReport(source=source, dataset=dataset)
         now = _now()
         with self._write() as s:
@@ -780,8 +969,8 @@ class Registry:
                 if row is None:
                     uid = _allocate(prefix, key, taken)
                     case = item.case.model_copy(update={"id": uid})
-                    docs = _docs(case, item.reported, item.flags, "draft", with_doc=False)
-                    pending.cases.append(_case_row(uid, dataset, src, "draft", docs, who, now))
+                    docs = _docs(case, item.reported, item.flags, status, with_doc=False)
+                    pending.cases.append(_case_row(uid, dataset, src, status, docs, who, now))
                     pending.provs.extend(_provenance_rows(uid, item.provenance))
                     pending.hist.append(
                         {
@@ -791,7 +980,7 @@ class Registry:
                         }
                     )  # fmt: skip
                     pending.facts.append(
-                        _facts(uid, dataset, "draft", src, case, item.reported, item.flags)
+                        _facts(uid, dataset, status, src, case, item.reported, item.flags)
                     )
                     report.created.append(uid)
                     report.flagged.extend((uid, f) for f in item.flags)

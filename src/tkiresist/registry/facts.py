@@ -115,6 +115,8 @@ class CaseFacts(Value):
     cns_involved: bool | None = None
     extracranial_sites: str | None = None
     n_events: int = Field(default=0, ge=0)
+    patient_source: str | None = None
+    duplicate_of: str | None = None
 
 
 FACT_COLUMNS: Final = tuple(CaseFacts.model_fields)
@@ -429,7 +431,26 @@ def derive_facts(
         cns_involved=cns_involved,
         extracranial_sites=extracranial,
         n_events=len(case.events),
+        patient_source=patient_source(case, reported),
     )
+
+
+def patient_source(case: Case, reported: ReportedSummary) -> str | None:
+    """The publication the patient was first reported in, ``doi:<lower-case DOI>`` or
+    ``pmid:<PMID>``: the primary study a review row cites (its DOI), else the case's own
+    source (a review's present case, a local case written from a paper). ``None`` when the
+    row cites a primary study without a DOI, or the case names no publication: such a case is
+    matched only by a curator's link (``docs/registry.md``, "Same patient twice")."""
+    primary = reported.primary_source
+    if primary is not None and not primary.present_case:
+        return f"doi:{primary.doi.casefold()}" if primary.doi else None
+    if case.source is None:
+        return None
+    if case.source.doi:
+        return f"doi:{case.source.doi.casefold()}"
+    if case.source.pmid:
+        return f"pmid:{case.source.pmid}"
+    return None
 
 
 def _anchored_on(points: dict[str, TimePoint], key: str, targets: set[str]) -> bool:

@@ -24,7 +24,7 @@ from tkiresist.model.case import Citation
 from tkiresist.registry import datasets
 from tkiresist.registry.db import DatasetMeta, ImportReport, Registry
 from tkiresist.registry.published import iter_abstractions, parse_source
-from tkiresist.registry.record import PrimarySource, SourceRef
+from tkiresist.registry.record import CurationStatus, PrimarySource, SourceRef
 from tkiresist.registry.tables import (
     ColumnMapping,
     TableFormat,
@@ -58,10 +58,12 @@ def import_table(
     meta: DatasetMeta | None = None,
     primary_sources: dict[str, PrimarySource] | None = None,
     label: str | None = None,
+    status: CurationStatus = "draft",
 ) -> ImportReport:
     """Import a review table (see the module docstring). ``dataset`` defaults to the source
     id; ``table`` to the table's caption (seed-text), the mapping's ``table`` or the sheet.
-    ``label`` names the file in the cases' provenance (default: the path as given)."""
+    ``label`` names the file in the cases' provenance (default: the path as given).
+    New cases get ``status`` (default ``draft``)."""
     src = source if isinstance(source, SourceRef) else parse_source(source)
     col_map = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
     parsed = read_table(path, fmt, col_map, table)
@@ -77,11 +79,16 @@ def import_table(
         dataset=dataset or src.id,
         who=who or current_user(),
         meta=meta,
+        status=status,
     )
 
 
 def load_dataset(registry: Registry, name: str, *, who: str | None = None) -> ImportReport:
-    """Import bundled dataset ``name`` into ``registry`` (idempotent; see import_table)."""
+    """Import bundled dataset ``name`` into ``registry`` (idempotent; see import_table).
+
+    Its cases are loaded ``reviewed``: a bundled dataset is a published table whose
+    abstraction ships tested against the paper (its claims file), so pooled evidence, which
+    reads reviewed cases only, includes it."""
     from importlib import resources
 
     meta = datasets.info(name)
@@ -104,4 +111,5 @@ def load_dataset(registry: Registry, name: str, *, who: str | None = None) -> Im
             ),
             primary_sources=meta.primary_sources(),
             label=f"tkiresist/data/{datasets.FOLDER}/{meta.file}",
+            status="reviewed",
         )

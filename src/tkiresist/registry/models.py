@@ -12,7 +12,9 @@ Tables:
 * ``registry_field_provenance``: per case and source field, the verbatim text it came from;
 * ``registry_history``: every change, field by field: who, when, from what, to what;
 * ``registry_case_facts``: one flat, indexed row per live case for evidence synthesis
-  (see :mod:`tkiresist.registry.facts` and ``docs/registry.md``).
+  (see :mod:`tkiresist.registry.facts` and ``docs/registry.md``);
+* ``registry_case_link``: a curator's decision about two cases: the same patient, or not
+  (``docs/registry.md``, "Same patient twice").
 
 JSON is stored as text (``*_json`` columns), identical on both databases; queries that need a
 value read the facts table, not the JSON.
@@ -177,3 +179,25 @@ class FactsRow(Base):
     cns_involved: Mapped[bool | None] = mapped_column(Boolean)
     extracranial_sites: Mapped[str | None] = mapped_column(Text)
     n_events: Mapped[int] = mapped_column(Integer)
+    patient_source: Mapped[str | None] = mapped_column(String(220))
+    duplicate_of: Mapped[str | None] = mapped_column(String(64))
+
+
+class LinkRow(Base):
+    """A curator's decision on a pair of cases (``uid_a`` < ``uid_b``): ``same_patient`` true
+    (linked: counted once) or false (unlinked: never matched automatically)."""
+
+    __tablename__ = "registry_case_link"
+    __table_args__ = (UniqueConstraint("uid_a", "uid_b"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid_a: Mapped[str] = mapped_column(
+        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE")
+    )
+    uid_b: Mapped[str] = mapped_column(
+        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE")
+    )
+    same_patient: Mapped[bool] = mapped_column(Boolean)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
