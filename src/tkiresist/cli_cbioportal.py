@@ -109,7 +109,8 @@ def cohort(
 ) -> None:
     """Acquired alterations and resistance mechanisms for every patient with a progression
     sample after a targeted therapy; a cohort summary with exact confidence intervals. Writes
-    patients.tsv, mechanisms.tsv, time_to_progression.tsv, cooccurrence.tsv and summary.json."""
+    patients.tsv, mechanisms.tsv, time_to_progression.tsv, plasma_lead_time.tsv,
+    cooccurrence.tsv and summary.json."""
     try:
         from tkiresist.cohort import CohortOptions, format_summary, run_cohort
 

@@ -55,6 +55,16 @@ The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
    :mod:`tkiresist.interpret.mechanisms`. A mechanism is *acquired* when one of its ``any_of``
    triggers was acquired, else *not assessable*, else *persistent*; the *mechanism category* is
    the trigger category matched. The C797X phase is never known here.
+7. **Plasma lead time** (#15). A *liquid* sample is one whose SAMPLE_TYPE or SPECIMEN_TYPE
+   (clinical sample file or SPECIMEN timeline row) says plasma, cfDNA or ctDNA (:data:`LIQUID`;
+   CSF is another compartment and is left out). For each alteration that triggered an acquired
+   or not-assessable mechanism, the first liquid sample of the line (after it began, up to the
+   decision point) that detected it is when it *first appeared in plasma*; its *lead time* is
+   the decision point's day minus that day, in months, as the dynamics step measures lead time
+   before progression (:mod:`tkiresist.interpret.dynamics`, whose rule it shares: the first
+   draw that showed it). A study gives no tumour fraction and cohort reads no VAF, so the
+   VAF thresholds of :data:`tkiresist.interpret.dynamics.RULES` (the driver's fall or rise)
+   cannot be applied here.
 
 Outputs (written to a temporary folder, then renamed into place: nothing is half-written):
 
@@ -65,6 +75,8 @@ Outputs (written to a temporary folder, then renamed into place: nothing is half
   ``not_assessable``, ``pre_existing`` or ``none_identified`` (:data:`OUTCOME_LABELS`);
 * ``time_to_progression.tsv``: months from the start of the line to the progression sample, per
   prior drug (median, IQR, range);
+* ``plasma_lead_time.tsv``: the patients' plasma lead times (step 7), per prior drug and
+  ``all`` (n, median, IQR, range);
 * ``cooccurrence.tsv``: patients with each pair of mechanism categories;
 * ``summary.json``: all of the above, the counts and the warnings.
 
@@ -657,7 +669,14 @@ def _load_clinical(study: LoadedStudy) -> bool:
     _require(shead, ("PATIENT_ID", "SAMPLE_ID"), "clinical sample")
     keep = [
         c
-        for c in ("PATIENT_ID", "SAMPLE_ID", "SAMPLE_TYPE", "ONCOTREE_CODE", "SAMPLE_HISTOLOGY")
+        for c in (
+            "PATIENT_ID",
+            "SAMPLE_ID",
+            "SAMPLE_TYPE",
+            "ONCOTREE_CODE",
+            "SAMPLE_HISTOLOGY",
+            "SPECIMEN_TYPE",
+        )
         if c in shead.columns
     ]
     _load(con, "samples_raw", shead, "clinical sample", keep)
@@ -682,7 +701,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
     _raise(problems)
     col = {
         c: (_q(c) if c in shead.columns else "NULL")
-        for c in ("SAMPLE_TYPE", "ONCOTREE_CODE", "SAMPLE_HISTOLOGY")
+        for c in ("SAMPLE_TYPE", "ONCOTREE_CODE", "SAMPLE_HISTOLOGY", "SPECIMEN_TYPE")
     }
     con.execute(
         f"""
@@ -690,7 +709,8 @@ def _load_clinical(study: LoadedStudy) -> bool:
         SELECT trim("PATIENT_ID") AS patient_id, trim("SAMPLE_ID") AS sample_id,
                lower(trim(coalesce({col["SAMPLE_TYPE"]}, ''))) AS sample_type,
                upper(trim(coalesce({col["ONCOTREE_CODE"]}, ''))) AS oncotree,
-               trim(coalesce({col["SAMPLE_HISTOLOGY"]}, '')) AS histology
+               trim(coalesce({col["SAMPLE_HISTOLOGY"]}, '')) AS histology,
+               lower(trim(coalesce({col["SPECIMEN_TYPE"]}, ''))) AS specimen_type
         FROM samples_raw
         """
     )
@@ -764,7 +784,10 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         "CREATE OR REPLACE TEMP TABLE tl_treat (patient_id VARCHAR, start_day INTEGER, "
         "stop_day INTEGER, agent VARCHAR, agent_class VARCHAR, line_no INTEGER)"
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_specimen (sample_id VARCHAR, day INTEGER)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE tl_specimen (sample_id VARCHAR, day INTEGER, "
+        "specimen_type VARCHAR)"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tl_lab (sample_id VARCHAR, test VARCHAR, result VARCHAR, "
         "score VARCHAR)"
@@ -848,10 +871,16 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
             )
         if "SAMPLE_ID" in head.columns:
             kinds = ", ".join(_lit(k) for k in SPECIMEN_EVENTS)
+            stype = (
+                "lower(trim(coalesce(\"SPECIMEN_TYPE\", '')))"
+                if "SPECIMEN_TYPE" in head.columns
+                else "''"
+            )
             con.execute(
                 f"""
                 INSERT INTO tl_specimen
-                SELECT trim("SAMPLE_ID"), CAST(trim("START_DATE") AS INTEGER) FROM {table}
+                SELECT trim("SAMPLE_ID"), CAST(trim("START_DATE") AS INTEGER), {stype}
+                FROM {table}
                 WHERE {etype} IN ({kinds}) AND trim(coalesce("SAMPLE_ID", '')) <> ''
                 """
             )
@@ -869,12 +898,15 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         con.execute(f"DROP TABLE {table}")
     _raise(problems)
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE samples AS
         SELECT m.patient_id, m.sample_id, m.sample_type, m.oncotree, m.histology,
-               d.day
+               d.day,
+               {_liquid_sql("m.sample_type")} OR {_liquid_sql("m.specimen_type")}
+                 OR coalesce(d.liquid, false) AS liquid
         FROM samples_meta m LEFT JOIN (
-            SELECT sample_id, min(day) AS day FROM tl_specimen GROUP BY sample_id
+            SELECT sample_id, min(day) AS day, bool_or({_liquid_sql("specimen_type")}) AS liquid
+            FROM tl_specimen GROUP BY sample_id
         ) d USING (sample_id)
         """
     )
@@ -1442,6 +1474,10 @@ PATIENT_COLUMNS: Final = (
     "not_assessable_categories",
     "mechanisms_persistent",
     "assumptions",
+    "plasma_resistance",
+    "plasma_first_days",
+    "plasma_lead_months",
+    "plasma_lead_time_months",
 )
 LIST_COLUMNS: Final = frozenset(
     {
@@ -1454,8 +1490,24 @@ LIST_COLUMNS: Final = frozenset(
         "mechanisms_not_assessable",
         "not_assessable_categories",
         "mechanisms_persistent",
+        "plasma_resistance",
+        "plasma_first_days",
+        "plasma_lead_months",
     }
 )
+LIQUID: Final = r"plasma|cf-?dna|ct-?dna|cell[- ]free"
+"""A SAMPLE_TYPE or SPECIMEN_TYPE matching this (lower case) is a plasma (liquid) sample;
+one naming CSF is not (another compartment, read apart as the dynamics step does)."""
+
+
+def _liquid_sql(expr: str) -> str:
+    """SQL: whether the lower-case text ``expr`` names a plasma sample (:data:`LIQUID`)."""
+    return (
+        f"(regexp_matches(coalesce({expr}, ''), {_lit(LIQUID)}) "
+        f"AND NOT regexp_matches(coalesce({expr}, ''), 'csf|cerebrospinal'))"
+    )
+
+
 PRESENT_STATES: Final = ("acquired", "persistent", "not_assessable")
 """Statuses of an alteration that is there at the decision point, as the engine reads them
 (:data:`tkiresist.interpret.mechanisms.PRESENT`): its categories are *present*."""
@@ -1869,6 +1921,29 @@ samples_list AS (
          list(sample_id ORDER BY day, sample_id) FILTER (WHERE now) AS progression_samples
   FROM cx_phase GROUP BY patient_id
 ),
+-- 7. plasma: the first liquid sample of the line (up to the decision point) that detected
+-- each alteration of an acquired or not-assessable mechanism, and the lead time before the
+-- decision point (months, as the dynamics step measures it)
+plasma_first AS (
+  SELECT t.patient_id, t.key, min(s.day) AS first_day, arg_min(i.name, (s.day, i.name)) AS name
+  FROM (SELECT DISTINCT patient_id, key FROM fired WHERE r >= 2) t
+  JOIN cx_prog p ON p.patient_id = t.patient_id
+  JOIN samples s ON s.patient_id = t.patient_id AND s.liquid
+                AND s.day > p.start_day AND s.day <= p.day
+  JOIN alterations a ON a.patient_id = s.patient_id AND a.sample_id = s.sample_id
+  JOIN alt_info i ON i.alt_id = a.alt_id AND i.key = t.key
+  GROUP BY t.patient_id, t.key
+),
+plasma_list AS (
+  SELECT f.patient_id,
+         list(f.name ORDER BY f.first_day, f.name) AS plasma_resistance,
+         list(f.first_day ORDER BY f.first_day, f.name) AS plasma_first_days,
+         list(round((p.day - f.first_day) / {DAYS_PER_MONTH!r}, 2) ORDER BY f.first_day, f.name)
+           AS plasma_lead_months,
+         (p.day - min(f.first_day)) / {DAYS_PER_MONTH!r} AS plasma_lead_time_months
+  FROM plasma_first f JOIN cx_prog p ON p.patient_id = f.patient_id
+  GROUP BY f.patient_id, p.day
+),
 counts AS (
   SELECT patient_id,
          count(*) FILTER (WHERE now_pos AND status = 'persistent') AS n_persistent,
@@ -1891,7 +1966,11 @@ SELECT p.patient_id, l.prior_drug, l.prior_drug_classes, l.prior_generations,
        coalesce(ml.mechanisms_na, []) AS mechanisms_not_assessable,
        coalesce(cl.categories_na, []) AS not_assessable_categories,
        coalesce(ml.mechanisms_persistent, []) AS mechanisms_persistent,
-       coalesce(nl.assumptions, []) AS assumptions
+       coalesce(nl.assumptions, []) AS assumptions,
+       coalesce(pl.plasma_resistance, []) AS plasma_resistance,
+       coalesce(pl.plasma_first_days, []) AS plasma_first_days,
+       coalesce(pl.plasma_lead_months, []) AS plasma_lead_months,
+       pl.plasma_lead_time_months
 FROM cx_prog p
 JOIN prior_label l ON l.patient_id = p.patient_id
 JOIN cx_ctx c ON c.patient_id = p.patient_id
@@ -1901,6 +1980,7 @@ LEFT JOIN mech_list ml ON ml.patient_id = p.patient_id
 LEFT JOIN cat_list cl ON cl.patient_id = p.patient_id
 LEFT JOIN counts ct ON ct.patient_id = p.patient_id
 LEFT JOIN notes_list nl ON nl.patient_id = p.patient_id
+LEFT JOIN plasma_list pl ON pl.patient_id = p.patient_id
 ORDER BY p.patient_id
 """
 
@@ -2039,6 +2119,9 @@ class CohortSummary:
     cooccurrence: tuple[tuple[str, str, int], ...]
     counts: Mapping[str, int]
     warnings: tuple[str, ...]
+    plasma_lead_times: tuple[TimeToProgression, ...] = ()
+    """per prior drug and ``all``: the distribution of patients' plasma lead times (months from
+    the first plasma sample showing a resistance alteration to the decision point)"""
 
     def frequency(self, prior_drug: str, category: str) -> MechanismFrequency | None:
         for f in self.frequencies:
@@ -2055,6 +2138,7 @@ class CohortSummary:
             },
             "mechanism_frequencies": [_as_dict(f) for f in self.frequencies],
             "time_to_progression_months": [_as_dict(t) for t in self.times],
+            "plasma_lead_time_months": [_as_dict(t) for t in self.plasma_lead_times],
             "cooccurrence": [{"a": a, "b": b, "patients": n} for a, b, n in self.cooccurrence],
             "counts": dict(self.counts),
             "warnings": list(self.warnings),
@@ -2091,7 +2175,7 @@ def summarise(
     groups, Python only formats one row per group."""
     import duckdb
 
-    from tkiresist.evidence.stats import describe, proportion
+    from tkiresist.evidence.stats import proportion
     from tkiresist.model.categories import CATALOGUE
 
     con = duckdb.connect(":memory:")
@@ -2137,7 +2221,6 @@ def summarise(
             lo, hi = p.ci_exact if p.ci_exact is not None else (None, None)
             label = CATALOGUE[cat].label if cat in CATALOGUE else OUTCOME_LABELS[cat]
             freqs.append(MechanismFrequency(str(drug), str(cat), label, int(k), n, p.value, lo, hi))
-        times: list[TimeToProgression] = []
         trows = con.execute(
             f"""
             SELECT prior_drug, months, count(*) FROM pp2 GROUP BY 1, 2
@@ -2146,14 +2229,21 @@ def summarise(
             ORDER BY 1, 2
             """
         ).fetchall()
-        grouped: dict[str, tuple[list[float], list[int]]] = {}
-        for drug, months, c in trows:
-            vals, cnts = grouped.setdefault(str(drug), ([], []))
-            vals.append(float(months))
-            cnts.append(int(c))
-        for drug, (vals, cnts) in sorted(grouped.items()):
-            d = describe(vals, counts=cnts)
-            times.append(TimeToProgression(drug, d.n, d.median, d.q1, d.q3, d.min, d.max))
+        times = _distributions(trows)
+        lead: list[TimeToProgression] = []
+        if "plasma_lead_time_months" in names:
+            lead = _distributions(
+                con.execute(
+                    f"""
+                    SELECT prior_drug, plasma_lead_time_months AS m, count(*) FROM pp
+                    WHERE m IS NOT NULL GROUP BY 1, 2
+                    UNION ALL
+                    SELECT {_lit(ALL_DRUGS)}, plasma_lead_time_months AS m, count(*) FROM pp
+                    WHERE m IS NOT NULL GROUP BY 2
+                    ORDER BY 1, 2
+                    """
+                ).fetchall()
+            )
         co = con.execute(
             """
             WITH u AS (SELECT patient_id, unnest(cats) AS cat FROM pp2 WHERE assessable)
@@ -2173,7 +2263,24 @@ def summarise(
         cooccurrence=tuple((str(a), str(b), int(n)) for a, b, n in co),
         counts=dict(counts or {}),
         warnings=tuple(warnings),
+        plasma_lead_times=tuple(lead),
     )
+
+
+def _distributions(rows: Iterable[Sequence[Any]]) -> list[TimeToProgression]:
+    """n, median, quartiles (type 7) and range per group, from (group, value, count) rows."""
+    from tkiresist.evidence.stats import describe
+
+    grouped: dict[str, tuple[list[float], list[int]]] = {}
+    for drug, months, c in rows:
+        vals, cnts = grouped.setdefault(str(drug), ([], []))
+        vals.append(float(months))
+        cnts.append(int(c))
+    out: list[TimeToProgression] = []
+    for drug, (vals, cnts) in sorted(grouped.items()):
+        d = describe(vals, counts=cnts)
+        out.append(TimeToProgression(drug, d.n, d.median, d.q1, d.q3, d.min, d.max))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2236,7 +2343,7 @@ def _write_patients(per_patient: pa.Table, path: Path) -> None:
         for name in PATIENT_COLUMNS:
             if name in LIST_COLUMNS:
                 cols.append(f"array_to_string({name}, {_lit(LIST_SEP)}) AS {name}")
-            elif name == "months_from_therapy_start":
+            elif name in ("months_from_therapy_start", "plasma_lead_time_months"):
                 cols.append(f"round({name}, 3) AS {name}")
             else:
                 cols.append(name)
@@ -2271,6 +2378,16 @@ def write_outputs(
             _tsv(
                 ("prior_drug", "n", "median_months", "q1", "q3", "min", "max"),
                 ((t.prior_drug, t.n, t.median, t.q1, t.q3, t.min, t.max) for t in summary.times),
+            ),
+            encoding="utf-8",
+        )
+        (tmp / "plasma_lead_time.tsv").write_text(
+            _tsv(
+                ("prior_drug", "n", "median_months", "q1", "q3", "min", "max"),
+                (
+                    (t.prior_drug, t.n, t.median, t.q1, t.q3, t.min, t.max)
+                    for t in summary.plasma_lead_times
+                ),
             ),
             encoding="utf-8",
         )
@@ -2309,6 +2426,13 @@ def format_summary(summary: CohortSummary, top: int = 12) -> str:
             lines.append(
                 f"Months from therapy start to progression sample, {t.prior_drug}: median "
                 f"{t.median:.1f} (IQR {t.q1:.1f}–{t.q3:.1f}; n = {t.n})"
+            )
+    for t in summary.plasma_lead_times:
+        if t.median is not None and t.prior_drug == ALL_DRUGS:
+            lines.append(
+                "Plasma lead time (first plasma sample showing a resistance alteration to the "
+                f"decision point), months: median {t.median:.1f} (IQR {t.q1:.1f}–{t.q3:.1f}; "
+                f"n = {t.n})"
             )
     for w in summary.warnings:
         lines.append(f"warning: {w}")

@@ -83,6 +83,7 @@ def test_seed_round_trip_recovers_the_acquired_alk_fusion(
         "cooccurrence.tsv",
         "mechanisms.tsv",
         "patients.tsv",
+        "plasma_lead_time.tsv",
         "summary.json",
         "time_to_progression.tsv",
     ]
