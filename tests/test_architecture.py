@@ -185,7 +185,8 @@ def test_shared_defaults_and_the_figure_lock_live_in_one_place() -> None:
     holders = sorted(
         str(p.relative_to(SRC))
         for p in SRC.rglob("*.py")
-        if literal in p.read_text(encoding="utf-8")
+        # a migration is frozen history: it names what it needs and imports nothing that moves
+        if "migrations" not in p.parts and literal in p.read_text(encoding="utf-8")
     )
     assert holders == ["__init__.py"]
     locks = sorted(
