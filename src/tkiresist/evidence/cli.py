@@ -2,8 +2,9 @@
 
 Commands:
 
-* ``summary [--dataset D] [--where FILTER] [--json] [--db URL]``: pooled statistics with
-  numerators, denominators and 95% CIs (exact and Wilson);
+* ``summary [--dataset D] [--where FILTER] [--include-drafts] [--json] [--db URL]``: pooled
+  statistics with numerators, denominators and 95% CIs (exact and Wilson), over reviewed cases
+  unless ``--include-drafts``, each patient counted once;
 * ``audit --claims CLAIMS.yaml [--dataset D] [--json] [--db URL]``: the claims of a paper
   against its cases; ``--claims cheung2025`` names the shipped claims file of the seed;
 * ``figures --out DIR [--dataset D] [--where FILTER] [--format png,svg] [--db URL]``: the
@@ -64,17 +65,25 @@ def _echo_json(data: Any) -> None:
 def summary(
     dataset: DatasetOption = None,
     where: WhereOption = None,
+    include_drafts: Annotated[
+        bool,
+        typer.Option(
+            "--include-drafts",
+            help="Pool draft cases too (default: reviewed cases only).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Pooled statistics: each with its numerator, denominator and 95% CIs."""
+    """Pooled statistics: each with its numerator, denominator and 95% CIs. Reviewed cases
+    only unless --include-drafts; a likely duplicate of a patient is counted once."""
     from tkiresist.evidence.summary import summarize
     from tkiresist.evidence.where import parse_filter
 
     def run() -> None:
         flt = parse_filter(where) if where is not None else None  # bad filters fail first
         with _engine(db) as engine:
-            result = summarize(engine, dataset=dataset, where=flt)
+            result = summarize(engine, dataset=dataset, where=flt, include_drafts=include_drafts)
         if as_json:
             _echo_json(result.as_json())
         else:

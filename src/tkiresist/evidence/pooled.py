@@ -13,7 +13,8 @@ one :class:`~tkiresist.evidence.summary.EvidenceSummary`:
   evidence", never a failure; failures (an unreadable registry) raise.
 
 :func:`pooled_for_regimen` uses the default registry's bundled dataset ``cheung2025-table1``,
-summarised once per process.
+summarised once per process. Like every summary, it pools reviewed cases only, and counts a
+patient the registry holds twice (a likely duplicate, or a curator's link) once (#16).
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class PooledEvidenceIndex:
             rates = response_rates(summary)
         self.rates = dict(rates)
         self.dataset = dataset or (summary.dataset if summary else None) or "all datasets"
+        drafts = (
+            summary is not None and summary.statuses is not None and "draft" in summary.statuses
+        )
+        self.pooled = (
+            "reviewed and draft cases" if drafts else "reviewed cases"
+        ) + ", each patient once"
 
     def __call__(self, drugs: tuple[str, ...]) -> PooledEvidence | None:
         return self.lookup(drugs)
@@ -117,7 +124,7 @@ class PooledEvidenceIndex:
             ci_high=rate.ci_high,
             method="objective response (CR + PR) among cases with a best response; "
             "Clopper-Pearson exact 95% CI",
-            source=f"tkiresist registry, dataset {self.dataset}: {rate.label}",
+            source=f"tkiresist registry, dataset {self.dataset} ({self.pooled}): {rate.label}",
         )
 
 

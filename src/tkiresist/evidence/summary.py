@@ -182,6 +182,14 @@ class EvidenceSummary(Value):
     interval_km: KmSummary | None
     age: Distribution
     eml4_test: BinomialTest | None
+    statuses: tuple[str, ...] | None = Field(
+        default=None,
+        description="curation statuses pooled (None: the table records no status)",
+    )
+    duplicates_excluded: int = Field(
+        default=0,
+        description="cases left out as likely the same patient as a counted case",
+    )
     denominators: dict[str, int] = Field(
         default_factory=dict, description="denominator of each family of dynamic statistics"
     )
@@ -189,6 +197,20 @@ class EvidenceSummary(Value):
 
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.statistics)
+
+    def pooled_text(self) -> str:
+        """Which cases were pooled: the statuses, and the likely duplicates counted once."""
+        if self.statuses is None:
+            text = "Pooled: every case (the table records no curation status)"
+        elif self.statuses == ("reviewed",):
+            text = "Pooled: reviewed cases only (drafts left out)"
+        else:
+            text = f"Pooled: {' and '.join(self.statuses)} cases"
+        if self.duplicates_excluded:
+            text += (
+                f"; {self.duplicates_excluded} likely duplicate(s) of the same patient counted once"
+            )
+        return text
 
     def get(self, stat_id: str) -> Statistic:
         """The statistic ``stat_id``; a well-formed dynamic id absent here (say a regimen no
@@ -225,6 +247,7 @@ class EvidenceSummary(Value):
         if self.where:
             scope += f", where {self.where}"
         lines = [f"Evidence summary: {self.n_cases} cases ({scope}; {self.source})"]
+        lines.append(self.pooled_text())
         for group in self.groups():
             lines.append("")
             lines.append(group)
@@ -510,8 +533,14 @@ def summarize(
     table: str = FACTS_TABLE,
     level: float = 0.95,
     reference_eml4: float = DE_NOVO_EML4,
+    include_drafts: bool = False,
 ) -> EvidenceSummary:
     """Pooled statistics over the cases of ``source`` that ``dataset`` and ``where`` select.
+
+    Only ``reviewed`` cases are pooled unless ``include_drafts`` (when the table has a
+    ``status`` column), and a case the registry marks as likely the same patient as another
+    (``duplicate_of`` set) is left out, so that each patient counts once
+    (``EvidenceSummary.statuses``, ``duplicates_excluded`` say so).
 
     ``source``: a SQLAlchemy engine or connection, a DuckDB relation or connection (see
     :func:`tkiresist.evidence.facts.open_source`). ``where``: a filter in the language of
@@ -530,6 +559,21 @@ def summarize(
             )
     scope = _filter_predicate(dataset, flt)
     tbl = facts.table
+    statuses: tuple[str, ...] | None = None
+    if "status" in facts.columns:
+        statuses = ("draft", "reviewed") if include_drafts else ("reviewed",)
+        if not include_drafts:
+            scope = Predicate("status = :pooled_status", {"pooled_status": "reviewed"}).and_(scope)
+    duplicates = 0
+    if "duplicate_of" in facts.columns:
+        duplicates = int(
+            facts.rows(
+                f"SELECT COUNT(*) FROM {tbl} WHERE ({scope.sql}) AND duplicate_of IS NOT NULL",
+                scope.params,
+            )[0][0]
+            or 0
+        )
+        scope = Predicate("duplicate_of IS NULL").and_(scope)
 
     # 1. counts: one scan, fixed predicates.
     fixed_counts = [f for f in FIXED if f.query == "counts"]
@@ -710,6 +754,8 @@ def summarize(
         interval_km=km,
         age=age,
         eml4_test=test,
+        statuses=statuses,
+        duplicates_excluded=duplicates,
         denominators=fam_den,
     )
 
@@ -737,12 +783,11 @@ def _order(stats: list[Statistic]) -> None:
 
 
 def _raise_unknown_dataset(facts: FactsSource, dataset: str, flt: Filter | None) -> None:
-    if flt is not None:
-        count = facts.rows(
-            f"SELECT COUNT(*) FROM {facts.table} WHERE dataset = :d", {"d": dataset}
-        )[0][0]
-        if count:
-            return  # the dataset exists; the filter selects nothing
+    count = facts.rows(f"SELECT COUNT(*) FROM {facts.table} WHERE dataset = :d", {"d": dataset})[0][
+        0
+    ]
+    if count:
+        return  # the dataset exists; the filter (or the statuses pooled) selects nothing
     names = [
         str(r[0])
         for r in facts.rows(f"SELECT DISTINCT dataset FROM {facts.table} ORDER BY 1", {})

@@ -1,10 +1,11 @@
 """``tkiresist registry ...``: a typer sub-app, mounted by :mod:`tkiresist.cli` as ``registry``.
 
 Commands: ``migrate``, ``import-table``, ``load-dataset``, ``list``, ``show UID``,
-``history UID``. Every command takes ``--db URL`` (or the ``TKIRESIST_DB`` environment
-variable; default: the SQLite file in the user's data directory). Library errors become one
-line each on stderr and exit code 2; the database layer is imported inside the commands so
-that ``tkiresist --help`` stays fast.
+``history UID``, ``link UID1 UID2 --reason R`` and ``unlink UID1 UID2 --reason R`` (a curator's
+decision that two cases are, or are not, the same patient). Every command takes ``--db URL``
+(or the ``TKIRESIST_DB`` environment variable; default: the SQLite file in the user's data
+directory). Library errors become one line each on stderr and exit code 2; the database layer
+is imported inside the commands so that ``tkiresist --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -186,9 +187,17 @@ def show(
         with _open(db) as registry:
             record = registry.get(uid)
             facts = registry.facts(uid)
+            same = registry.same_patient(uid)
+            links = registry.links(uid)
         if as_json:
             data = record.model_dump(mode="json")
             data["facts"] = facts.model_dump(mode="json") if facts else None
+            data["same_patient"] = same
+            data["links"] = [
+                {"other": k.other, "same_patient": k.same_patient, "at": k.at.isoformat(),
+                 "who": k.who, "reason": k.reason}
+                for k in links
+            ]  # fmt: skip
             _echo_json(data)
             return
         typer.echo(f"{record.uid}  ({record.dataset}, {record.status}, version {record.version})")
@@ -209,6 +218,18 @@ def show(
                 line = f" (line {p.line})" if p.line else ""
                 text = p.message if p.field == "_row" else repr(p.verbatim)
                 typer.echo(f"  {p.field}{line}: {text}{state}")
+        if facts is not None and facts.duplicate_of is not None:
+            typer.echo(
+                f"LIKELY SAME PATIENT as {facts.duplicate_of}: counted once, as "
+                f"{facts.duplicate_of}, in pooled evidence"
+            )
+        if same:
+            typer.echo(f"same patient (counted once): {', '.join(same)}")
+        for link in links:
+            verdict = "linked as the same patient" if link.same_patient else "unlinked"
+            why = f" ({link.reason})" if link.reason else ""
+            typer.echo(f"{verdict}: {link.other}, by {link.who} at "
+                       f"{link.at.isoformat(timespec='seconds')}{why}")  # fmt: skip
         if facts is not None:
             typer.echo("facts:")
             for key, value in facts.model_dump().items():
@@ -244,3 +265,50 @@ def history(
             )
 
     guarded(run)
+
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in both cases' history).")]
+
+
+def _decide(uid1: str, uid2: str, reason: str, db: str | None, same: bool) -> None:
+    from tkiresist.registry.importers import current_user
+
+    def run() -> None:
+        if not reason.strip():
+            raise TkiResistError("--reason must say why")
+        with _open(db) as registry:
+            do = registry.link if same else registry.unlink
+            changed = do(uid1, uid2, who=current_user(), reason=reason.strip())
+            group = registry.same_patient(uid1)
+        what = "linked as the same patient" if same else "unlinked (different patients)"
+        typer.echo(f"{uid1} and {uid2} {what}" + ("" if changed else " already"))
+        typer.echo(
+            f"{uid1} is counted once with: {', '.join(group)}" if group
+            else f"{uid1} stands alone in pooled counts"
+        )  # fmt: skip
+
+    guarded(run)
+
+
+@registry_app.command()
+def link(
+    uid1: Annotated[str, typer.Argument(help="A case's uid.")],
+    uid2: Annotated[str, typer.Argument(help="The other case's uid.")],
+    reason: ReasonOption,
+    db: DbOption = None,
+) -> None:
+    """State that two cases are the same patient: pooled counts count them once; both
+    histories record the link."""
+    _decide(uid1, uid2, reason, db, True)
+
+
+@registry_app.command()
+def unlink(
+    uid1: Annotated[str, typer.Argument(help="A case's uid.")],
+    uid2: Annotated[str, typer.Argument(help="The other case's uid.")],
+    reason: ReasonOption,
+    db: DbOption = None,
+) -> None:
+    """State that two cases are different patients: undoes a link, and stops the matching
+    rule from pairing them; both histories record it."""
+    _decide(uid1, uid2, reason, db, False)

@@ -425,22 +425,23 @@ class CaseLink:
     reason: str | None
 
 
-MATCH_COLUMNS: tuple[str, ...] = ("patient_source", "age", "sex", "egfr_baseline", "alk_partners")
-"""The facts columns two cases must share, all known, to be matched as the same patient."""
+MATCH_COLUMNS: tuple[str, ...] = ("patient_source", "sex", "egfr_baseline", "alk_partners")
+"""The facts columns two cases must share, all known, to be matched as the same patient; they
+must also share an age (``patient_ages``: a case whose sources disagree on the age has each)."""
 
 
 def refresh_duplicates(s: Session) -> int:
     """Recompute ``duplicate_of`` in every facts row; returns the rows changed.
 
     Two live cases are the same patient when a curator linked them, or when they agree on
-    every :data:`MATCH_COLUMNS` value (none unknown), are not two rows of one imported table
-    (same source id, not local), and no curator unlinked them. Groups are closed
+    every :data:`MATCH_COLUMNS` value (none unknown), share an age, are not two rows of one
+    imported table (same source id, not local), and no curator unlinked them. Groups are closed
     transitively. In each group the case counted is the first by (reviewed before draft,
     published before local, uid); the others get its uid in ``duplicate_of``.
     """
     f = FactsRow
     rows = s.execute(
-        select(f.case_uid, f.status, f.dataset, f.source_id, f.duplicate_of,
+        select(f.case_uid, f.status, f.dataset, f.source_id, f.duplicate_of, f.patient_ages,
                *(getattr(f, c) for c in MATCH_COLUMNS))
     ).all()  # fmt: skip
     parent: dict[str, str] = {r.case_uid: r.case_uid for r in rows}
@@ -466,11 +467,14 @@ def refresh_duplicates(s: Session) -> int:
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for r in rows:
         key = tuple(getattr(r, c) for c in MATCH_COLUMNS)
-        if all(v is not None for v in key):
+        if all(v is not None for v in key) and r.patient_ages:
             groups.setdefault(key, []).append(r)
     for members in groups.values():
+        ages = {r.case_uid: set(r.patient_ages.split(",")) for r in members}
         for i, x in enumerate(members):
             for y in members[i + 1 :]:
+                if not ages[x.case_uid] & ages[y.case_uid]:
+                    continue
                 if x.source_id == y.source_id and x.source_id != "local":
                     continue  # two rows of one table: the authors' distinct patients
                 if tuple(sorted((x.case_uid, y.case_uid))) in distinct:

@@ -116,6 +116,7 @@ class CaseFacts(Value):
     extracranial_sites: str | None = None
     n_events: int = Field(default=0, ge=0)
     patient_source: str | None = None
+    patient_ages: str | None = None
     duplicate_of: str | None = None
 
 
@@ -432,7 +433,24 @@ def derive_facts(
         extracranial_sites=extracranial,
         n_events=len(case.events),
         patient_source=patient_source(case, reported),
+        patient_ages=patient_ages(case),
     )
+
+
+def patient_ages(case: Case) -> str | None:
+    """Every age the case's sources give, ascending, comma-joined (``62,65``): the age at
+    diagnosis and the values of a recorded conflict over it (the seed's text says 62, its
+    Table 1 says 65). ``None`` when no age is known."""
+    ages = set()
+    if case.patient.age_at_diagnosis is not None:
+        ages.add(case.patient.age_at_diagnosis)
+    for conflict in case.conflicts:
+        if conflict.field == "patient.age_at_diagnosis":
+            ages.update(
+                v.value for v in conflict.values if isinstance(v.value, int)
+                and not isinstance(v.value, bool)
+            )  # fmt: skip
+    return ",".join(str(a) for a in sorted(ages)) or None
 
 
 def patient_source(case: Case, reported: ReportedSummary) -> str | None:

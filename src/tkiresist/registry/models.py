@@ -180,6 +180,7 @@ class FactsRow(Base):
     extracranial_sites: Mapped[str | None] = mapped_column(Text)
     n_events: Mapped[int] = mapped_column(Integer)
     patient_source: Mapped[str | None] = mapped_column(String(220))
+    patient_ages: Mapped[str | None] = mapped_column(String(64))
     duplicate_of: Mapped[str | None] = mapped_column(String(64))
 
 

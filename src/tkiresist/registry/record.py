@@ -195,7 +195,7 @@ class CaseRecord(Value):
         return self.deleted_at is not None
 
 
-HistoryAction = Literal["create", "update", "import", "delete", "restore"]
+HistoryAction = Literal["create", "update", "import", "delete", "restore", "link", "unlink"]
 
 
 class HistoryEntry(Value):

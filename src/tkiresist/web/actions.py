@@ -644,10 +644,15 @@ def where_text(
     return " and ".join(parts) or None
 
 
-def summarize(ctx: Context, *, dataset: str | None, where: str | None) -> EvidenceSummary:
+def summarize(
+    ctx: Context, *, dataset: str | None, where: str | None, include_drafts: bool = False
+) -> EvidenceSummary:
+    """Pooled statistics: reviewed cases only unless ``include_drafts``; each patient once."""
     from tkiresist.evidence.summary import summarize as run
 
-    return run(ctx.registry.engine, dataset=dataset or None, where=where)
+    return run(
+        ctx.registry.engine, dataset=dataset or None, where=where, include_drafts=include_drafts
+    )
 
 
 LIST_COLUMNS = (
@@ -664,6 +669,7 @@ LIST_COLUMNS = (
     "best_response",
     "cns_involved",
     "needs_curation",
+    "duplicate_of",
 )
 
 

@@ -493,8 +493,13 @@ def summary(
     _info: Viewer,
     where: Annotated[str | None, Depends(_filters)],
     dataset: str | None = None,
+    include_drafts: Annotated[
+        bool, Query(description="pool draft cases too (default: reviewed cases only)")
+    ] = False,
 ) -> dict[str, Any]:
-    result = actions.summarize(context_of(request), dataset=dataset, where=where)
+    result = actions.summarize(
+        context_of(request), dataset=dataset, where=where, include_drafts=include_drafts
+    )
     data: dict[str, Any] = result.as_json()
     data["source"] = "registry"  # not the database URL
     return data

@@ -6,9 +6,10 @@ Revises: r0003
 Create Date: 2026-12-05
 
 * ``registry_case_link``: a curator's decision on a pair of cases (same patient or not);
-* ``registry_case_facts.patient_source`` (the publication the patient comes from) and
-  ``registry_case_facts.duplicate_of`` (the case this one is likely the same patient as):
-  derived data, filled when :func:`tkiresist.registry.db.migrate` rebuilds the facts rows;
+* ``registry_case_facts.patient_source`` (the publication the patient comes from),
+  ``patient_ages`` (the ages its sources give) and ``duplicate_of`` (the case this one is
+  likely the same patient as): derived data, filled when
+  :func:`tkiresist.registry.db.migrate` rebuilds the facts rows;
 * pooled evidence now reads reviewed cases only (#16): untouched (version 1, not deleted)
   draft cases of the bundled dataset ``cheung2025-table1`` become ``reviewed``, with a
   history row each, as a new load of the dataset would make them. The dataset's name is
@@ -58,6 +59,7 @@ def upgrade() -> None:
     )  # fmt: skip
     with op.batch_alter_table("registry_case_facts") as batch:
         batch.add_column(sa.Column("patient_source", sa.String(220), nullable=True))
+        batch.add_column(sa.Column("patient_ages", sa.String(64), nullable=True))
         batch.add_column(sa.Column("duplicate_of", sa.String(64), nullable=True))
     bind = op.get_bind()
     now = dt.datetime.now(dt.UTC)
@@ -85,5 +87,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("registry_case_facts") as batch:
         batch.drop_column("duplicate_of")
+        batch.drop_column("patient_ages")
         batch.drop_column("patient_source")
     op.drop_table("registry_case_link")
