@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from tkiresist.cli import app
@@ -31,7 +34,7 @@ def test_kb_show_refuses_an_unknown_status_or_region() -> None:
     assert bad.exit_code == 2 and "--region" in bad.stderr
 
 
-def test_review_dates_are_reported_not_failed() -> None:
+def test_review_dates_are_reported_not_failed(tmp_path: Path) -> None:
     """A statement never reviewed, or reviewed long ago, is named as due; lint still passes
     unless --fail-stale is given."""
     kb = load_knowledge_base()
@@ -43,5 +46,14 @@ def test_review_dates_are_reported_not_failed() -> None:
     assert any("no-mechanism-after-osimertinib" in (p.location.field or "") for p in later)
     ok = runner.invoke(app, ["kb", "lint"])
     assert ok.exit_code == 0 and "due for review" in ok.stdout
-    strict = runner.invoke(app, ["kb", "lint", "--fail-stale"])
-    assert strict.exit_code == 1
+    # Since #13 (2026-12-05) every packaged statement carries a review date, so the packaged
+    # base has nothing due today; --fail-stale is exercised on a copy of it with one review
+    # date removed (the packaged base can no longer serve as the never-reviewed example).
+    copy = tmp_path / "kb"
+    shutil.copytree(kb.root, copy)
+    histologic = copy / "histologic.yaml"
+    text = histologic.read_text(encoding="utf-8")
+    assert "  last_reviewed: 2026-12-05\n" in text
+    histologic.write_text(text.replace("  last_reviewed: 2026-12-05\n", "", 1), encoding="utf-8")
+    strict = runner.invoke(app, ["kb", "lint", str(copy), "--fail-stale"])
+    assert strict.exit_code == 1 and "never reviewed" in strict.stderr
