@@ -276,6 +276,33 @@ def update_case(
         return rec
 
 
+def link_cases(
+    ctx: Context,
+    info: SessionInfo,
+    uid: str,
+    other: str,
+    *,
+    same_patient: bool,
+    reason: str,
+    remote: str | None = None,
+) -> dict[str, Any]:
+    """A curator's decision that ``uid`` and ``other`` are (or are not) the same patient:
+    both histories record it; pooled counts count a linked pair once (#16)."""
+    get_record(ctx, uid)
+    get_record(ctx, other)
+    action = "case.link" if same_patient else "case.unlink"
+    with audited(ctx, info, action, uid, remote, {"other": other}):
+        do = ctx.registry.link if same_patient else ctx.registry.unlink
+        changed = do(uid, other, who=info.user.name, reason=reason)
+    return {
+        "uid": uid,
+        "other": other,
+        "same_patient": same_patient,
+        "changed": changed,
+        "counted_once_with": ctx.registry.same_patient(uid),
+    }
+
+
 # ----------------------------------------------------------------------------- field paths
 
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:#(?P<id>[^\[\]]+)|\[(?P<i>\d+)\])?$")

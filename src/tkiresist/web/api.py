@@ -281,6 +281,31 @@ def edit_fields(request: Request, uid: str, body: FieldEdit, info: Curator) -> d
     return actions.record_json(rec)
 
 
+class LinkDecision(Strict):
+    other: str = Field(description="the other case's uid", min_length=1, max_length=64)
+    same_patient: bool = Field(
+        default=True, description="true: link (one patient); false: unlink (two patients)"
+    )
+    reason: str = Field(description="why (kept in both histories)", min_length=1, max_length=2000)
+
+
+@router.post(
+    "/cases/{uid}/links", tags=["cases"], summary="Link or unlink two cases as the same patient"
+)
+def link_cases(request: Request, uid: str, body: LinkDecision, info: Curator) -> dict[str, Any]:
+    """A linked pair is counted once in pooled evidence; an unlinked pair is never matched
+    by the same-patient rule. Both cases' histories record the decision."""
+    return actions.link_cases(
+        context_of(request),
+        info,
+        uid,
+        body.other,
+        same_patient=body.same_patient,
+        reason=body.reason,
+        remote=remote_of(request),
+    )
+
+
 @router.get("/cases/{uid}/history", tags=["cases"], summary="Every change: who, when, what")
 def case_history(request: Request, uid: str, info: Viewer) -> dict[str, Any]:
     """Old and new values for curators and admins; a viewer gets who, when and which field."""
