@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from tests.conftest import SEED_CASE
 from tkiresist.cli import app
 from tkiresist.errors import RegistryError
+from tkiresist.evidence.catalogue import Predicate
 from tkiresist.evidence.pooled import PooledEvidenceIndex
-from tkiresist.evidence.summary import summarize
+from tkiresist.evidence.summary import list_cases, summarize
 from tkiresist.io.casefile import read_case
 from tkiresist.model.case import Case
 from tkiresist.registry import db as dbmod
@@ -67,6 +68,9 @@ def test_saving_the_seed_patient_as_a_local_case_does_not_double_count_it(db_url
         with_drafts = summarize(reg.engine, include_drafts=True)
         assert with_drafts.n_cases == 16 and with_drafts.duplicates_excluded == 1
         assert "1 likely duplicate(s) of the same patient counted once" in with_drafts.text()
+        everyone, _ = list_cases(reg.engine, Predicate("TRUE"))
+        pooled, _ = list_cases(reg.engine, Predicate("TRUE"), pooled=True)
+        assert (everyone, pooled) == (17, 16)  # the swimmer plot and the audit list 16
         # reviewed, the local case still counts once, and the table's row stays the one counted
         rec = reg.get("cheung2025-case1")
         reg.set_status("cheung2025-case1", "reviewed", expected_version=rec.version, who="c")

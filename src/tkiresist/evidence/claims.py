@@ -620,7 +620,11 @@ def _explain_statistic(
             )
     if preds.numerator is not None and (failed & {"numerator", "percent", "value", "p-value"}):
         total, rows = list_cases(
-            facts, preds.numerator.and_(preds.denominator), dataset=dataset, columns=columns
+            facts,
+            preds.numerator.and_(preds.denominator),
+            dataset=dataset,
+            columns=columns,
+            pooled=True,
         )
         refs = _case_refs(rows, columns)
         diff = "" if claimed_k is None or stat.numerator is None else _diff(stat, claimed_k)
@@ -640,7 +644,9 @@ def _explain_statistic(
                 "summary's definitions.)"
             )
     if "denominator" in failed:
-        total, rows = list_cases(facts, preds.denominator, dataset=dataset, columns=columns)
+        total, rows = list_cases(
+            facts, preds.denominator, dataset=dataset, columns=columns, pooled=True
+        )
         den_refs = _case_refs(rows, columns)
         parts.append(
             f"The denominator holds {total} case(s) (condition: "
@@ -652,7 +658,7 @@ def _explain_statistic(
         column = columns[0] if columns else None
         if column is not None:
             _, rows = list_cases(
-                facts, preds.denominator, dataset=dataset, columns=columns, limit=200
+                facts, preds.denominator, dataset=dataset, columns=columns, limit=200, pooled=True
             )
             values = sorted(
                 ((r[column], r) for r in rows if isinstance(r.get(column), int | float)),

@@ -124,7 +124,7 @@ def swimmer_cases(
         if c in facts.columns
     ]
     total, rows = list_cases(
-        facts, pred, dataset=dataset, columns=columns, limit=max_cases, table=table
+        facts, pred, dataset=dataset, columns=columns, limit=max_cases, table=table, pooled=True
     )
     if total > max_cases:
         raise EvidenceError(

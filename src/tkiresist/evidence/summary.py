@@ -562,18 +562,18 @@ def summarize(
     statuses: tuple[str, ...] | None = None
     if "status" in facts.columns:
         statuses = ("draft", "reviewed") if include_drafts else ("reviewed",)
-        if not include_drafts:
-            scope = Predicate("status = :pooled_status", {"pooled_status": "reviewed"}).and_(scope)
     duplicates = 0
     if "duplicate_of" in facts.columns:
+        counted = pooled_predicate(facts, include_drafts=include_drafts, duplicates=True)
         duplicates = int(
             facts.rows(
-                f"SELECT COUNT(*) FROM {tbl} WHERE ({scope.sql}) AND duplicate_of IS NOT NULL",
-                scope.params,
+                f"SELECT COUNT(*) FROM {tbl} WHERE ({counted.and_(scope).sql}) "
+                "AND duplicate_of IS NOT NULL",
+                counted.and_(scope).params,
             )[0][0]
             or 0
         )
-        scope = Predicate("duplicate_of IS NULL").and_(scope)
+    scope = pooled_predicate(facts, include_drafts=include_drafts).and_(scope)
 
     # 1. counts: one scan, fixed predicates.
     fixed_counts = [f for f in FIXED if f.query == "counts"]
@@ -799,6 +799,20 @@ def _raise_unknown_dataset(facts: FactsSource, dataset: str, flt: Filter | None)
     )
 
 
+def pooled_predicate(
+    facts: FactsSource, *, include_drafts: bool = False, duplicates: bool = False
+) -> Predicate:
+    """The cases pooled evidence reads (#16): ``reviewed`` ones unless ``include_drafts``
+    (when the table has ``status``), and not a likely duplicate of another patient (when it
+    has ``duplicate_of``; ``duplicates=True`` keeps them)."""
+    pred = Predicate("TRUE")
+    if "status" in facts.columns and not include_drafts:
+        pred = Predicate("status = :pooled_status", {"pooled_status": "reviewed"})
+    if "duplicate_of" in facts.columns and not duplicates:
+        pred = Predicate("duplicate_of IS NULL").and_(pred)
+    return pred
+
+
 def list_cases(
     source: object,
     predicate: Predicate,
@@ -807,12 +821,16 @@ def list_cases(
     columns: Iterable[str] = (),
     limit: int = 50,
     table: str = FACTS_TABLE,
+    pooled: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of cases that satisfy ``predicate`` (within ``dataset``) and the first
     ``limit`` of them, with ``case_uid``, ``source_row`` (when the table has it) and
-    ``columns``; ordered by source row, then uid."""
+    ``columns``; ordered by source row, then uid. ``pooled``: only the cases a summary pools
+    (:func:`pooled_predicate`: reviewed, each patient once)."""
     facts = open_source(source, table)
     scope = _filter_predicate(dataset, None).and_(predicate)
+    if pooled:
+        scope = pooled_predicate(facts).and_(scope)
     cols = ["case_uid"]
     if "source_row" in facts.columns:
         cols.append("source_row")
