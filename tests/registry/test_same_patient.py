@@ -222,3 +222,36 @@ def test_migration_r0004_on_sqlite(tmp_path: Any) -> None:
         tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
     engine.dispose()
     assert "duplicate_of" not in names and "registry_case_link" not in tables
+
+
+def test_a_second_review_citing_the_same_published_case_is_counted_once(
+    db_url: str, tmp_path: Any
+) -> None:
+    from tkiresist.registry.importers import import_table
+    from tkiresist.registry.record import PrimarySource
+
+    csv = tmp_path / "review2.csv"
+    csv.write_text(
+        "Pt;Reference;Age;Sex;EGFR;TKI;Fusion\n"
+        "B1;Schrock et al. (2018);62;M;Exon 19 deletion;Osimertinib;EML4-ALK\n"
+        "B2;Schrock et al. (2018);70;M;Exon 19 deletion;Osimertinib;STRN-ALK\n"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "table: Table 3\ncolumns: {Pt: case_label, Reference: study, EGFR: egfr_mutation,"
+        " TKI: egfr_tki, Fusion: alk_fusion}\n"
+    )
+    schrock = PrimarySource(
+        text="Schrock et al. (2018)", first_author="Schrock", year=2018,
+        doi="10.1016/j.jtho.2018.05.027",
+    )  # fmt: skip
+    with open_registry(db_url) as reg:
+        import_table(
+            reg, csv, source="10.1234/review2", mapping=mapping, dataset="review2", who="me",
+            primary_sources={"B1": schrock, "B2": schrock},
+        )  # fmt: skip
+        # B1 is Schrock's case 27 (row 7 of the seed's table: 62/M, exon 19 deletion, EML4)
+        assert reg.facts("review2-b1").duplicate_of == "cheung2025-table1-7"  # type: ignore[union-attr]
+        assert reg.facts("review2-b2").duplicate_of is None  # type: ignore[union-attr]  # age 70
+        assert _n(reg, include_drafts=True) == 17
+        assert summarize(reg.engine, include_drafts=True).duplicates_excluded == 1

@@ -431,7 +431,9 @@ must also share an age (``patient_ages``: a case whose sources disagree on the a
 
 
 def refresh_duplicates(s: Session) -> int:
-    """Recompute ``duplicate_of`` in every facts row; returns the rows changed.
+    """Recompute ``duplicate_of`` in the facts rows; returns the rows changed. One pass over
+    the rows with a ``patient_source``, a link or a flag (20,000 imported rows without a
+    source: 0.2 s when every row was read; the rest is skipped in SQL).
 
     Two live cases are the same patient when a curator linked them, or when they agree on
     every :data:`MATCH_COLUMNS` value (none unknown), share an age, are not two rows of one
@@ -440,9 +442,13 @@ def refresh_duplicates(s: Session) -> int:
     published before local, uid); the others get its uid in ``duplicate_of``.
     """
     f = FactsRow
+    # only rows that can be in a group: a known source (the rule), a link, or a flag to clear
+    linked = select(LinkRow.uid_a).union(select(LinkRow.uid_b))
     rows = s.execute(
         select(f.case_uid, f.status, f.dataset, f.source_id, f.duplicate_of, f.patient_ages,
                *(getattr(f, c) for c in MATCH_COLUMNS))
+        .where(f.patient_source.is_not(None) | f.duplicate_of.is_not(None)
+               | f.case_uid.in_(linked))
     ).all()  # fmt: skip
     parent: dict[str, str] = {r.case_uid: r.case_uid for r in rows}
 
@@ -464,22 +470,28 @@ def refresh_duplicates(s: Session) -> int:
             same.append((a, b))
         else:
             distinct.add((a, b))
-    groups: dict[tuple[Any, ...], list[Any]] = {}
+    # rows sharing the compared values and an age, by table: a review's rows are one
+    # "table" (never matched among themselves), each local case its own
+    buckets: dict[tuple[Any, ...], dict[str, list[str]]] = {}
     for r in rows:
         key = tuple(getattr(r, c) for c in MATCH_COLUMNS)
-        if all(v is not None for v in key) and r.patient_ages:
-            groups.setdefault(key, []).append(r)
-    for members in groups.values():
-        ages = {r.case_uid: set(r.patient_ages.split(",")) for r in members}
-        for i, x in enumerate(members):
-            for y in members[i + 1 :]:
-                if not ages[x.case_uid] & ages[y.case_uid]:
-                    continue
-                if x.source_id == y.source_id and x.source_id != "local":
-                    continue  # two rows of one table: the authors' distinct patients
-                if tuple(sorted((x.case_uid, y.case_uid))) in distinct:
-                    continue
-                union(x.case_uid, y.case_uid)
+        if not r.patient_ages or any(v is None for v in key):
+            continue
+        origin = r.case_uid if r.source_id == "local" else f"source:{r.source_id}"
+        for age in set(r.patient_ages.split(",")):
+            buckets.setdefault((*key, age), {}).setdefault(origin, []).append(r.case_uid)
+    for origins in buckets.values():
+        if len(origins) < 2:
+            continue
+        for origin, uids in origins.items():
+            for x in uids:
+                for other, others in origins.items():
+                    if other == origin:
+                        continue
+                    y = next((u for u in others if tuple(sorted((x, u))) not in distinct), None)
+                    if y is not None:
+                        union(x, y)
+                        break
     for a, b in same:
         if a in parent and b in parent:
             union(a, b)
