@@ -62,7 +62,7 @@ def synthetic_rows(n: int, start: int = 0, seed: int = 20250913) -> list[tuple[A
         row = {
             "case_uid": f"syn-{i}",
             "dataset": DATASET,
-            "status": "draft",
+            "status": "reviewed",  # pooled evidence reads reviewed cases only (#16)
             "source_id": "10.0000/synthetic",
             "source_row": str(i + 1),
             "needs_curation": False,

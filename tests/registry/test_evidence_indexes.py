@@ -12,8 +12,11 @@ from tkiresist.registry.opening import open_registry
 
 
 def test_migration_lists_the_catalogue_indexes() -> None:
-    mig = importlib.import_module("tkiresist.registry.migrations.versions.r0003_evidence_indexes")
+    # r0003 created them; r0005 (#16) added the pooled cases' columns at the end
+    mig = importlib.import_module("tkiresist.registry.migrations.versions.r0005_pooled_indexes")
     assert {k: tuple(v) for k, v in mig.INDEXES.items()} == dict(EVIDENCE_INDEXES)
+    old = importlib.import_module("tkiresist.registry.migrations.versions.r0003_evidence_indexes")
+    assert {k: tuple(v) for k, v in old.INDEXES.items()} == mig.OLD
 
 
 def test_indexes_exist_after_migration(tmp_path: Path) -> None:

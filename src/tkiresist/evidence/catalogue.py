@@ -81,7 +81,9 @@ COMBINATION_SQL = "combination_egfr_alk IS TRUE"
 _PARTNERS = "alk_partners IS NOT NULL"
 #: Indexes on ``registry_case_facts`` that make :func:`~tkiresist.evidence.summary.summarize`
 #: a few streaming index scans (no sort) on SQLite: name suffix -> columns, in order. The
-#: summary's GROUP BY lists these columns in this order; the registry's migrations create them.
+#: summary's GROUP BY lists these columns in this order; the registry's migrations create them
+#: (r0005: each ends with ``status`` and ``duplicate_of``, so that the pooled cases' condition,
+#: reviewed and counted once, is read from the index too).
 EVIDENCE_INDEXES: Final[Mapping[str, tuple[str, ...]]] = {
     "cube": (
         "dataset",
@@ -93,6 +95,8 @@ EVIDENCE_INDEXES: Final[Mapping[str, tuple[str, ...]]] = {
         "grade3_any",
         "last_egfr_tki",
         "grade3_on_first_post_regimen",
+        "status",
+        "duplicate_of",
     ),
     # the interval's columns first; the rest make it cover the one-scan counts query too
     "interval": (
@@ -105,8 +109,10 @@ EVIDENCE_INDEXES: Final[Mapping[str, tuple[str, ...]]] = {
         "cns_reported",
         "cns_involved",
         "sex",
+        "status",
+        "duplicate_of",
     ),
-    "age": ("dataset", "age"),
+    "age": ("dataset", "age", "status", "duplicate_of"),
 }
 
 #: the registry's own attribution of grade >=3 events (used when the table has the column)
