@@ -21,6 +21,7 @@ def test_the_seed_patient_saved_as_a_local_case_is_counted_once(
     assert [c["duplicate_of"] for c in found] == [ROW1]
     page = viewer.get("/registry", headers={"accept": "text/html"}).text
     assert "Pooled: reviewed cases only" in page and "same patient as" in page
+    assert '17</strong> cases in the registry; <strong id="n-pooled">16</strong> pooled' in page
 
 
 def test_curators_link_and_unlink_through_the_api(
