@@ -14,6 +14,7 @@ Checks against reference data (HGNC symbols, the drug dictionary) are extrinsic 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -109,6 +110,7 @@ _MONTHS: dict[int, tuple[tuple[Any, ...], Mapping[str, float]]] = {}
 """Resolved months by events tuple (identity-checked: an id is reused only after the tuple is
 gone, and the tuple is kept alive by the entry)."""
 _MONTHS_MAX = 256
+_MONTHS_LOCK = threading.Lock()
 
 
 class Case(Value):
@@ -156,11 +158,14 @@ class Case(Value):
         an immutable tuple: their months are resolved once per tuple (the engine asks several
         times per case) and copied for each caller."""
         key = id(self.events)
-        hit = _MONTHS.get(key)
+        with _MONTHS_LOCK:  # the web server interprets cases on several threads
+            hit = _MONTHS.get(key)
         if hit is None or hit[0] is not self.events:
-            if len(_MONTHS) >= _MONTHS_MAX:
-                _MONTHS.pop(next(iter(_MONTHS)))
-            hit = _MONTHS[key] = (self.events, resolve_months(self.events))
+            hit = (self.events, resolve_months(self.events))
+            with _MONTHS_LOCK:
+                if len(_MONTHS) >= _MONTHS_MAX:
+                    _MONTHS.pop(next(iter(_MONTHS)), None)
+                _MONTHS[key] = hit
         return dict(hit[1])
 
 
