@@ -29,3 +29,21 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
         os.environ[var] = str(root / var.lower())
     os.environ.pop("TKIRESIST_DB", None)
+
+
+def drop_pg_tables(url: str, names: tuple[str, ...] = ()) -> None:
+    """Drop every table of ours (``registry_*``, ``web_*``, and ``names``) from a scratch
+    PostgreSQL database, the tables later migrations add included."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        found = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND (tablename LIKE 'registry\\_%' OR tablename LIKE 'web\\_%')"
+            )
+        ).scalars()
+        for table in sorted({*names, *found}):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()

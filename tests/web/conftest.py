@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SEED_CASE
+from tests.conftest import SEED_CASE, drop_pg_tables
 
 PG_ENV = "TKIRESIST_TEST_PG_URL"
 PASSWORD = "correct horse battery"
@@ -46,22 +46,7 @@ def fast_hasher() -> Any:
 
 
 def _drop_all(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        # every table of ours, the ones later migrations add included (TABLES named only the
-        # first ones, and a left-over registry_case_link made the next test's database look
-        # foreign)
-        found = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND (tablename LIKE 'registry\\_%' OR tablename LIKE 'web\\_%')"
-            )
-        ).scalars()
-        for table in sorted({*TABLES, *found}):
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    engine.dispose()
+    drop_pg_tables(url, TABLES)
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ from tkiresist.model.timeline import (
     Specimen,
     Surgery,
     TherapyLine,
-    event_time,
+    time_points,
 )
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
@@ -278,18 +278,9 @@ Phase = Literal["earlier", "current"]
 
 
 def _time_points(case: Case) -> dict[str, TimePoint]:
-    """The time each event (``id``) and each therapy stop (``id.stop``) is written with; a test
-    with no time has its specimen's."""
-    by_id = {e.id: e for e in case.events}
-    out: dict[str, TimePoint] = {}
-    for e in case.events:
-        t = event_time(e)
-        if t is None and isinstance(e, MolecularTest) and e.specimen in by_id:
-            t = event_time(by_id[e.specimen])
-        if t is not None:
-            out[e.id] = t
-        if isinstance(e, TherapyLine) and e.stop is not None:
-            out[f"{e.id}.stop"] = e.stop
+    """The time each event is written with (:func:`tkiresist.model.timeline.time_points`), and
+    the diagnosis's under ``diagnosis`` too."""
+    out = time_points(case.events)
     if case.diagnosis.id in out:
         out["diagnosis"] = out[case.diagnosis.id]
     return out

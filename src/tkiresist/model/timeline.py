@@ -254,13 +254,11 @@ class TimelineError(ValueError):
         self.key = key
 
 
-def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
-    """Months from diagnosis for every event (a therapy line: its start; a test with no time:
-    its specimen's). Also ``<id>.stop`` for therapy lines with a stop and ``<id>.end`` for
-    radiotherapy with an end. Raises :class:`TimelineError` for unknown anchors or cycles."""
+def time_points(events: Iterable[AnyEvent]) -> dict[str, TimePoint]:
+    """The time each event is written with, by id (a test with no time has its specimen's),
+    and ``<id>.stop`` of therapy lines and ``<id>.end`` of radiotherapy that have one."""
     evs = list(events)
     by_id = {e.id: e for e in evs}
-    diagnosis = next((e for e in evs if isinstance(e, Diagnosis)), None)
     points: dict[str, TimePoint] = {}
     for e in evs:
         t = event_time(e)
@@ -272,6 +270,16 @@ def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
             points[f"{e.id}.stop"] = e.stop
         if isinstance(e, Radiotherapy) and e.end is not None:
             points[f"{e.id}.end"] = e.end
+    return points
+
+
+def resolve_months(events: Iterable[AnyEvent]) -> Mapping[str, float]:
+    """Months from diagnosis for every event (a therapy line: its start; a test with no time:
+    its specimen's). Also ``<id>.stop`` for therapy lines with a stop and ``<id>.end`` for
+    radiotherapy with an end. Raises :class:`TimelineError` for unknown anchors or cycles."""
+    evs = list(events)
+    diagnosis = next((e for e in evs if isinstance(e, Diagnosis)), None)
+    points = time_points(evs)
     out: dict[str, float] = {}
     visiting: set[str] = set()
     current: list[str] = []
