@@ -215,7 +215,7 @@ def test_one_agent_cell_reader() -> None:
     assert cell_drugs("Tagrisso") == ("osimertinib",)
     assert cell_drugs("osimertinib + alectinib") == ("osimertinib", "alectinib")
     assert cell_drugs("erlotinib, osimertinib") == ("erlotinib", "osimertinib")
-    for module in ("tkiresist.cohort", "tkiresist.annotate.inputs"):
+    for module in ("tkiresist.cohort.cells", "tkiresist.annotate.inputs"):
         assert "tkiresist.nomenclature.regimens.cell_drugs" in GRAPH[module], module
 
 
