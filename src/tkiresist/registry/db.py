@@ -792,8 +792,10 @@ class Registry:
         status: CurationStatus = "draft",
         provenance: Sequence[FieldSource] = (),
         flags: Sequence[CurationFlag] = (),
+        reason: str | None = None,
     ) -> CaseRecord:
-        """Add a case (a local case by default: its uid is ``case.id``)."""
+        """Add a case (a local case by default: its uid is ``case.id``); ``reason`` is kept in
+        its first history row (``create``)."""
         src = source or SourceRef(kind="local", id="local")
         summary = reported or ReportedSummary()
         with self._write() as s:
@@ -805,7 +807,7 @@ class Registry:
             self._insert(
                 s, case.id, dataset, src, Abstraction(
                     case=case, reported=summary, provenance=tuple(provenance), flags=tuple(flags)
-                ), status, who, _now(), "create", None,
+                ), status, who, _now(), "create", reason,
             )  # fmt: skip
         return self.get(case.id)
 

@@ -229,11 +229,19 @@ def interpret_case(ctx: Context, case: Case, at: str | None = None) -> Interpret
 
 
 def create_case(
-    ctx: Context, info: SessionInfo, case: Case, remote: str | None, dataset: str = "local"
+    ctx: Context,
+    info: SessionInfo,
+    case: Case,
+    remote: str | None,
+    dataset: str = "local",
+    *,
+    reason: str | None = None,
 ) -> CaseRecord:
+    """A new draft case; ``reason`` goes into its first history row (and the audit)."""
     from tkiresist.web.errors import Exists
 
-    with audited(ctx, info, "case.create", case.id, remote, {"dataset": dataset}):
+    detail = {"dataset": dataset, **({"reason": reason} if reason else {})}
+    with audited(ctx, info, "case.create", case.id, remote, detail):
         try:
             ctx.registry.get(case.id)
         except RegistryError:
@@ -243,7 +251,7 @@ def create_case(
                 f"a case with id {case.id!r} exists: give the case another id",
                 Location(field="id"),
             )
-        return ctx.registry.add_case(case, who=info.user.name, dataset=dataset)
+        return ctx.registry.add_case(case, who=info.user.name, dataset=dataset, reason=reason)
 
 
 def update_case(

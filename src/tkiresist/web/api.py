@@ -464,6 +464,61 @@ def timeline(request: Request, uid: str, info: Viewer, at: str | None = None) ->
     return Response(svg, media_type="image/svg+xml")
 
 
+# ----------------------------------------------------------------------------- curation assistant
+
+
+class DraftIn(Strict):
+    text: str = Field(description="the case report's text (abstract, case presentation, article)")
+    name: str | None = Field(
+        default=None, max_length=200, description="the text's file name (makes the case id)"
+    )
+
+
+@router.post(
+    "/curate/draft", tags=["curation"], summary="Draft a case from a case report's text (#16)"
+)
+async def curate_draft(request: Request, body: DraftIn, _info: Curator) -> dict[str, Any]:
+    """The draft (case data and YAML), each value's evidence span (field, verbatim text,
+    0-based character offsets into the text with LF line breaks), what is left to check, and
+    why it does not validate yet. Nothing is stored."""
+    from starlette.concurrency import run_in_threadpool
+
+    from tkiresist.web import drafting
+
+    view = await run_in_threadpool(drafting.draft_view, body.text, body.name)
+    return drafting.draft_json(view)
+
+
+class DraftSave(Strict):
+    case: str = Field(description="the corrected draft, as case-file YAML")
+    source: str = Field(
+        default="",
+        max_length=300,
+        description="the publication's DOI or PMID, if the case has no source",
+    )
+    document: str | None = Field(default=None, max_length=200, description="the text's file name")
+
+
+@router.post(
+    "/curate/save",
+    tags=["curation"],
+    status_code=201,
+    summary="Save a corrected draft as a local draft case, with its source (#16)",
+)
+def curate_save(request: Request, body: DraftSave, info: Curator) -> JSONResponse:
+    from tkiresist.web import drafting
+
+    rec = drafting.save_draft(
+        context_of(request),
+        info,
+        body.case,
+        source=body.source,
+        document=body.document,
+        remote=remote_of(request),
+    )
+    return _json(actions.record_json(rec), 201)
+
+
 # ----------------------------------------------------------------------------- registry
 
 

@@ -28,7 +28,7 @@ from tkiresist.errors import (
     TkiResistError,
 )
 from tkiresist.report import FIGURE_LOCK
-from tkiresist.web import actions
+from tkiresist.web import actions, drafting
 from tkiresist.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -650,6 +650,102 @@ async def edit_case_submit(request: Request, uid: str, info: SessionInfo = Curat
             message=exc.message,
         )
     return _redirect(f"/cases/{uid}")
+
+
+# ----------------------------------------------------------------------------- curation assistant
+
+
+def _draft_page(
+    request: Request,
+    status: int = 200,
+    *,
+    view: dict[str, Any] | None = None,
+    form: Mapping[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    message: str | None = None,
+) -> HTMLResponse:
+    """The curation assistant's page: the text form, or the text with its highlighted spans
+    beside the draft (``view``); ``form`` keeps what the curator typed."""
+    form = dict(form or {})
+    if view is not None:
+        form.setdefault("case", view["yaml"])
+        form.setdefault("source", view["source"])
+        form.setdefault("name", view["document"])
+        form["text"] = view["text"]
+    return render(
+        request,
+        "curate.html",
+        status,
+        view=view,
+        form=form,
+        errors=errors or {},
+        message=message,
+        max_chars=drafting.MAX_TEXT_CHARS,
+    )
+
+
+@router.get("/curate/draft")
+def draft_page(request: Request, info: SessionInfo = CuratorPage) -> HTMLResponse:
+    return _draft_page(request)
+
+
+@router.post("/curate/draft")
+async def draft_submit(request: Request, info: SessionInfo = CuratorPage) -> Response:
+    """``op=draft``: draft from the pasted text; ``op=save``: validate the corrected YAML and
+    store it as a local draft record (curator and source recorded), then go to its page."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    ctx = context_of(request)
+    text, name = form.get("text", ""), form.get("name", "")
+    if form.get("op") != "save":
+        try:
+            view = await run_in_threadpool(drafting.draft_view, text, name)
+        except TkiResistError as exc:
+            if not wants_html(request):
+                raise
+            return _draft_page(
+                request,
+                status_for(exc),
+                form=form,
+                errors=problems_by_field(exc.problems),
+                message=exc.message,
+            )
+        return _draft_page(request, view=view)
+
+    def work() -> str:
+        rec = drafting.save_draft(
+            ctx,
+            info,
+            form.get("case", ""),
+            source=form.get("source", ""),
+            document=name,
+            remote=remote_of(request),
+        )
+        return rec.uid
+
+    try:
+        uid = await run_in_threadpool(work)
+    except TkiResistError as exc:
+        if not wants_html(request):
+            raise
+        errors: dict[str, list[str]] = {}
+        for p in exc.problems:
+            key = "source" if p.location.field == "source" else "case"
+            where = f"line {p.location.line}: " if p.location.line is not None else ""
+            field = p.location.field or ""
+            label = f"{field}: " if field and key == "case" and field != "case" else ""
+            errors.setdefault(key, []).append(f"{where}{label}{p.message}")
+        shown: dict[str, Any] | None = None
+        if text.strip():
+            try:
+                shown = await run_in_threadpool(drafting.draft_view, text, name)
+            except TkiResistError:
+                shown = None
+        return _draft_page(
+            request, status_for(exc), view=shown, form=form, errors=errors, message=exc.message
+        )
+    return _redirect(f"/registry/{uid}#history")
 
 
 # ----------------------------------------------------------------------------- registry
