@@ -61,7 +61,8 @@ def render_text(result: Interpretation) -> str:
     dp = result.decision_point
     lines: list[str] = []
     add = lines.append
-    add(f"tkiresist interpretation of case {result.case_id}")
+    kind = "first-line interpretation" if dp.therapy is None else "interpretation"
+    add(f"tkiresist {kind} of case {result.case_id}")
     add(f"Decision point: {dp.event_id}, {dp.description}")
     if dp.therapy is not None:
         t = dp.therapy
