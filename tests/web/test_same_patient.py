@@ -3,6 +3,8 @@ unlink cases through the API, with history."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .conftest import Session, assert_error_shape, create_seed
 
 ROW1 = "cheung2025-table1-1"
@@ -49,3 +51,56 @@ def test_curators_link_and_unlink_through_the_api(
     assert_error_shape(viewer.post(url, json={"other": ROW1, "reason": "x"}), 403)
     assert_error_shape(curator.post(url, json={"other": ROW1, "reason": ""}), 422)
     assert_error_shape(curator.post(url, json={"other": "nope", "reason": "x"}), 404)
+
+
+def _form_post(s: Session, url: str, data: dict[str, str]) -> Any:
+    return s.client.post(
+        url,
+        data={"csrf_token": s.csrf, **data},
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
+
+
+def test_curators_link_and_unlink_from_the_registry_page(
+    curator: Session, viewer: Session, seed_yaml: str
+) -> None:
+    create_seed(curator, seed_yaml)  # matched with row 1 by the rule
+    page = viewer.get("/registry/cheung2025-case1", headers={"accept": "text/html"}).text
+    assert 'id="same-patient-group"' in page and f'href="/registry/{ROW1}"' in page
+    assert 'id="link-form"' not in page  # a viewer sees the group, not the form
+    other = "cheung2025-table1-2"
+    url = "/registry/cheung2025-case1/links"
+    r = _form_post(curator, url, {"op": "link", "other": other, "reason": "same chart number"})
+    assert r.status_code == 303 and r.headers["location"].endswith("#same-patient")
+    page = curator.get("/registry/cheung2025-case1", headers={"accept": "text/html"}).text
+    assert 'id="link-form"' in page and 'id="link-decisions"' in page
+    assert "same chart number" in page and "same patient (linked)" in page
+    assert other in page.split('id="same-patient-group"')[1].split("</p>")[0]
+    history = curator.get(f"/api/cases/{other}/history").json()["history"]
+    assert (history[-1]["action"], history[-1]["who"]) == ("link", "carl")
+    r = _form_post(curator, url, {"op": "unlink", "other": other, "reason": "no: checked"})
+    assert r.status_code == 303
+    group = viewer.get("/api/registry/search?where=dataset=local").json()["cases"]
+    assert [c["duplicate_of"] for c in group] == [ROW1]  # the rule's match stays
+    page = curator.get("/registry/cheung2025-case1", headers={"accept": "text/html"}).text
+    assert other not in page.split('id="same-patient-group"')[1].split("</p>")[0]
+    assert "different patients (unlinked)" in page
+
+
+def test_the_link_form_shows_its_problems_and_refuses_viewers(
+    curator: Session, viewer: Session, seed_yaml: str
+) -> None:
+    create_seed(curator, seed_yaml)
+    url = "/registry/cheung2025-case1/links"
+    r = _form_post(curator, url, {"op": "link", "other": "", "reason": ""})
+    assert r.status_code == 422
+    assert 'id="err-link-other"' in r.text and 'id="err-link-reason"' in r.text
+    r = _form_post(curator, url, {"op": "link", "other": "nope", "reason": "x<b>y"})
+    assert r.status_code == 404 and "no case" in r.text and 'value="x&lt;b&gt;y"' in r.text
+    r = _form_post(viewer, url, {"op": "link", "other": ROW1, "reason": "x"})
+    assert r.status_code == 403
+    assert (
+        curator.get("/api/cases/cheung2025-case1/history").json()["history"][-1]["action"]
+        == "create"
+    )

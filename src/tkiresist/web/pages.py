@@ -908,6 +908,8 @@ def _curation_values(request: Request, info: SessionInfo, uid: str) -> dict[str,
         "history": list(reversed(actions.history(ctx, info, uid))),
         "facts": ctx.registry.facts(uid),
         "safe_age": actions.safe_age,
+        "same_patient": ctx.registry.same_patient(uid),
+        "links": ctx.registry.links(uid),
     }
 
 
@@ -923,6 +925,53 @@ def curation_page(request: Request, uid: str, info: SessionInfo = ViewerPage) ->
         version=values["rec"].version,
         **values,
     )
+
+
+@router.post("/registry/{uid}/links")
+async def links_submit(request: Request, uid: str, info: SessionInfo = CuratorPage) -> Response:
+    """Link (``op=link``) or unlink (``op=unlink``) this case and another as the same patient,
+    as ``POST /api/cases/{uid}/links``; the page shows the group and the decisions."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    ctx = context_of(request)
+    other, reason, op = _text(form, "other"), _text(form, "reason"), form.get("op", "link")
+
+    def work() -> None:
+        problems = []
+        if op not in ("link", "unlink"):
+            problems.append(Problem("op is link or unlink", Location(field="op")))
+        if not other:
+            problems.append(Problem("give the other case's uid", Location(field="other")))
+        if not reason:
+            problems.append(Problem("say why (kept in both histories)", Location(field="reason")))
+        if problems:
+            raise Unprocessable("the link is not complete", problems=problems)
+        actions.link_cases(
+            ctx, info, uid, other, same_patient=op == "link", reason=reason,
+            remote=remote_of(request),
+        )  # fmt: skip
+
+    try:
+        await run_in_threadpool(work)
+    except TkiResistError as exc:
+        if not wants_html(request):
+            raise
+        values = await run_in_threadpool(_curation_values, request, info, uid)
+        return render(
+            request,
+            "curation.html",
+            status_for(exc),
+            errors={},
+            submitted={},
+            message=None,
+            link_form=form,
+            link_errors=problems_by_field(exc.problems),
+            link_message=exc.message,
+            version=values["rec"].version,
+            **values,
+        )
+    return _redirect(f"/registry/{uid}#same-patient")
 
 
 @router.post("/registry/{uid}")
