@@ -32,7 +32,20 @@ def annotate_command(
     ],
     sv: Annotated[
         Path | None,
-        typer.Option("--sv", help="cBioPortal data_sv.txt or an OncoKB-style fusion table."),
+        typer.Option(
+            "--sv",
+            help="cBioPortal data_sv.txt, an OncoKB-style fusion or SV table, or a fusion "
+            "caller's output (Arriba, STAR-Fusion, FusionCatcher).",
+        ),
+    ] = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            "--sample",
+            metavar="ID",
+            help="Sample id of a fusion caller's output without a sample column (default: "
+            "the --sv file name up to its first dot).",
+        ),
     ] = None,
     cna: Annotated[
         Path | None, typer.Option("--cna", help="cBioPortal discrete CNA (wide) table.")
@@ -70,7 +83,14 @@ def annotate_command(
     chosen = auto if fmt == "auto" else fmt
     report = guarded(
         lambda: annotate_tables(
-            maf, sv, cna, clinical, out=out, fmt=chosen, timelines=tuple(timeline or ())
+            maf,
+            sv,
+            cna,
+            clinical,
+            out=out,
+            fmt=chosen,
+            timelines=tuple(timeline or ()),
+            sample=sample,
         )
     )
     typer.echo(report.summary())

@@ -541,58 +541,143 @@ def _ctx(ann: Annotation, ctx_cats: frozenset[str]) -> str:
 
 # --- SV -------------------------------------------------------------------------------------
 
-SV_COLUMNS: dict[str, tuple[str, str, str | None]] = {
-    "cbioportal": ("Sample_Id", "Site1_Hugo_Symbol", "Site2_Hugo_Symbol"),
-    "oncokb_fusion": ("Tumor_Sample_Barcode", "Fusion", None),
-    "oncokb_sv": ("Tumor_Sample_Barcode", "GeneA", "GeneB"),
+SV_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cbioportal": (
+        "Sample_Id",
+        ("Site1_Hugo_Symbol", "Site2_Hugo_Symbol", "Event_Info", "SV_Status"),
+    ),
+    "oncokb_fusion": ("Tumor_Sample_Barcode", ("Fusion",)),
+    "oncokb_sv": ("Tumor_Sample_Barcode", ("GeneA", "GeneB")),
 }
-"""Per SV layout: the sample column and the one or two key columns."""
+"""Per SV table layout: the sample column and the key columns, in the order the case-side
+reader's decision takes them (:func:`_sv_call`)."""
+SV_KEYS = 4
+"""Key columns read per SV row (``k1`` ... ``k4``; NULL where a layout has fewer)."""
 
 
-def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout) -> int:
-    s, k1, k2 = SV_COLUMNS[layout]
-    key = f"{_ident(k1)} AS k1, {_ident(k2) if k2 else 'NULL::VARCHAR'} AS k2"
-    gene_col = k1
+def _sv_call(layout: str, key: Sequence[str | None]) -> Annotation:
+    """One distinct SV key, decided by the case-side reader's own function (one place)."""
+    from tkiresist.io import fusions as io_fusions
+
+    if layout == "cbioportal":
+        call = io_fusions.cbioportal_sv_call(*key)
+    elif layout == "oncokb_fusion":
+        call = io_fusions.oncokb_fusion_call(key[0])
+    else:
+        call = io_fusions.oncokb_sv_call(key[0], key[1])
+    return keys.fusion_annotation(call)
+
+
+def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout, sample: str | None) -> int:
+    """``sv_rowann`` and ``sv_ann`` for an SV table; returns its data rows."""
+    if layout in inputs.CALLER_LAYOUTS:
+        return _sv_caller(run, header, layout, sample)
+    s, names = SV_COLUMNS[layout]
+    ks = [f"{_col(header, n)} AS k{i + 1}" for i, n in enumerate(names)]
+    ks += [f"NULL::VARCHAR AS k{i + 1}" for i in range(len(names), SV_KEYS)]
     sql = f"""CREATE OR REPLACE TABLE sv_rows AS
-              SELECT {_ident(s)} AS s, {key} FROM {_read_csv(header)}"""
+              SELECT {_ident(s)} AS s, {", ".join(ks)} FROM {_read_csv(header)}"""
     _csv_error(run, header, "SV", lambda: run.sql(sql))
     n = int(run.scalar("SELECT count(*) FROM sv_rows"))
     _warn_empty_samples(run, header, "sv_rows", s)
-    found = run.rows("SELECT k1, k2, min(rowid), count(*) FROM sv_rows GROUP BY k1, k2 ORDER BY 3")
+    found = run.rows(
+        "SELECT k1, k2, k3, k4, min(rowid), count(*) FROM sv_rows "
+        "GROUP BY k1, k2, k3, k4 ORDER BY 5"
+    )
     ctx_cats = context_categories(run.kb)
     rows: list[tuple[object, ...]] = []
-    for k1v, k2v, first, count in found:
-        ann: Annotation
-        if layout != "oncokb_fusion":
-            ann = keys.fusion_pair(k1v, k2v)
-        elif k1v is None:
-            ann = Annotation(None, "", RowStatus.UNPARSED, "empty Fusion cell")
-        else:
-            ann = keys.fusion_text(k1v)
+    for k1v, k2v, k3v, k4v, first, count in found:
+        ann = _sv_call(layout, (k1v, k2v, k3v, k4v))
         if ann.problem:
             shown = repr(k1v) if layout == "oncokb_fusion" else f"{k1v or ''}::{k2v or ''}"
             run.warn(
                 f"{shown}: {ann.problem}; {count:,} row(s) kept unannotated (status {ann.status})",
-                header.loc(_line(header, first), gene_col),
+                header.loc(_line(header, first), names[0]),
             )
         rows.append(
-            (k1v, k2v, ann.alteration, ann.categories, _ctx(ann, ctx_cats), str(ann.status))
-        )
+            (k1v, k2v, k3v, k4v, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+             str(ann.status))
+        )  # fmt: skip
     _table_from_rows(
         run.con,
         "sv_ann",
-        [("k1", "VARCHAR"), ("k2", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"),
-         ("ctx", "VARCHAR"), ("status", "VARCHAR")],
+        [("k1", "VARCHAR"), ("k2", "VARCHAR"), ("k3", "VARCHAR"), ("k4", "VARCHAR"),
+         ("alteration", "VARCHAR"), ("cats", "VARCHAR"), ("ctx", "VARCHAR"),
+         ("status", "VARCHAR")],
         rows,
     )  # fmt: skip
+    same = " AND ".join(f"a.k{i} IS NOT DISTINCT FROM r.k{i}" for i in range(1, SV_KEYS + 1))
     run.sql(
-        """
+        f"""
         CREATE OR REPLACE TABLE sv_rowann AS
         SELECT r.rowid AS rid, r.s, r.k1 AS g, a.alteration, a.cats, a.ctx, a.status
-        FROM sv_rows r JOIN sv_ann a
-          ON a.k1 IS NOT DISTINCT FROM r.k1 AND a.k2 IS NOT DISTINCT FROM r.k2
+        FROM sv_rows r JOIN sv_ann a ON {same}
         """
     )
+    run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
+    return n
+
+
+def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) -> int:
+    """A fusion caller's output (Arriba, STAR-Fusion, FusionCatcher): its case-side reader
+    reads every row (a caller writes one file per sample, of at most a few thousand rows) and
+    decides each row's fusion, or why it has none; those become ``sv_rowann``.
+
+    Every data row gives the reader one finding or one unannotated record; the records, in
+    line order, are the rows in file order (checked against DuckDB's count of the lines the
+    output is written beside). The rows' sample is the table's sample column when it has one
+    (``tumor_id``), else ``sample`` (``--sample``, or the file name; see
+    :func:`tkiresist.annotate.inputs.sv_sample`).
+    """
+    from tkiresist.io.base import MISSING
+    from tkiresist.io.fusions import CALLERS, sample_column
+    from tkiresist.io.readers import BY_NAME
+    from tkiresist.model.alterations import Fusion
+    from tkiresist.nomenclature.genes import is_known
+
+    result = BY_NAME[layout].read(Path(header.file))
+    run.warnings.extend(result.warnings)
+    records: list[tuple[int, str, Annotation]] = []
+    for findings in result.findings_by_sample.values():
+        for f in findings:
+            alt = f.alteration
+            assert isinstance(alt, Fusion) and f.provenance is not None
+            unknown = [g for g in alt.genes if not is_known(g)]
+            ann = (
+                Annotation(None, "", RowStatus.UNKNOWN_GENE, f"unknown gene {unknown[0]!r}")
+                if unknown
+                else Annotation(alt.name, keys.categories_text(alt), RowStatus.NO_MATCH)
+            )
+            records.append((f.provenance.line or 0, f.provenance.source_text or "", ann))
+    for u in result.unannotated:
+        records.append((u.line, u.text, Annotation(None, "", RowStatus.UNPARSED, u.reason)))
+    records.sort(key=lambda r: r[0])
+    count_sql = f"SELECT count(*) FROM {_read_lines(header)}"
+    n = int(_csv_error(run, header, "SV", lambda: run.scalar(count_sql)))
+    if n != len(records) or len({r[0] for r in records}) != n:
+        raise FormatError(  # pragma: no cover - every reader gives each row one record
+            f"the {layout} reader gave {len(records):,} records for {n:,} data rows",
+            Location(header.file),
+        )
+    gene_at = header.column_number(CALLERS[layout].five_column) - 1
+    own = sample_column(header.columns)
+    sample_at = header.column_number(own) - 1 if own is not None else None
+    ctx_cats = context_categories(run.kb)
+    rows: list[tuple[object, ...]] = []
+    for rid, (_line_no, text, ann) in enumerate(records):
+        cells = text.split("\t")
+        s = sample
+        if sample_at is not None:
+            cell = cells[sample_at].strip()
+            s = None if cell in MISSING else cell
+        rows.append(
+            (rid, s, cells[gene_at], ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+             str(ann.status))
+        )  # fmt: skip
+    columns = [("rid", "BIGINT"), ("s", "VARCHAR"), ("g", "VARCHAR"), ("alteration", "VARCHAR"),
+               ("cats", "VARCHAR"), ("ctx", "VARCHAR"), ("status", "VARCHAR")]  # fmt: skip
+    _table_from_rows(run.con, "sv_rowann", columns, rows)
+    run.sql("CREATE OR REPLACE TABLE sv_ann AS SELECT DISTINCT alteration, status FROM sv_rowann")
     run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
     return n
 
@@ -1025,15 +1110,17 @@ def _write_rows(
     header: TableHeader,
     table: str,
     gene: str | None,
-    sample: str,
+    sample: str | None,
     out: Path,
     fmt: OutputFormat,
     rows_in: int,
+    sample_value: str | None = None,
 ) -> int:
     """One output row per input row (MAF, SV), in file order, by ``POSITIONAL JOIN``.
 
     ``gene`` and ``sample`` are the input columns that the alignment check compares every
-    CHECK_EVERY rows with the key the row's annotation was made from.
+    CHECK_EVERY rows with the key the row's annotation was made from (a table without a
+    sample column: ``sample_value``, the one sample of its rows).
     """
     if fmt == "tsv":
         source = f"{_read_lines(header)} l"
@@ -1048,7 +1135,8 @@ def _write_rows(
         def field(name: str) -> str:
             return f"coalesce(m.{_ident(name)}, '')"
 
-    got = f"{field(gene)} || '\t' || {field(sample)}" if gene else None
+    sample_sql = field(sample) if sample is not None else _q(sample_value or "")
+    got = f"{field(gene)} || '\t' || {sample_sql}" if gene else None
     check = f"CASE WHEN {lost} THEN error('the input changed while it was read') "
     if got is not None:
         check += (
@@ -1058,7 +1146,8 @@ def _write_rows(
     check += "END"
     joined = f"{source} POSITIONAL JOIN {table}_final a"
     if fmt == "tsv":
-        head = "\n".join([*header.preamble, "\t".join([*header.columns, *OUTPUT_COLUMNS])])
+        names = "\t".join([*header.columns, *OUTPUT_COLUMNS])
+        head = "\n".join([*header.preamble, header.header_mark + names])
         line = f"coalesce({check}, l.line || '\t' || a.{JOINED_COLUMN})"
         query = (
             f"COPY (SELECT {line} AS {_ident(head)} FROM {joined}) "
@@ -1135,6 +1224,7 @@ def annotate_tables(
     fmt: OutputFormat = "tsv",
     kb: KnowledgeBase | None = None,
     timelines: Sequence[Path] = (),
+    sample: str | None = None,
 ) -> AnnotateReport:
     """Annotate a MAF (and SV and CNA tables) with normalised alterations, categories,
     highest levels, matching statements and a status; see the module docstring.
@@ -1149,6 +1239,9 @@ def annotate_tables(
     sv, cna, clinical = (Path(p) if p is not None else None for p in (sv, cna, clinical))
     maf_h = inputs.maf_header(maf)
     sv_h = inputs.sv_header(sv) if sv is not None else None
+    sv_sample = inputs.sv_sample(*sv_h, sample) if sv_h is not None else None
+    if sv_h is None and sample is not None:
+        raise FormatError("--sample names the sample of an SV table: give --sv", Location(None))
     cna_h = inputs.cna_header(cna) if cna is not None else None
     clin_h = inputs.clinical_header(clinical) if clinical is not None else None
     time_h = tuple(inputs.timeline_header(Path(t)) for t in timelines)
@@ -1174,7 +1267,7 @@ def annotate_tables(
         con = _connect(workdir)
         try:
             run = _Run(con, knowledge)
-            reports = _annotate(run, maf_h, sv_h, cna_h, clin_h, time_h, paths, fmt)
+            reports = _annotate(run, maf_h, sv_h, sv_sample, cna_h, clin_h, time_h, paths, fmt)
         finally:
             con.close()
     return AnnotateReport(
@@ -1190,6 +1283,7 @@ def _annotate(
     run: _Run,
     maf_h: TableHeader,
     sv_h: tuple[TableHeader, inputs.SvLayout] | None,
+    sv_sample: str | None,
     cna_h: TableHeader | None,
     clin_h: TableHeader | None,
     time_h: Sequence[TableHeader],
@@ -1206,7 +1300,7 @@ def _annotate(
     run.stage("unparsed warnings")
     run.tables.append("maf")
     if sv_h is not None:
-        n_sv = _sv(run, *sv_h)
+        n_sv = _sv(run, *sv_h, sv_sample)
         counts["sv"] = (n_sv, int(run.scalar("SELECT count(*) FROM sv_ann")))
         run.tables.append("sv")
     if cna_h is not None:
@@ -1239,7 +1333,9 @@ def _annotate(
         else:
             gene = "Hugo_Symbol" if table == "maf" else _sv_gene_column(sv_h)
             sample = "Tumor_Sample_Barcode" if table == "maf" else _sv_sample_column(sv_h)
-            written = _write_rows(run, header, table, gene, sample, paths[table], fmt, rows_in)
+            written = _write_rows(
+                run, header, table, gene, sample, paths[table], fmt, rows_in, sv_sample
+            )
         run.stage(f"{table} write")
         reports.append(
             TableReport(
@@ -1257,9 +1353,21 @@ def _annotate(
 
 
 def _sv_gene_column(sv_h: tuple[TableHeader, inputs.SvLayout] | None) -> str | None:
-    return SV_COLUMNS[sv_h[1]][1] if sv_h is not None else None
-
-
-def _sv_sample_column(sv_h: tuple[TableHeader, inputs.SvLayout] | None) -> str:
     assert sv_h is not None
-    return SV_COLUMNS[sv_h[1]][0]
+    layout = sv_h[1]
+    if layout in inputs.CALLER_LAYOUTS:
+        from tkiresist.io.fusions import CALLERS
+
+        return CALLERS[layout].five_column
+    return SV_COLUMNS[layout][1][0]
+
+
+def _sv_sample_column(sv_h: tuple[TableHeader, inputs.SvLayout] | None) -> str | None:
+    """The SV table's sample column (None: a caller output whose rows take one sample)."""
+    assert sv_h is not None
+    header, layout = sv_h
+    if layout in inputs.CALLER_LAYOUTS:
+        from tkiresist.io.fusions import sample_column
+
+        return sample_column(header.columns)
+    return SV_COLUMNS[layout][0]

@@ -43,7 +43,12 @@ from tkiresist.io import base as io_base
 from tkiresist.io.base import require_columns, split_header
 
 TableKind = Literal["maf", "sv", "cna", "clinical", "timeline"]
-SvLayout = Literal["cbioportal", "oncokb_fusion", "oncokb_sv"]
+SvLayout = Literal[
+    "cbioportal", "oncokb_fusion", "oncokb_sv", "arriba", "star-fusion", "fusioncatcher"
+]
+CALLER_LAYOUTS: tuple[SvLayout, ...] = ("arriba", "star-fusion", "fusioncatcher")
+"""Fusion callers' outputs: read row by row by their case-side readers
+(:mod:`tkiresist.io.fusions`), which name the fusion of each row."""
 
 MAF_REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
 MAF_PROTEIN = ("HGVSp_Short", "HGVSp")
@@ -89,6 +94,8 @@ class TableHeader:
     preamble: tuple[str, ...]
     compressed: bool = False
     header_bytes: int = 0
+    header_mark: str = ""
+    """Written before the column names (Arriba's and STAR-Fusion's header starts with ``#``)."""
 
     @property
     def max_line_size(self) -> int:
@@ -188,6 +195,17 @@ def maf_header(path: Path) -> TableHeader:
 
 
 def sv_header(path: Path) -> tuple[TableHeader, SvLayout]:
+    """The SV table's header and layout: a fusion caller's output (recognised, and its header
+    read, by the case-side reader's own sniffer and table spec), else a cBioPortal or
+    OncoKB-annotator table."""
+    from tkiresist.io import fusions
+    from tkiresist.io.base import head
+
+    if path.is_file():
+        lines = head(path)
+        for reader in fusions.READERS:
+            if reader.name in CALLER_LAYOUTS and reader.sniff(path, lines):
+                return caller_header(path, reader.name), reader.name
     header = read_header(path, "sv", what="SV")
     if all(header.has(c) for c in SV_CBIOPORTAL):
         return header, "cbioportal"
@@ -200,11 +218,56 @@ def sv_header(path: Path) -> tuple[TableHeader, SvLayout]:
         + ", ".join(SV_CBIOPORTAL)
         + "), an OncoKB-annotator fusion table ("
         + ", ".join(SV_ONCOKB)
-        + ") and an OncoKB-annotator SV table ("
+        + "), an OncoKB-annotator SV table ("
         + ", ".join(SV_ONCOKB_SV)
-        + ")",
+        + ") and the outputs of Arriba, STAR-Fusion and FusionCatcher",
         Location(file=header.file, line=header.header_line),
     )
+
+
+def caller_header(path: Path, layout: str) -> TableHeader:
+    """A fusion caller's header, read by the case-side reader's table spec
+    (:data:`tkiresist.io.fusions.CALLERS`: required columns checked, located)."""
+    from tkiresist.io.fusions import CALLERS
+
+    spec = CALLERS[layout]
+    table = spec.open(path)
+    mark = "#" if spec.header_prefix is not None else ""
+    width = len((mark + "\t".join(table.columns)).encode())
+    return TableHeader(
+        table.file,
+        "sv",
+        table.header_line,
+        table.columns,
+        table.comments,
+        _is_gzip(path),
+        width,
+        mark,
+    )
+
+
+def sv_sample(header: TableHeader, layout: SvLayout, given: str | None) -> str | None:
+    """The sample of an SV table's rows when the table names none: ``given`` (``--sample``),
+    else the file name up to its first dot (``tumour1.fusions.tsv`` -> ``tumour1``). None when
+    the table has a sample column (cBioPortal, OncoKB, a caller output with ``tumor_id``
+    appended); ``given`` is then refused, since the table's own column says whose rows they
+    are."""
+    from tkiresist.io.fusions import sample_column
+
+    own = sample_column(header.columns) if layout in CALLER_LAYOUTS else "table"
+    if own is not None:
+        if given is not None:
+            raise FormatError(
+                "--sample is for a fusion caller's output without a sample column; this SV "
+                "table names the sample of each row",
+                header.header_loc(own if own != "table" else None),
+            )
+        return None
+    if given is not None:
+        if not given.strip():
+            raise FormatError("--sample: an empty sample id", Location(file=header.file))
+        return given.strip()
+    return Path(header.file).name.split(".", 1)[0] or Path(header.file).name
 
 
 def cna_header(path: Path) -> TableHeader:

@@ -27,11 +27,13 @@ What is read, and how
   :class:`~tkiresist.model.alterations.SequenceVariant` values here (with
   :func:`~tkiresist.nomenclature.variants.parse_variant` for their c. changes, which maps the
   EGFR hotspots to their protein change).
-* **Fusions**: cBioPortal Site1/Site2 and OncoKB GeneA/GeneB pairs through
-  :func:`~tkiresist.nomenclature.genes.lookup` and
-  :func:`~tkiresist.nomenclature.fusions.orient`; OncoKB ``Fusion`` cells through
-  :func:`~tkiresist.nomenclature.fusions.parse_fusions` (hyphenated symbols such as ``NKX2-1``
-  are kept whole).
+* **Fusions**: by the case-side readers' own decision (:mod:`tkiresist.io.fusions`, one
+  place): cBioPortal Site1/Site2 (with ``Event_Info`` and ``SV_Status``) through
+  :func:`~tkiresist.io.fusions.cbioportal_sv_call`, OncoKB GeneA/GeneB through
+  :func:`~tkiresist.io.fusions.oncokb_sv_call`, OncoKB ``Fusion`` cells through
+  :func:`~tkiresist.io.fusions.oncokb_fusion_call` (hyphenated symbols such as ``NKX2-1``
+  are kept whole); the fusion callers' outputs (Arriba, STAR-Fusion, FusionCatcher) by their
+  readers themselves. :func:`fusion_annotation` turns the decision into a row's annotation.
 * **Copy number**: discrete values 2, 1, -1 (and -1.5), -2 are amplification, gain, loss and
   deletion (:class:`~tkiresist.model.alterations.CopyNumber`); 0 is no change and is not
   output.
@@ -47,7 +49,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tkiresist.errors import ParseError
 from tkiresist.io import cna as io_cna
@@ -64,6 +66,9 @@ from tkiresist.model.categories import (
     categorize,
     gene_level_categories,
 )
+
+if TYPE_CHECKING:
+    from tkiresist.io.fusions import FusionCall
 
 
 class RowStatus(StrEnum):
@@ -278,46 +283,38 @@ def warm_up() -> None:
 # --- fusions ------------------------------------------------------------------------------
 
 
+def fusion_annotation(call: FusionCall) -> Annotation:
+    """The annotation of a fusion row as the case-side reader decided it
+    (:class:`~tkiresist.io.fusions.FusionCall`, the one decision): a symbol HGNC does not know
+    gives ``unknown_gene``; no fusion gives ``unparsed`` with the reason, or, for a row that is
+    not a tumour alteration (a germline SV), no alteration and ``no_match``."""
+    if call.unknown:
+        return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message_text(call.unknown[0][2]))
+    if call.fusion is None:
+        status = RowStatus.NO_MATCH if call.left_out else RowStatus.UNPARSED
+        return Annotation(None, "", status, _message_text(call.reason or "not a fusion"))
+    return Annotation(call.fusion.name, categories_text(call.fusion), RowStatus.NO_MATCH)
+
+
+def _message_text(text: str) -> str:
+    return " ".join(text.split())
+
+
 def fusion_pair(site1: str | None, site2: str | None) -> Annotation:
-    """An SV row's two genes (Site1 / GeneA read as 5'), oriented by knowledge.
+    """A cBioPortal SV row's two genes (Site1 read as 5'), by the case-side reader's decision
+    (:func:`tkiresist.io.fusions.cbioportal_sv_call`): one gene alone is a fusion only when it
+    is a 3' kinase partner (``ALK fusion``), two sites in one gene are not a fusion."""
+    from tkiresist.io.fusions import cbioportal_sv_call
 
-    One gene only, when it is a 3' kinase partner (ALK, RET, ROS1...), is a rearrangement of
-    that gene with its partner not given (``ALK fusion``); two sites in one gene are an
-    intragenic event, not a fusion (``unparsed``, with the reason).
-    """
-    from tkiresist.nomenclature.fusions import sv_pair
-    from tkiresist.nomenclature.genes import lookup
-
-    resolved: list[str] = []
-    for site in (site1, site2):
-        if site is None or not site.strip():
-            continue
-        try:
-            resolved.append(lookup(site).approved)
-        except ParseError as exc:
-            return Annotation(None, "", RowStatus.UNKNOWN_GENE, _message(exc))
-    site_a, site_b = [*resolved, None, None][:2]
-    pair = sv_pair(site_a, site_b)  # the one SV policy (nomenclature.fusions)
-    if pair.fusion is None:
-        return Annotation(None, "", RowStatus.UNPARSED, pair.reason)
-    return Annotation(pair.fusion.name, categories_text(pair.fusion), RowStatus.NO_MATCH)
+    return fusion_annotation(cbioportal_sv_call(site1, site2))
 
 
 def fusion_text(text: str) -> Annotation:
-    """An OncoKB-style ``Fusion`` cell (``EML4-ALK``, ``NKX2-1::ALK``...).
+    """An OncoKB-style ``Fusion`` cell (``EML4-ALK``, ``NKX2-1::ALK``...), by the case-side
+    reader's decision (:func:`tkiresist.io.fusions.oncokb_fusion_call`)."""
+    from tkiresist.io.fusions import oncokb_fusion_call
 
-    A cell the fusion grammar cannot read is ``unparsed``, with the grammar's reason (which
-    names a symbol HGNC does not know, when that is why).
-    """
-    from tkiresist.nomenclature.fusions import parse_fusions
-
-    try:
-        report = parse_fusions(text)
-    except ParseError as exc:
-        return Annotation(None, "", RowStatus.UNPARSED, _message(exc))
-    names = ", ".join(f.name for f in report.fusions)
-    cats = sorted({c for f in report.fusions for c in categorize(f)})
-    return Annotation(names, ",".join(cats), RowStatus.NO_MATCH)
+    return fusion_annotation(oncokb_fusion_call(text))
 
 
 # --- copy number -------------------------------------------------------------------------------

@@ -36,8 +36,10 @@ n. The 5' gene keeps exon n either way; the 3' gene starts at exon n (``EXON``) 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from tkiresist.errors import FormatError, Location, ParseError
 from tkiresist.io._nomen import split_fusion
@@ -58,18 +60,22 @@ from tkiresist.io.base import (
 from tkiresist.model.alterations import Fusion
 from tkiresist.model.findings import QualityLevel
 from tkiresist.model.timeline import GenomeBuild
-from tkiresist.nomenclature.fusions import GERMLINE_SV_STATUS, orient, sv_pair
+from tkiresist.nomenclature.fusions import GERMLINE_SV_STATUS, sv_pair
+from tkiresist.nomenclature.genes import lookup
 
 # ---------------------------------------------------------------------------------------------
 # shared
 # ---------------------------------------------------------------------------------------------
 
 
-def _sample_column(columns: Sequence[str]) -> str | None:
-    for name in ("Tumor_Sample_Barcode", "Sample_Id", "sample", "Sample", "tumor_id"):
-        if name in columns:
-            return name
-    return None
+SAMPLE_COLUMNS = ("Tumor_Sample_Barcode", "Sample_Id", "sample", "Sample", "tumor_id")
+"""Columns that name a fusion table's sample, in this order of preference (a post-processor
+such as annoFuse appends ``tumor_id`` to a caller's output)."""
+
+
+def sample_column(columns: Sequence[str]) -> str | None:
+    """The column of ``columns`` that names the sample, or None (a caller's own output)."""
+    return next((name for name in SAMPLE_COLUMNS if name in columns), None)
 
 
 def _count(table: Table, row: Row, name: str) -> int | None:
@@ -81,63 +87,133 @@ def _count(table: Table, row: Row, name: str) -> int | None:
     return value
 
 
+# ---------------------------------------------------------------------------------------------
+# What a row's gene cells mean: the one decision, per row here and per distinct key in annotate
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FusionCall:
+    """What the gene cells of one fusion row mean: the one decision of every fusion reader,
+    made per row by the readers below and per distinct key by ``tkiresist annotate``.
+
+    ``fusion`` is the fusion (5' gene first), or None with ``reason`` saying why the row names
+    no fusion (``field``: the column the reason is about). ``unknown`` lists the symbols HGNC
+    does not know, each with its column and the lookup's message: the readers keep such a
+    fusion as written (with a warning), ``annotate`` gives the row status ``unknown_gene``.
+    ``left_out``: the row is not a tumour alteration (a germline SV), so it is no problem of
+    the file. ``five_field`` is the column the 5' gene came from (the roles may have been
+    swapped by the row's event text or by knowledge)."""
+
+    fusion: Fusion | None
+    reason: str | None = None
+    field: str | None = None
+    unknown: tuple[tuple[str, str, str], ...] = ()
+    left_out: bool = False
+    five_field: str | None = None
+
+
+def _resolve(symbol: str, column: str) -> tuple[str, tuple[str, str, str] | None]:
+    try:
+        return lookup(symbol).approved, None
+    except ParseError as exc:
+        return symbol, (symbol, column, exc.message)
+
+
+def call_pair(
+    five: str | None,
+    three: str | None,
+    five_col: str,
+    three_col: str,
+    *,
+    by_knowledge: bool = False,
+) -> FusionCall:
+    """The fusion named by a 5' and a 3' gene cell.
+
+    Caller outputs (``by_knowledge=False``) give the 5' gene first: an empty cell, an
+    intergenic breakpoint (``GENE(1234),GENE2(567)``), several overlapping genes
+    (``GENE1,GENE2``) and two breakpoints in one gene name no fusion. Structural-variant
+    tables (``by_knowledge=True``) follow the one SV policy,
+    :func:`~tkiresist.nomenclature.fusions.sv_pair`: the 3' role of a kinase is restored by
+    :func:`~tkiresist.nomenclature.fusions.orient`, and one gene alone is a fusion only when
+    it is a 3' partner (``ALK fusion``, the partner not given).
+    """
+    genes: list[str | None] = []
+    unknown: list[tuple[str, str, str]] = []
+    for gene, col in ((five, five_col), (three, three_col)):
+        text = (gene or "").strip()
+        if text in MISSING:
+            if not by_knowledge:
+                return FusionCall(None, f"no gene at one breakpoint ({col} empty)", col)
+            genes.append(None)
+            continue
+        if "(" in text or "," in text:
+            reason = (
+                f"{col} {text!r} is intergenic or names several overlapping genes: not a "
+                "fusion of two genes"
+            )
+            return FusionCall(None, reason, col)
+        approved, problem = _resolve(text, col)
+        if problem is not None:
+            unknown.append(problem)
+        genes.append(approved)
+    g5, g3 = genes
+    found = tuple(unknown)
+    if by_knowledge:
+        pair = sv_pair(g5, g3)  # the one SV policy (nomenclature.fusions)
+        at = five_col if g5 is not None else three_col
+        if pair.fusion is None:
+            return FusionCall(None, pair.reason, at, found)
+        if g5 is None or g3 is None:
+            return FusionCall(pair.fusion, unknown=found, five_field=None)
+        swapped = pair.fusion.order_corrected
+        return FusionCall(pair.fusion, unknown=found, five_field=three_col if swapped else five_col)
+    assert g5 is not None and g3 is not None
+    if g5 == g3:
+        reason = f"both breakpoints in {g5}: an intragenic rearrangement, not a fusion"
+        return FusionCall(None, reason, five_col, found)
+    return FusionCall(Fusion(five_prime=g5, three_prime=g3), unknown=found, five_field=five_col)
+
+
 def _add_fusion(
     out: ResultBuilder,
     table: Table,
     row: Row,
-    five: str,
-    three: str,
-    five_col: str,
-    three_col: str,
+    call: FusionCall,
     *,
     sample: str | None,
     quality: QualityLevel = "unknown",
     in_frame: bool | None = None,
-    five_exon: str | None = None,
-    three_exon: str | None = None,
+    exons: tuple[str | None, str | None] = (None, None),
     split_reads: int | None = None,
     spanning_pairs: int | None = None,
     alt_reads: int | None = None,
     depth: int | None = None,
-    order_from_knowledge: bool = False,
     note: str | None = None,
 ) -> None:
-    for gene, col in ((five, five_col), (three, three_col)):
-        if not gene or gene in MISSING:
-            reason = f"no gene at one breakpoint ({col} empty)"
-            out.warn(f"{reason}; row kept unannotated", table.loc(row.line, col))
-            out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
-            return
-        if "(" in gene or "," in gene:
-            reason = (
-                f"{col} {gene!r} is intergenic or names several overlapping genes: not a fusion "
-                "of two genes"
-            )
-            out.warn(f"{reason}; row kept unannotated", table.loc(row.line, col))
-            out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
-            return
-    g5, _ = out.gene(five, table.loc(row.line, five_col))
-    g3, _ = out.gene(three, table.loc(row.line, three_col))
-    if g5 == g3:
-        reason = f"both breakpoints in {g5}: an intragenic rearrangement, not a fusion"
-        out.warn(f"{reason}; row kept unannotated", table.loc(row.line, five_col))
+    """Add the finding of ``call`` (or keep the row unannotated, with the reason).
+
+    ``exons``: the 5' and 3' exon breakpoints, for the roles ``call`` decided."""
+    for _symbol, col, message in call.unknown:
+        out.warn(f"{message}; kept unannotated as written", table.loc(row.line, col))
+    if call.fusion is None:
+        reason = call.reason or "not a fusion"
+        action = "row left out" if call.left_out else "row kept unannotated"
+        out.warn(f"{reason}; {action}", table.loc(row.line, call.field))
         out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
         return
-    corrected = False
-    if order_from_knowledge:
-        g5_, g3_, corrected = orient(g5, g3)  # the one orientation rule (nomenclature.fusions)
-        if corrected:
-            g5, g3, five_exon, three_exon = g5_, g3_, three_exon, five_exon
     if alt_reads is None and (split_reads is not None or spanning_pairs is not None):
         alt_reads = (split_reads or 0) + (spanning_pairs or 0)
     if depth is not None and alt_reads is not None and alt_reads > depth:
         depth = None
+    f = call.fusion
+    five_exon, three_exon = exons if f.five_prime is not None else (None, exons[1])
     fusion = Fusion(
-        five_prime=g5,
-        three_prime=g3,
+        five_prime=f.five_prime,
+        three_prime=f.three_prime,
         five_prime_exon=five_exon,
         three_prime_exon=three_exon,
-        order_corrected=corrected,
+        order_corrected=f.order_corrected,
         in_frame=in_frame,
     )
     out.add(
@@ -162,6 +238,28 @@ def _sample(out: ResultBuilder, table: Table, row: Row, column: str | None) -> s
         out.warn(f"empty {column}: sample unknown", table.loc(row.line, column))
         return None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class CallerTable:
+    """How a fusion caller's table is opened: its required columns, the start of a header
+    line that begins with ``#`` (Arriba's ``#gene1``), and the column of the 5' gene.
+    ``tkiresist annotate --sv`` opens caller outputs with the same spec (:data:`CALLERS`)."""
+
+    required: tuple[str, ...]
+    header_prefix: str | None
+    what: str
+    five_column: str
+
+    def open(self, path: Path) -> Table:
+        """The table, header checked (located errors); rows read lazily."""
+        return read_table(
+            path,
+            self.required,
+            comment=None,
+            header_comment_prefix=self.header_prefix,
+            what=self.what,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,10 +297,8 @@ def sniff_arriba(path: Path, head_lines: Sequence[str]) -> bool:
 
 def read_arriba(path: Path) -> ReadResult:
     out = ResultBuilder("arriba", "arriba", str(path))
-    table = read_table(
-        path, ARRIBA_REQUIRED, comment=None, header_comment_prefix="#gene1", what="Arriba"
-    )
-    sample_col = _sample_column(table.columns)
+    table = CALLERS["arriba"].open(path)
+    sample_col = sample_column(table.columns)
     for row in table.rows:
         c = row.cells
         confidence = c["confidence"]
@@ -221,10 +317,7 @@ def read_arriba(path: Path) -> ReadResult:
             out,
             table,
             row,
-            c["gene1"],
-            c["gene2"],
-            "gene1",
-            "gene2",
+            call_pair(c["gene1"], c["gene2"], "gene1", "gene2"),
             sample=_sample(out, table, row, sample_col),
             quality=_ARRIBA_QUALITY[confidence],
             in_frame=_FRAME.get(c["reading_frame"]),
@@ -260,10 +353,8 @@ def _star_gene(text: str) -> str:
 
 def read_star_fusion(path: Path) -> ReadResult:
     out = ResultBuilder("star-fusion", "star-fusion", str(path))
-    table = read_table(
-        path, STAR_REQUIRED, comment=None, header_comment_prefix="#FusionName", what="STAR-Fusion"
-    )
-    sample_col = _sample_column(table.columns)
+    table = CALLERS["star-fusion"].open(path)
+    sample_col = sample_column(table.columns)
     for row in table.rows:
         c = row.cells
         junction = _count(table, row, "JunctionReadCount")
@@ -278,10 +369,9 @@ def read_star_fusion(path: Path) -> ReadResult:
             out,
             table,
             row,
-            _star_gene(c["LeftGene"]),
-            _star_gene(c["RightGene"]),
-            "LeftGene",
-            "RightGene",
+            call_pair(
+                _star_gene(c["LeftGene"]), _star_gene(c["RightGene"]), "LeftGene", "RightGene"
+            ),
             sample=_sample(out, table, row, sample_col),
             quality=quality,
             in_frame=in_frame,
@@ -348,8 +438,8 @@ def sniff_fusioncatcher(path: Path, head_lines: Sequence[str]) -> bool:
 
 def read_fusioncatcher(path: Path) -> ReadResult:
     out = ResultBuilder("fusioncatcher", "fusioncatcher", str(path))
-    table = read_table(path, FC_REQUIRED, comment=None, what="FusionCatcher")
-    sample_col = _sample_column(table.columns)
+    table = CALLERS["fusioncatcher"].open(path)
+    sample_col = sample_column(table.columns)
     for row in table.rows:
         c = row.cells
         tags = {t.strip().lower() for t in c["Fusion_description"].split(",")}
@@ -360,10 +450,7 @@ def read_fusioncatcher(path: Path) -> ReadResult:
             out,
             table,
             row,
-            c[FC_5],
-            c[FC_3],
-            FC_5,
-            FC_3,
+            call_pair(c[FC_5], c[FC_3], FC_5, FC_3),
             sample=_sample(out, table, row, sample_col),
             quality=quality,
             in_frame=in_frame,
@@ -372,6 +459,16 @@ def read_fusioncatcher(path: Path) -> ReadResult:
             note=f"{c['Fusion_description']}; {effect}",
         )
     return out.result()
+
+
+CALLERS: Mapping[str, CallerTable] = MappingProxyType(
+    {
+        "arriba": CallerTable(ARRIBA_REQUIRED, "#gene1", "Arriba", "gene1"),
+        "star-fusion": CallerTable(STAR_REQUIRED, "#FusionName", "STAR-Fusion", "LeftGene"),
+        "fusioncatcher": CallerTable(FC_REQUIRED, None, "FusionCatcher", FC_5),
+    }
+)
+"""The fusion callers' tables, by reader name."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,11 +495,40 @@ def _sv_exon(region: str, number: str, three_prime: bool, loc: Location) -> str 
     return None
 
 
+SITE1, SITE2 = "Site1_Hugo_Symbol", "Site2_Hugo_Symbol"
+
+
+def cbioportal_sv_call(
+    site1: str | None,
+    site2: str | None,
+    event_info: str | None = None,
+    sv_status: str | None = None,
+) -> FusionCall:
+    """What a cBioPortal SV row's genes mean. A ``GERMLINE`` SV_Status is left out (not a
+    tumour alteration). Site1 is read as the 5' gene unless ``Event_Info`` names the two
+    genes the other way round (``KIF5B-RET fusion`` with Site1 RET); then the one SV policy
+    (:func:`call_pair` with ``by_knowledge``) restores a kinase's 3' role and reads one gene
+    alone."""
+    if (sv_status or "").strip().upper() == GERMLINE_SV_STATUS:
+        reason = "germline SV_Status: not a tumour alteration"
+        return FusionCall(None, reason, "SV_Status", left_out=True)
+    a, b = (site1 or "").strip(), (site2 or "").strip()
+    event = (event_info or "").strip()
+    if event and a not in MISSING and b not in MISSING:
+        try:
+            named = split_fusion(event)
+        except ParseError:
+            named = None
+        if named is not None and (named.first, named.second) == (b, a):
+            return call_pair(b, a, SITE2, SITE1, by_knowledge=True)
+    return call_pair(a, b, SITE1, SITE2, by_knowledge=True)
+
+
 def read_cbioportal_sv(path: Path) -> ReadResult:
     file = str(path)
     out = ResultBuilder("cbioportal-sv", "cbioportal", file)
     table = read_table(path, SV_REQUIRED, what="cBioPortal SV")
-    for name in ("Site1_Hugo_Symbol", "Site2_Hugo_Symbol"):
+    for name in (SITE1, SITE2):
         if name not in table.columns:
             raise FormatError(
                 f"missing required column {name!r} in the cBioPortal SV header",
@@ -421,78 +547,41 @@ def read_cbioportal_sv(path: Path) -> ReadResult:
                 )
             builds.append((build, table.loc(row.line, "NCBI_Build"), f"NCBI_Build {build_text}"))
             out.genome_build = agree_builds(builds, file)
-        site1, site2 = c["Site1_Hugo_Symbol"], c["Site2_Hugo_Symbol"]
         sample = _sample(out, table, row, "Sample_Id")
         notes = [f"{k} {c[k]}" for k in ("SV_Status", "Class", "Event_Info") if c.get(k)]
-        if c.get("SV_Status", "").strip().upper() == GERMLINE_SV_STATUS:
-            reason = "germline SV_Status: not a tumour alteration"
-            out.warn(f"{reason}; row left out", table.loc(row.line, "SV_Status"))
-            out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
-            continue
-        if site1 in MISSING or site2 in MISSING:
-            only = site2 if site1 in MISSING else site1
-            if only not in MISSING:
-                gene, _ = out.gene(only, table.loc(row.line, "Site1_Hugo_Symbol"))
-                pair = sv_pair(gene, None)  # the one SV policy
-                if pair.fusion is None:
-                    reason = pair.reason or "not a fusion"
-                    out.warn(f"{reason}; row kept unannotated", table.loc(row.line))
-                    out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
-                    continue
-                if pair.fusion is not None:
-                    out.add(
-                        sample,
-                        Fusion(five_prime=None, three_prime=gene),
-                        row.line,
-                        row.text,
-                        alt_reads=_count(table, row, "Tumor_Variant_Count"),
-                        split_reads=_count(table, row, "Tumor_Split_Read_Count"),
-                        spanning_pairs=_count(table, row, "Tumor_Paired_End_Read_Count"),
-                        note="; ".join([*notes, "partner is not a gene"]),
-                    )
-                    continue
-        five, three, five_col, three_col = site1, site2, "Site1_Hugo_Symbol", "Site2_Hugo_Symbol"
-        swapped = False
-        event = c.get("Event_Info", "")
-        if event and site1 not in MISSING and site2 not in MISSING:
-            try:
-                named = split_fusion(event, table.loc(row.line, "Event_Info"))
-            except ParseError:
-                named = None
-            if named is not None and (named.first, named.second) == (site2, site1):
-                five, three, five_col, three_col = site2, site1, three_col, five_col
-                swapped = True
-        site5, site3 = ("Site2", "Site1") if swapped else ("Site1", "Site2")
-        in_frame = None
+        call = cbioportal_sv_call(c[SITE1], c[SITE2], c.get("Event_Info"), c.get("SV_Status"))
+        exons: tuple[str | None, str | None] = (None, None)
+        if call.five_field is not None:
+            site5, site3 = ("Site2", "Site1") if call.five_field == SITE2 else ("Site1", "Site2")
+            exons = (
+                _sv_exon(
+                    c.get(f"{site5}_Region", ""),
+                    c.get(f"{site5}_Region_Number", ""),
+                    False,
+                    table.loc(row.line, f"{site5}_Region_Number"),
+                ),
+                _sv_exon(
+                    c.get(f"{site3}_Region", ""),
+                    c.get(f"{site3}_Region_Number", ""),
+                    True,
+                    table.loc(row.line, f"{site3}_Region_Number"),
+                ),
+            )
+        elif call.fusion is not None:
+            notes.append("partner is not a gene")
         frame = c.get("Site2_Effect_On_Frame", "").lower().replace("_", "-")
-        if frame:
-            in_frame = _FRAME.get(frame)
         _add_fusion(
             out,
             table,
             row,
-            five,
-            three,
-            five_col,
-            three_col,
+            call,
             sample=sample,
-            five_exon=_sv_exon(
-                c.get(f"{site5}_Region", ""),
-                c.get(f"{site5}_Region_Number", ""),
-                False,
-                table.loc(row.line, f"{site5}_Region_Number"),
-            ),
-            three_exon=_sv_exon(
-                c.get(f"{site3}_Region", ""),
-                c.get(f"{site3}_Region_Number", ""),
-                True,
-                table.loc(row.line, f"{site3}_Region_Number"),
-            ),
-            in_frame=in_frame,
+            exons=exons,
+            in_frame=_FRAME.get(frame) if frame else None,
             split_reads=_count(table, row, "Tumor_Split_Read_Count"),
             spanning_pairs=_count(table, row, "Tumor_Paired_End_Read_Count"),
             alt_reads=_count(table, row, "Tumor_Variant_Count"),
-            depth=_count(table, row, "Tumor_Read_Count"),
+            depth=_count(table, row, "Tumor_Read_Count") if call.five_field else None,
             note="; ".join(notes) or None,
         )
     return out.result()
@@ -503,6 +592,27 @@ def read_cbioportal_sv(path: Path) -> ReadResult:
 # ---------------------------------------------------------------------------------------------
 
 _INTRAGENIC = re.compile(r"^\s*([A-Za-z0-9.-]+?)-intragenic\s*$", re.I)
+
+
+def oncokb_fusion_call(text: str | None) -> FusionCall:
+    """What an OncoKB-annotator ``Fusion`` cell means (``EML4-ALK``, ``ALK-EML4 fusion``,
+    ``NKX2-1::ALK``): read by the fusion grammar (hyphenated HGNC symbols kept whole; a
+    symbol it does not know is refused), the kinase's 3' role restored by knowledge (the
+    annotator writes either order). ``GENE-intragenic`` is not a fusion."""
+    text = (text or "").strip()
+    if _INTRAGENIC.match(text):
+        return FusionCall(None, f"{text!r} is an intragenic rearrangement, not a fusion", "Fusion")
+    try:
+        name = split_fusion(text)
+    except ParseError as exc:
+        return FusionCall(None, exc.message, "Fusion")
+    return call_pair(name.first, name.second, "Fusion", "Fusion", by_knowledge=True)
+
+
+def oncokb_sv_call(gene_a: str | None, gene_b: str | None) -> FusionCall:
+    """What an OncoKB-annotator SV row's ``GeneA``/``GeneB`` mean (no order given: the one SV
+    policy, :func:`call_pair` with ``by_knowledge``)."""
+    return call_pair(gene_a, gene_b, "GeneA", "GeneB", by_knowledge=True)
 
 
 def sniff_oncokb_fusion(path: Path, head_lines: Sequence[str]) -> bool:
@@ -516,31 +626,10 @@ def read_oncokb_fusion(path: Path) -> ReadResult:
     for row in table.rows:
         c = row.cells
         sample = _sample(out, table, row, "Tumor_Sample_Barcode")
-        text = c["Fusion"]
-        if _INTRAGENIC.match(text):
-            reason = f"{text!r} is an intragenic rearrangement, not a fusion"
-            out.warn(f"{reason}; row kept unannotated", table.loc(row.line, "Fusion"))
-            out.unannotated.append(UnannotatedRecord(row.line, reason, row.text))
-            continue
-        try:
-            name = split_fusion(text, table.loc(row.line, "Fusion"))
-        except ParseError as exc:
-            out.warn(f"{exc.message}; row kept unannotated", table.loc(row.line, "Fusion"))
-            out.unannotated.append(UnannotatedRecord(row.line, exc.message, row.text))
-            continue
         frame = c.get("Frame", "").strip().lower()
         in_frame = {"in frame": True, "in-frame": True, "out of frame": False}.get(frame)
         _add_fusion(
-            out,
-            table,
-            row,
-            name.first,
-            name.second,
-            "Fusion",
-            "Fusion",
-            sample=sample,
-            in_frame=in_frame,
-            order_from_knowledge=True,
+            out, table, row, oncokb_fusion_call(c["Fusion"]), sample=sample, in_frame=in_frame
         )
     return out.result()
 
@@ -562,12 +651,8 @@ def read_oncokb_sv(path: Path) -> ReadResult:
             out,
             table,
             row,
-            c["GeneA"],
-            c["GeneB"],
-            "GeneA",
-            "GeneB",
+            oncokb_sv_call(c["GeneA"], c["GeneB"]),
             sample=_sample(out, table, row, "Tumor_Sample_Barcode"),
-            order_from_knowledge=True,
             note=f"Sv_Type {sv_type}" if sv_type != "FUSION" else None,
         )
     return out.result()
