@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 from tkiresist.knowledge.applies import (
     DRIVER_CATEGORIES,
@@ -28,10 +27,9 @@ from tkiresist.knowledge.applies import (
     context_verdict,
 )
 from tkiresist.knowledge.loader import KnowledgeBase
-from tkiresist.knowledge.schema import Citation, MeaningKind, Statement
+from tkiresist.knowledge.schema import MeaningKind, Statement
 from tkiresist.model.interpretation import (
     AlterationStatus,
-    CitationOut,
     DecisionPoint,
     Mechanism,
     TraceEntry,
@@ -235,26 +233,11 @@ def risk_markers(fired: Iterable[Fired]) -> list[str]:
     ]
 
 
-@cache
-def citation_out(c: Citation) -> CitationOut:
-    return CitationOut(
-        id=c.id,
-        doi=c.doi,
-        pmid=c.pmid,
-        first_author=c.first_author,
-        year=c.year,
-        journal=c.journal,
-        trial=c.trial,
-        url=c.url,
-        uncertain=c.uncertain,
-    )
-
-
 def _readings(fired: list[Fired]) -> dict[int, Fired]:
     """For each firing statement that needs the driver *lost* while a sibling on the same
     findings needs it *persistent*, the sibling: the two are one mechanism read two ways
     because the driver's state is unknown (#17: not two opposite mechanisms)."""
-    from tkiresist.knowledge.schema import DriverState
+    from tkiresist.model.vocabulary import DriverState
 
     out: dict[int, Fired] = {}
     for i, f in enumerate(fired):
@@ -310,8 +293,8 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
                 statements=statements,
                 explanation=explanation,
                 acquired=bool(f.alterations) and all(s.status == "acquired" for s in f.alterations),
-                evidence_level=st.evidence_level.value,
-                citations=tuple(citation_out(c) for c in st.citations),
+                evidence_level=st.evidence_level,
+                citations=st.citations,
             )
         )
     return out

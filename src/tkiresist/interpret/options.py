@@ -57,17 +57,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-from tkiresist.interpret.mechanisms import CaseContext, Fired, citation_out
+from tkiresist.interpret.mechanisms import CaseContext, Fired
 from tkiresist.knowledge.schema import (
     Caution,
-    Citation,
     DrugRole,
     Effect,
     MeaningKind,
     Regimen,
     Statement,
 )
+from tkiresist.model.citation import KnowledgeCitation
 from tkiresist.model.interpretation import ApprovalOut, Avoid, Option, PooledEvidence
+from tkiresist.model.vocabulary import AmpTier, EvidenceLevel
 
 LEVEL_SCORE = {"A": 50, "B": 40, "C": 30, "D": 20, "E": 10}
 TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
@@ -93,12 +94,12 @@ PooledLookup = Callable[[tuple[str, ...]], PooledEvidence | None]
 class _Candidate:
     drugs: tuple[str, ...]
     roles: tuple[str, ...]
-    level: str
-    tier: str
+    level: EvidenceLevel
+    tier: AmpTier
     cns_active: bool
     statements: list[str] = field(default_factory=list)
     mechanisms: list[str] = field(default_factory=list)
-    citations: dict[str, Citation] = field(default_factory=dict)
+    citations: dict[str, KnowledgeCitation] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     uncertain: bool = False
     standard: bool = False
@@ -271,14 +272,14 @@ def candidates(
                         ),
                     )
                     continue
-                level = st.level_for(reg).value
+                level = st.level_for(reg)
                 cand = merged.get(key)
                 if cand is None:
                     cand = _Candidate(
                         drugs=variant.drugs,
                         roles=variant.roles,
                         level=level,
-                        tier=st.amp_tier.value,
+                        tier=st.amp_tier,
                         cns_active=variant.cns_active,
                         order=order,
                     )
@@ -286,8 +287,8 @@ def candidates(
                     merged[key] = cand
                 elif LEVEL_SCORE[level] > LEVEL_SCORE[cand.level]:
                     cand.level = level
-                if TIER_ORDER[st.amp_tier.value] < TIER_ORDER[cand.tier]:
-                    cand.tier = st.amp_tier.value
+                if TIER_ORDER[st.amp_tier] < TIER_ORDER[cand.tier]:
+                    cand.tier = st.amp_tier
                 cand.cns_active = cand.cns_active or variant.cns_active
                 cand.standard = cand.standard or st.match.fallback
                 if st.id not in cand.statements:
@@ -440,7 +441,7 @@ def rank(
                 amp_tier=c.tier,
                 cns_active=c.cns_active,
                 cns_detail=cns_detail(c.drugs),
-                citations=tuple(citation_out(x) for x in c.citations.values()),
+                citations=tuple(c.citations.values()),
                 statements=tuple(c.statements),
                 mechanisms=tuple(c.mechanisms),
                 pooled=pool,

@@ -35,8 +35,9 @@ import yaml
 from pydantic import Field, ValidationError
 
 from tkiresist.errors import KnowledgeBaseError, Location, ManyProblems, Problem
-from tkiresist.knowledge.schema import SEMVER, Citation, Statement
+from tkiresist.knowledge.schema import SEMVER, Statement
 from tkiresist.model.base import Value
+from tkiresist.model.citation import KnowledgeCitation
 
 META_FILE = "_meta.yaml"
 CITATIONS_FILE = "citations.yaml"
@@ -173,7 +174,7 @@ class KnowledgeBase:
     version: str
     date: dt.date
     statements: tuple[Statement, ...]
-    citations: Mapping[str, Citation]
+    citations: Mapping[str, KnowledgeCitation]
     root: str
     sources: Mapping[str, Source] = field(repr=False)
     citation_sources: Mapping[str, Location] = field(default_factory=dict, repr=False)
@@ -266,7 +267,7 @@ def _read_meta(root: Traversable, problems: list[Problem]) -> Meta | None:
 
 @dataclass(slots=True)
 class _Registry:
-    citations: dict[str, Citation] = field(default_factory=dict)
+    citations: dict[str, KnowledgeCitation] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
 
@@ -302,7 +303,7 @@ def _read_citations(root: Traversable, problems: list[Problem]) -> _Registry:
             broken.add(str(key))
             continue
         try:
-            out[str(key)] = Citation.model_validate({**raw, "id": key})
+            out[str(key)] = KnowledgeCitation.model_validate({**raw, "id": key})
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, file, raw, str(key)))
             broken.add(str(key))
@@ -311,7 +312,7 @@ def _read_citations(root: Traversable, problems: list[Problem]) -> _Registry:
 
 def _resolve_citations(
     raw: LineMap,
-    registry: Mapping[str, Citation],
+    registry: Mapping[str, KnowledgeCitation],
     broken: set[str],
     file: str,
     sid: str,
@@ -335,7 +336,7 @@ def _resolve_citations(
             known = registry.get(item["id"])
             if known is not None:
                 try:
-                    inline = Citation.model_validate(dict(item))
+                    inline = KnowledgeCitation.model_validate(dict(item))
                 except ValidationError:
                     continue  # the statement's validation reports it, located
                 if inline != known:
@@ -348,7 +349,7 @@ def _resolve_citations(
 
 def _read_statements(
     target: Traversable,
-    registry: Mapping[str, Citation],
+    registry: Mapping[str, KnowledgeCitation],
     broken: set[str],
     problems: list[Problem],
 ) -> Iterator[tuple[Statement, Source]]:

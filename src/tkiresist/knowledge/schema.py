@@ -2,13 +2,15 @@
 
 A :class:`Statement` says: this alteration category (:class:`Match`), in this disease and
 therapy context (:class:`Context`), means this (:class:`Meaning`), supports these
-regimens (:class:`Regimen`), at this level of evidence, because of these
-:class:`Citation` s. Statements are data (``statements/*.yaml``); this module only states
-their shape and the rules a single statement must keep. Rules that need the whole knowledge
-base or outside vocabularies (categories, drugs, genes, contradictions) live in
-:mod:`tkiresist.knowledge.lint`.
+regimens (:class:`Regimen`), at this level of evidence, because of these citations
+(:class:`~tkiresist.model.citation.KnowledgeCitation`). Statements are data
+(``statements/*.yaml``); this module only states their shape and the rules a single
+statement must keep. Rules that need the whole knowledge base or outside vocabularies
+(categories, drugs, genes, contradictions) live in :mod:`tkiresist.knowledge.lint`.
 
-Vocabularies are ``str`` enums so that YAML and JSON carry their plain values.
+Vocabularies are ``str`` enums so that YAML and JSON carry their plain values; the ones the
+interpretation shares (evidence level, AMP tier, mechanism class, driver state) live in
+:mod:`tkiresist.model.vocabulary`, the citation in :mod:`tkiresist.model.citation`.
 """
 
 from __future__ import annotations
@@ -18,51 +20,22 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from tkiresist.model.base import Value
+from tkiresist.model.base import Kebab, NonEmpty, Value
+from tkiresist.model.citation import KnowledgeCitation
+from tkiresist.model.vocabulary import AmpTier, MechanismClass
 
-KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# re-exported for knowledge.applies and annotate.levels, until they import from model (#14)
+from tkiresist.model.vocabulary import DriverState as DriverState
+from tkiresist.model.vocabulary import EvidenceLevel as EvidenceLevel
+
 SNAKE = r"^[a-z0-9]+(_[a-z0-9]+)*$"
-DOI = r"^10\.\d{4,9}/\S+$"
 SEMVER = r"^\d+\.\d+\.\d+$"
-
-
-class EvidenceLevel(StrEnum):
-    """CIViC-style evidence level of a statement (or of one regimen in it)."""
-
-    A = "A"  # validated association: guideline or approved label
-    B = "B"  # clinical trial evidence
-    C = "C"  # case study or case series
-    D = "D"  # preclinical
-    E = "E"  # inferential
-
-
-class AmpTier(StrEnum):
-    """AMP/ASCO/CAP tier of the assertion that results from the statement."""
-
-    I = "I"  # noqa: E741 - the tier is called I
-    II = "II"
-    III = "III"
-    IV = "IV"
 
 
 class MeaningKind(StrEnum):
     RESISTANCE_MECHANISM = "resistance_mechanism"
     SENSITIVITY = "sensitivity"
     RESISTANCE = "resistance"
-
-
-class MechanismClass(StrEnum):
-    ON_TARGET = "on_target"
-    OFF_TARGET = "off_target"
-    HISTOLOGIC = "histologic"
-
-
-class DriverState(StrEnum):
-    """State of the original driver at the decision point that the statement requires."""
-
-    PERSISTENT = "persistent"
-    LOST = "lost"
-    ANY = "any"
 
 
 class Phase(StrEnum):
@@ -139,52 +112,7 @@ class DrugRole(StrEnum):
     START = "start"  # start as (part of) a new regimen that replaces the line
 
 
-def _digits(value: object) -> object:
-    """YAML reads ``pmid: 29935304`` as an int; keep PMIDs as strings of digits."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-Pmid = Annotated[str, BeforeValidator(_digits), Field(pattern=r"^[1-9]\d{0,9}$")]
-Kebab = Annotated[str, Field(pattern=KEBAB)]
 Snake = Annotated[str, Field(pattern=SNAKE)]
-NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class Citation(Value):
-    """A structured citation. Every citation has a DOI or a PMID (or both)."""
-
-    id: Kebab
-    doi: Annotated[str, Field(pattern=DOI)] | None = None
-    pmid: Pmid | None = None
-    first_author: NonEmpty
-    year: int = Field(ge=1950, le=2100)
-    journal: NonEmpty
-    title: str | None = None
-    trial: str | None = None
-    uncertain: bool = False
-    note: str | None = None
-    checked: str | None = Field(
-        default=None, description="the latest check against published records: when and result"
-    )
-
-    @model_validator(mode="after")
-    def _identifier(self) -> Citation:
-        if self.doi is None and self.pmid is None:
-            raise ValueError("a citation needs a doi or a pmid")
-        return self
-
-    @property
-    def url(self) -> str:
-        if self.doi is not None:
-            return f"https://doi.org/{self.doi}"
-        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-
-    def short(self) -> str:
-        """``Schrock 2018, J Thorac Oncol`` (plus the trial name when there is one)."""
-        text = f"{self.first_author} {self.year}, {self.journal}"
-        return f"{text} ({self.trial})" if self.trial else text
 
 
 class Match(Value):
@@ -398,7 +326,7 @@ class Statement(Value):
     precedence: int = 0
     uncertain: bool = False
     uncertain_note: str | None = None
-    citations: tuple[Citation, ...] = Field(min_length=1)
+    citations: tuple[KnowledgeCitation, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Statement:
@@ -425,7 +353,7 @@ class Statement(Value):
     def citation_ids(self) -> frozenset[str]:
         return frozenset(c.id for c in self.citations)
 
-    def citations_for(self, regimen: Regimen) -> tuple[Citation, ...]:
+    def citations_for(self, regimen: Regimen) -> tuple[KnowledgeCitation, ...]:
         """The citations behind one regimen: its own, never the statement's (#12: FLAURA was
         printed under gefitinib). ``kb lint`` refuses a sensitivity regimen without any."""
         wanted = set(regimen.citations)

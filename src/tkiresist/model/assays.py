@@ -22,6 +22,7 @@ from tkiresist.model.alterations import (
     SequenceVariant,
 )
 from tkiresist.model.base import Value
+from tkiresist.model.citation import Doi, Pmid
 
 Material = Literal["tissue_dna", "tissue_rna", "plasma_ctdna", "csf_ctdna", "tissue_section"]
 AlterationKind = Literal["sequence_variant", "fusion", "copy_number", "expression", "histology"]
@@ -37,11 +38,16 @@ class Coverage(Value):
     histology: bool = False
 
 
-class AssayCitation(Value):
+class SourceNote(Value):
+    """Where an assay's coverage is documented, in words: a manufacturer's page, a regulator's
+    record, a validation paper, often several at once. Not a citation
+    (:class:`~tkiresist.model.citation.Citation`): a product page has no author or year to
+    give. Its DOI or PMID, when it has one, has a citation's form."""
+
     text: str
     url: str | None = None
-    doi: str | None = None
-    pmid: str | None = None
+    doi: Doi | None = None
+    pmid: Pmid | None = None
 
 
 class Assay(Value):
@@ -53,7 +59,7 @@ class Assay(Value):
     materials: tuple[Material, ...] = ()
     coverage: Coverage = Coverage()
     limits: str | None = Field(default=None, description="known blind spots, LoD...")
-    source: AssayCitation | None = None
+    source: SourceNote | None = None
 
     def covers(
         self, alteration: SequenceVariant | Fusion | CopyNumber | Expression | Histology

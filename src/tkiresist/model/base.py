@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Value(BaseModel):
@@ -18,3 +20,11 @@ class Value(BaseModel):
         str_strip_whitespace=True,
         validate_default=True,
     )
+
+
+KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""Lower-case words joined by hyphens: the form of an id in a curated registry
+(``soria-2018-flaura``)."""
+
+Kebab = Annotated[str, Field(pattern=KEBAB)]
+NonEmpty = Annotated[str, Field(min_length=1)]

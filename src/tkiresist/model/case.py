@@ -24,6 +24,7 @@ from tkiresist.errors import Location, Problem
 from tkiresist.model.assays import Assay, catalogue
 from tkiresist.model.base import Value
 from tkiresist.model.categories import CATALOGUE
+from tkiresist.model.citation import Citation as Citation  # re-exported for registry (#14)
 from tkiresist.model.timeline import (
     AdverseEvent,
     AnyEvent,
@@ -48,27 +49,6 @@ class Patient(Value):
     pack_years: float | None = Field(default=None, ge=0)
     ecog: int | None = Field(default=None, ge=0, le=4)
     ethnicity: str | None = None
-
-
-class Citation(Value):
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
-    pmid: str | None = Field(default=None, pattern=r"^\d{1,9}$")
-    pmcid: str | None = Field(default=None, pattern=r"^PMC\d+$")
-    first_author: str | None = None
-    year: int | None = Field(default=None, ge=1900, le=2200)
-    title: str | None = None
-    journal: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Citation:
-        identified = self.doi is not None or self.pmid is not None or self.pmcid is not None
-        described = bool(self.first_author and self.year and self.title)
-        if not identified and not described:
-            raise ValueError(
-                "a citation needs a DOI, a PMID or a PMCID, or else first_author, year and "
-                "title (a source without an identifier)"
-            )
-        return self
 
 
 class ConflictValue(Value):

@@ -18,6 +18,8 @@ from pydantic import Field
 from tkiresist import DISCLAIMER
 from tkiresist.model.alterations import Alteration
 from tkiresist.model.base import Value
+from tkiresist.model.citation import ReportedCitation
+from tkiresist.model.vocabulary import AmpTier, EvidenceLevel, MechanismClass
 
 AlterationState = Literal["acquired", "persistent", "lost", "not_assessable", "not_detected"]
 
@@ -86,30 +88,16 @@ class AlterationStatus(Value):
     kb_match: bool = Field(default=False, description="a knowledge-base statement matched it")
 
 
-class CitationOut(Value):
-    id: str
-    doi: str | None = None
-    pmid: str | None = None
-    first_author: str
-    year: int
-    journal: str | None = None
-    trial: str | None = None
-    url: str
-    uncertain: bool = Field(
-        default=False, description="the citation could not be fully verified against its source"
-    )
-
-
 class Mechanism(Value):
     id: str
     label: str
-    class_: Literal["on_target", "off_target", "histologic"] = Field(alias="class")
+    class_: MechanismClass = Field(alias="class")
     alterations: tuple[str, ...]
     statements: tuple[str, ...]
     explanation: str
     acquired: bool = Field(description="every alteration behind it was shown to be acquired")
-    evidence_level: str
-    citations: tuple[CitationOut, ...] = ()
+    evidence_level: EvidenceLevel
+    citations: tuple[ReportedCitation, ...] = ()
 
     model_config = Value.model_config | {"populate_by_name": True, "serialize_by_alias": True}
 
@@ -159,13 +147,13 @@ class Option(Value):
     roles: tuple[str, ...]
     label: str
     rationale: str
-    evidence_level: str
-    amp_tier: str
+    evidence_level: EvidenceLevel
+    amp_tier: AmpTier
     cns_active: bool
     cns_detail: str = Field(
         default="", description="documented CNS activity of each drug, with the trial behind it"
     )
-    citations: tuple[CitationOut, ...]
+    citations: tuple[ReportedCitation, ...]
     statements: tuple[str, ...]
     mechanisms: tuple[str, ...]
     pooled: PooledEvidence | None = None

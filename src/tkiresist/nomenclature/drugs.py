@@ -36,37 +36,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tkiresist.errors import KnowledgeBaseError, Location, ParseError, UnknownDrugError
 from tkiresist.model.base import Value
+from tkiresist.model.citation import IdentifiedCitation
+from tkiresist.model.vocabulary import DrugClass as DrugClass  # re-exported (regimens)
 
 DATA_FILE = "drugs.yaml"
 
 # Characters that lookup ignores: whitespace, ASCII and Unicode hyphens and dashes, and the
 # trade marks that brand names carry in print.
 _IGNORED = frozenset(" \t\r\n\u00a0-\u2010\u2011\u2012\u2013\u2014\u2212_®™")
-
-
-class DrugClass(StrEnum):
-    """What kind of agent a drug is. ``*_tki`` are small-molecule kinase inhibitors."""
-
-    EGFR_TKI = "egfr_tki"
-    ALK_TKI = "alk_tki"
-    MET_TKI = "met_tki"
-    RET_TKI = "ret_tki"
-    ROS1_TKI = "ros1_tki"
-    NTRK_TKI = "ntrk_tki"
-    HER2_TKI = "her2_tki"
-    FGFR_TKI = "fgfr_tki"
-    BRAF_INHIBITOR = "braf_inhibitor"
-    MEK_INHIBITOR = "mek_inhibitor"
-    KRAS_G12C_INHIBITOR = "kras_g12c_inhibitor"
-    MULTIKINASE_TKI = "multikinase_tki"
-    CHEMOTHERAPY = "chemotherapy"
-    ANTI_VEGF_ANTIBODY = "anti_vegf_antibody"
-    ANTI_VEGFR2_ANTIBODY = "anti_vegfr2_antibody"
-    ANTI_EGFR_ANTIBODY = "anti_egfr_antibody"
-    EGFR_MET_BISPECIFIC = "egfr_met_bispecific"
-    HER2_HER3_BISPECIFIC = "her2_her3_bispecific"
-    IMMUNOTHERAPY = "immunotherapy"
-    ADC = "adc"
 
 
 class CnsLevel(StrEnum):
@@ -81,31 +58,12 @@ class CnsLevel(StrEnum):
 _GENERATION_CLASSES = frozenset({DrugClass.EGFR_TKI, DrugClass.ALK_TKI})
 
 
-class Citation(Value):
-    """A structured literature source: at least one identifier, plus author and year."""
-
-    first_author: str = Field(min_length=1)
-    year: int = Field(ge=1950, le=2100)
-    journal: str | None = None
-    trial: str | None = None
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
-    pmid: str | None = Field(default=None, pattern=r"^[1-9]\d{0,8}$")
-    pmcid: str | None = Field(default=None, pattern=r"^PMC\d+$")
-    uncertain: bool = False
-
-    @model_validator(mode="after")
-    def _has_identifier(self) -> Citation:
-        if not (self.doi or self.pmid or self.pmcid):
-            raise ValueError("a citation needs a DOI, PMID or PMCID")
-        return self
-
-
 class CnsActivity(Value):
     """How active a drug is in the CNS, and on what evidence."""
 
     level: CnsLevel = CnsLevel.UNKNOWN
     note: str | None = None
-    sources: tuple[Citation, ...] = ()
+    sources: tuple[IdentifiedCitation, ...] = ()
     uncertain: bool = False
 
     @model_validator(mode="after")

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Literal
 
 from tkiresist import __version__
 from tkiresist.model.case import Case
+from tkiresist.model.citation import KnowledgeCitation
 from tkiresist.model.interpretation import (
     AlterationStatus,
-    CitationOut,
     Interpretation,
     Option,
     TestEvidence,
@@ -91,7 +91,7 @@ class Link:
     href: str
 
 
-def citation_links(c: CitationOut) -> list[Link]:
+def citation_links(c: KnowledgeCitation) -> list[Link]:
     """The citation's links: its DOI (https://doi.org/…) and its PubMed record, as known."""
     out: list[Link] = []
     if c.doi:
@@ -103,7 +103,7 @@ def citation_links(c: CitationOut) -> list[Link]:
     return out
 
 
-def citation_label(c: CitationOut) -> str:
+def citation_label(c: KnowledgeCitation) -> str:
     label = f"{c.first_author} {c.year}"
     if c.trial:
         label += f" ({c.trial})"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tkiresist.model.interpretation import CitationOut, Dynamics, Interpretation
+from tkiresist.model.citation import KnowledgeCitation
+from tkiresist.model.interpretation import Dynamics, Interpretation
 
 _STATUS = {
     "acquired": "ACQUIRED",
@@ -13,7 +14,7 @@ _STATUS = {
 }
 
 
-def _cite(c: CitationOut) -> str:
+def _cite(c: KnowledgeCitation) -> str:
     label = f"{c.first_author} {c.year}"
     if c.trial:
         label += f" ({c.trial})"
