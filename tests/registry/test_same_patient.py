@@ -255,3 +255,60 @@ def test_a_second_review_citing_the_same_published_case_is_counted_once(
         assert reg.facts("review2-b2").duplicate_of is None  # type: ignore[union-attr]  # age 70
         assert _n(reg, include_drafts=True) == 17
         assert summarize(reg.engine, include_drafts=True).duplicates_excluded == 1
+
+
+def test_unlink_splits_a_pair_joined_through_a_third_case(db_url: str) -> None:
+    """A curator who says two cases are different patients is obeyed even when a third case
+    joins them. Scenario (synthetic local case "local-a"): the curator linked local-a to the
+    seed's local case, which the rule pairs with Table 1 row 1; unlinking local-a from row 1
+    must leave them apart (before #16's fix they stayed one patient through the seed's local
+    case). Since the curator said local-a is the local case's patient and not row 1's, the
+    rule's pairing of the local case with row 1 gives way: row 1 stands alone."""
+    with open_registry(db_url) as reg:
+        reg.add_case(_seed_case(), who="c")  # cheung2025-case1 ~ row 1 by the rule
+        reg.add_case(_other_patient("local-a", age=50), who="c")
+        reg.link("local-a", "cheung2025-case1", who="alice", reason="same hospital number")
+        assert reg.same_patient("local-a") == ["cheung2025-case1", ROW1]
+        reg.unlink("local-a", ROW1, who="bob", reason="row 1 is another hospital's patient")
+        assert ROW1 not in reg.same_patient("local-a")
+        assert reg.same_patient("local-a") == ["cheung2025-case1"]  # the link holds
+        assert reg.same_patient(ROW1) == []
+        assert _n(reg, include_drafts=True) == 17  # 16 rows + one local patient (two cases)
+
+
+def test_unlink_of_a_pair_linked_directly_leaves_it_apart(db_url: str) -> None:
+    """A~B by a link, B~C by the rule: unlinking A and B leaves A on its own."""
+    with open_registry(db_url) as reg:
+        reg.add_case(_seed_case(), who="c")  # C: cheung2025-case1 ~ B: row 1 by the rule
+        reg.add_case(_other_patient("local-a", age=50), who="c")
+        reg.link("local-a", ROW1, who="alice", reason="x")
+        assert reg.same_patient("local-a") == ["cheung2025-case1", ROW1]
+        reg.unlink("local-a", ROW1, who="alice", reason="y")
+        assert reg.same_patient("local-a") == []
+        assert reg.same_patient(ROW1) == ["cheung2025-case1"]
+
+
+def test_a_link_that_contradicts_an_unlink_is_refused(db_url: str) -> None:
+    with open_registry(db_url) as reg:
+        reg.add_case(_other_patient("local-a", age=50), who="c")
+        reg.add_case(_other_patient("local-b", age=51), who="c")
+        reg.unlink("local-a", "local-b", who="alice", reason="twins")
+        reg.link("local-a", ROW1, who="alice", reason="same chart")
+        with pytest.raises(RegistryError, match="contradicts the curators' links"):
+            reg.link("local-b", ROW1, who="bob", reason="same chart too")
+        assert reg.same_patient("local-b") == []
+        assert reg.history("local-b")[-1].action == "unlink"  # nothing written
+        # an unlink that two links contradict: c ~ row 2 ~ d, then "c and d differ"
+        row2 = "cheung2025-table1-2"
+        reg.add_case(_other_patient("local-c", age=52), who="c")
+        reg.add_case(_other_patient("local-d", age=53), who="c")
+        reg.link("local-c", row2, who="bob", reason="same chart")
+        reg.link(row2, "local-d", who="bob", reason="same chart")
+        with pytest.raises(
+            RegistryError, match=f"unlinking local-c and local-d contradicts.*{row2}"
+        ):
+            reg.unlink("local-c", "local-d", who="bob", reason="not the same")
+        assert reg.same_patient("local-c") == [row2, "local-d"]  # nothing changed
+        reg.unlink("local-c", row2, who="bob", reason="undo first")
+        assert reg.unlink("local-c", "local-d", who="bob", reason="now it holds")
+        assert reg.same_patient("local-c") == []

@@ -24,7 +24,8 @@ as the case; deleted cases have none.
 
 Same patient twice: every write transaction ends by recomputing ``duplicate_of`` in the facts
 rows (:func:`refresh_duplicates`): cases likely to be the same patient, by the matching rule or
-by a curator's link (:meth:`Registry.link`, :meth:`Registry.unlink`), form a group; one case of
+by a curator's link (:meth:`Registry.link`), form a group, and two cases a curator unlinked
+(:meth:`Registry.unlink`) are never in one group; one case of
 the group (reviewed before draft, published before local, then the smallest uid) is counted and
 the others point to it. The rule is in ``docs/registry.md``, "Same patient twice".
 """
@@ -430,16 +431,64 @@ MATCH_COLUMNS: tuple[str, ...] = ("patient_source", "sex", "egfr_baseline", "alk
 must also share an age (``patient_ages``: a case whose sources disagree on the age has each)."""
 
 
-def refresh_duplicates(s: Session) -> int:
-    """Recompute ``duplicate_of`` in the facts rows; returns the rows changed. One pass over
-    the rows with a ``patient_source``, a link or a flag (20,000 imported rows without a
-    source: 0.2 s when every row was read; the rest is skipped in SQL).
+class _Groups:
+    """Union-find over case uids with cannot-link pairs: two cases a curator unlinked are
+    never put in one group, whatever joins them (a third case, the rule, a link)."""
+
+    def __init__(self, uids: Iterable[str], distinct: Iterable[tuple[str, str]]) -> None:
+        self.parent: dict[str, str] = {u: u for u in uids}
+        self.apart: dict[str, set[str]] = {}
+        for a, b in distinct:
+            if a in self.parent and b in self.parent:
+                self.apart.setdefault(a, set()).add(b)
+                self.apart.setdefault(b, set()).add(a)
+
+    def find(self, u: str) -> str:
+        parent = self.parent
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    def union(self, u: str, v: str) -> bool:
+        """Join the groups of ``u`` and ``v``; False (nothing joined) when that would put
+        two unlinked cases in one group."""
+        ru, rv = self.find(u), self.find(v)
+        if ru == rv:
+            return True
+        apart_u, apart_v = self.apart.get(ru, set()), self.apart.get(rv, set())
+        small, other = (apart_u, rv) if len(apart_u) <= len(apart_v) else (apart_v, ru)
+        if any(self.find(x) == other for x in small):
+            return False
+        root, child = min(ru, rv), max(ru, rv)
+        self.parent[child] = root
+        if apart_u or apart_v:
+            self.apart[root] = apart_u | apart_v
+            self.apart.pop(child, None)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRefresh:
+    """What :func:`refresh_duplicates` did: facts rows changed, and the curators' links it
+    could not honour (they would make one patient of two cases a curator unlinked)."""
+
+    changed: int
+    refused_links: tuple[tuple[str, str], ...] = ()
+
+
+def refresh_duplicates(s: Session) -> DuplicateRefresh:
+    """Recompute ``duplicate_of`` in the facts rows. One pass over the rows with a
+    ``patient_source``, a link or a flag (20,000 imported rows without a source: 0.2 s when
+    every row was read; the rest is skipped in SQL).
 
     Two live cases are the same patient when a curator linked them, or when they agree on
-    every :data:`MATCH_COLUMNS` value (none unknown), share an age, are not two rows of one
-    imported table (same source id, not local), and no curator unlinked them. Groups are closed
-    transitively. In each group the case counted is the first by (reviewed before draft,
-    published before local, uid); the others get its uid in ``duplicate_of``.
+    every :data:`MATCH_COLUMNS` value (none unknown), share an age, and are not two rows of one
+    imported table (same source id, not local). Groups are closed transitively, except that
+    two cases a curator unlinked are never in one group: the links are applied first (in the
+    order they were decided), then the rule's pairs in uid order, and a pair that would join
+    two unlinked cases is skipped. In each group the case counted is the first by (reviewed
+    before draft, published before local, uid); the others get its uid in ``duplicate_of``.
     """
     f = FactsRow
     # only rows that can be in a group: a known source (the rule), a link, or a flag to clear
@@ -449,27 +498,23 @@ def refresh_duplicates(s: Session) -> int:
                *(getattr(f, c) for c in MATCH_COLUMNS))
         .where(f.patient_source.is_not(None) | f.duplicate_of.is_not(None)
                | f.case_uid.in_(linked))
+        .order_by(f.case_uid)
     ).all()  # fmt: skip
-    parent: dict[str, str] = {r.case_uid: r.case_uid for r in rows}
-
-    def find(u: str) -> str:
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
-    def union(u: str, v: str) -> None:
-        ru, rv = find(u), find(v)
-        if ru != rv:
-            parent[max(ru, rv)] = min(ru, rv)
-
     same: list[tuple[str, str]] = []
     distinct: set[tuple[str, str]] = set()
-    for a, b, is_same in s.execute(select(LinkRow.uid_a, LinkRow.uid_b, LinkRow.same_patient)):
+    decisions = select(LinkRow.uid_a, LinkRow.uid_b, LinkRow.same_patient).order_by(
+        LinkRow.decided_at, LinkRow.id
+    )
+    for a, b, is_same in s.execute(decisions):
         if is_same:
             same.append((a, b))
         else:
             distinct.add((a, b))
+    groups = _Groups((r.case_uid for r in rows), distinct)
+    refused = tuple(
+        (a, b) for a, b in same if a in groups.parent and b in groups.parent
+        and not groups.union(a, b)
+    )  # fmt: skip
     # rows sharing the compared values and an age, by table: a review's rows are one
     # "table" (never matched among themselves), each local case its own
     buckets: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -478,7 +523,7 @@ def refresh_duplicates(s: Session) -> int:
         if not r.patient_ages or any(v is None for v in key):
             continue
         origin = r.case_uid if r.source_id == "local" else f"source:{r.source_id}"
-        for age in set(r.patient_ages.split(",")):
+        for age in sorted(set(r.patient_ages.split(","))):
             buckets.setdefault((*key, age), {}).setdefault(origin, []).append(r.case_uid)
     for origins in buckets.values():
         if len(origins) < 2:
@@ -486,18 +531,11 @@ def refresh_duplicates(s: Session) -> int:
         for origin, uids in origins.items():
             for x in uids:
                 for other, others in origins.items():
-                    if other == origin:
-                        continue
-                    y = next((u for u in others if tuple(sorted((x, u))) not in distinct), None)
-                    if y is not None:
-                        union(x, y)
+                    if other != origin and any(groups.union(x, y) for y in others):
                         break
-    for a, b in same:
-        if a in parent and b in parent:
-            union(a, b)
     by_root: dict[str, list[Any]] = {}
     for r in rows:
-        by_root.setdefault(find(r.case_uid), []).append(r)
+        by_root.setdefault(groups.find(r.case_uid), []).append(r)
     changes: list[dict[str, Any]] = []
     for members in by_root.values():
         head = min(
@@ -515,7 +553,7 @@ def refresh_duplicates(s: Session) -> int:
             .values(duplicate_of=bindparam("dup")),
             changes,
         )
-    return len(changes)
+    return DuplicateRefresh(len(changes), refused)
 
 
 # ----------------------------------------------------------------------------------- registry
@@ -745,6 +783,7 @@ class Registry:
             raise RegistryError("a case cannot be linked to itself", Location(field="uid"))
         a, b = sorted((uid1, uid2))
         with self._write() as s:
+            before = set(refresh_duplicates(s).refused_links)
             rows = {}
             for uid in (a, b):
                 row = s.get(CaseRow, uid)
@@ -777,6 +816,16 @@ class Registry:
                     for uid, other in ((a, b), (b, a))
                 ],
             )  # fmt: skip
+            broken = [p for p in refresh_duplicates(s).refused_links if p not in before]
+            if broken:
+                pairs = ", ".join(f"{x} ~ {y}" for x, y in broken)
+                what = f"linking {a} and {b}" if same else f"unlinking {a} and {b}"
+                raise RegistryError(
+                    f"{what} contradicts the curators' links ({pairs}): together they would "
+                    "make one patient of two cases a curator decided are different patients. "
+                    "Unlink one of those first.",
+                    Location(field="uid"),
+                )
         return True
 
     # -- writing one case ------------------------------------------------------------------
