@@ -158,14 +158,22 @@ def test_genomic_files_hold_the_detected_findings(seed_study: Path) -> None:
         assert meta.get("stable_id") == f"seed_case_{suffix}"
 
 
-def test_transformed_samples_carry_their_histology(examples_study: Path) -> None:
+def test_samples_carry_every_histology_their_tests_report(examples_study: Path) -> None:
+    """A transformed sample carries its transformation and the OncoTree code of it; a biopsy
+    whose histology test reports adenocarcinoma (at diagnosis, or a re-biopsy still
+    adenocarcinoma) carries that too, with the diagnosis's code (#14: only transformations were
+    written, so the study lost that the re-biopsy was looked at and found unchanged)."""
     _, samples = _table(examples_study / "data_clinical_sample.txt")
-    transformed = {
-        r["SAMPLE_ID"]: r["ONCOTREE_CODE"] for r in samples if r["SAMPLE_HISTOLOGY"] != "NA"
+    with_histology = {
+        r["SAMPLE_ID"]: (r["SAMPLE_HISTOLOGY"], r["OTHER_HISTOLOGIES"], r["ONCOTREE_CODE"])
+        for r in samples
+        if r["SAMPLE_HISTOLOGY"] != "NA"
     }
-    assert transformed == {
-        "leonetti2021-case1-spec-liver": "SCLC",
-        "taniguchi2018-case1-spec-sclc": "SCLC",
+    assert with_histology == {
+        "leonetti2021-case1-spec-liver": ("small cell transformation", "NA", "SCLC"),
+        "taniguchi2018-case1-spec-sclc": ("small cell transformation", "NA", "SCLC"),
+        "taniguchi2018-case1-spec-dx": ("adenocarcinoma", "NA", "LUAD"),
+        "shiroyama2016-case1-spec-rebiopsy": ("adenocarcinoma", "NA", "LUAD"),
     }
     _, patients = _table(examples_study / "data_clinical_patient.txt")
     assert len(patients) == len(_example_cases())

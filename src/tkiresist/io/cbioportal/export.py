@@ -14,18 +14,22 @@ What an export holds
                                     SMOKING_HISTORY, ECOG, HISTOLOGY, STAGE,
                                     CNS_METASTASIS_AT_DIAGNOSIS, SOURCE_DOI, DRIVER_CATEGORY
                                     (the founding driver's category when the source names
-                                    no variant)
+                                    no variant), OS_STATUS (``1:DECEASED`` at a death or a
+                                    line stopped for death, else ``0:LIVING``) and OS_MONTHS
+                                    (from diagnosis to death, or to the last dated event)
 ``data_clinical_sample.txt``        one row per specimen that was tested: SAMPLE_TYPE
                                     (``primary``, ``metastasis``, ``progression``),
                                     ONCOTREE_CODE, SPECIMEN_TYPE, SPECIMEN_SITE,
-                                    SAMPLE_HISTOLOGY, ASSAYS
+                                    SAMPLE_HISTOLOGY (a transformation or EMT first, else
+                                    the tumour's type), OTHER_HISTOLOGIES (the rest), ASSAYS
 ``data_timeline_<type>.txt``        one file per event type, in days from diagnosis:
                                     TREATMENT (one row per agent: AGENT, AGENT_CLASS,
                                     AGENT_GENERATION, LINE, STOP_REASON; radiotherapy rows
                                     too), SPECIMEN (SAMPLE_ID), SURGERY, IMAGING (response
                                     assessments with a modality), STATUS (diagnosis, other
                                     response assessments, clinical and adverse events),
-                                    LAB_TEST (IHC results)
+                                    LAB_TEST (IHC results; PATTERN: a p53/Rb staining
+                                    pattern)
 ``data_mutations.txt``              MAF: detected sequence variants (HGVSp_Short, HGVSc,
                                     read counts; ``TKIRESIST_ALTERATION`` keeps the canonical
                                     name, e.g. ``EGFR exon 19 deletion`` when no p. change is
@@ -110,6 +114,7 @@ from tkiresist.model.time import DAYS_PER_MONTH
 from tkiresist.model.timeline import (
     AdverseEvent,
     ClinicalEvent,
+    Death,
     Diagnosis,
     MolecularTest,
     Radiotherapy,
@@ -221,7 +226,7 @@ class _Sample:
     day: int
     sample_type: SampleType
     oncotree: str
-    histology: str | None
+    histologies: tuple[str, ...]
     panels: dict[AlterationKind, _Panel] = field(default_factory=dict)
 
 
@@ -255,18 +260,23 @@ def _sample_type(case: Case, spec: Specimen, months: Mapping[str, float]) -> Sam
     return "primary"
 
 
-def _sample_histology(tests: Sequence[MolecularTest]) -> str | None:
+def _sample_histologies(tests: Sequence[MolecularTest]) -> tuple[str, ...]:
+    """Every histology the tests on a sample report (a test's ``histology``, a detected
+    histology finding), each once: a transformation or epithelial-mesenchymal transition (a
+    histology with a category, what cohort mode reads as a mechanism) first, then the tumour's
+    type (adenocarcinoma...), each group in the order the case gives them."""
+    from tkiresist.model.categories import categorize
+
+    found: list[Histology] = []
     for t in tests:
-        if t.histology is not None and t.histology.histology in HISTOLOGY_ONCOTREE:
-            return t.histology.histology
-        for f in t.findings:
-            if (
-                f.detected
-                and isinstance(f.alteration, Histology)
-                and f.alteration.histology in HISTOLOGY_ONCOTREE
-            ):
-                return f.alteration.histology
-    return None
+        if t.histology is not None:
+            found.append(t.histology)
+        found.extend(
+            f.alteration for f in t.findings if f.detected and isinstance(f.alteration, Histology)
+        )
+    ordered = dict.fromkeys(h.histology for h in found if categorize(h))
+    ordered.update(dict.fromkeys(h.histology for h in found))
+    return tuple(ordered)
 
 
 def _panels(case: Case, tests: Sequence[MolecularTest]) -> dict[AlterationKind, _Panel]:
@@ -311,7 +321,8 @@ def _collect_samples(b: _Builder, cases: Sequence[Case]) -> None:
             if not isinstance(e, Specimen) or e.id not in tests_by_spec:
                 continue
             tests = tests_by_spec[e.id]
-            histology = _sample_histology(tests)
+            histologies = _sample_histologies(tests)
+            coded = [HISTOLOGY_ONCOTREE[h] for h in histologies if h in HISTOLOGY_ONCOTREE]
             b.samples.append(
                 _Sample(
                     case=case,
@@ -320,11 +331,34 @@ def _collect_samples(b: _Builder, cases: Sequence[Case]) -> None:
                     tests=tests,
                     day=_days(months[e.id]),
                     sample_type=_sample_type(case, e, months),
-                    oncotree=HISTOLOGY_ONCOTREE.get(histology or "", case.diagnosis.oncotree_code),
-                    histology=histology,
+                    oncotree=coded[0] if coded else case.diagnosis.oncotree_code,
+                    histologies=histologies,
                     panels=_panels(case, tests),
                 )
             )
+
+
+def _histology_text(histologies: Sequence[str]) -> str | None:
+    """``small cell transformation``; several joined by ``; ``; None for none."""
+    return "; ".join(h.replace("_", " ") for h in histologies) or None
+
+
+def _overall_survival(case: Case) -> tuple[str, float]:
+    """(OS_STATUS, OS_MONTHS) from diagnosis, as cBioPortal's survival plots read them
+    (File Formats, clinical data: ``1:DECEASED`` or ``0:LIVING``, the 0:/1: prefix required since
+    cBioPortal 3.4.0). Deceased at the ``death`` event, or, without one, at the stop of a line
+    stopped for death; otherwise living (censored) at the last event the case dates: the patient
+    was alive then, and the source says nothing later."""
+    months = case.months()
+    deaths = [months[e.id] for e in case.events if isinstance(e, Death)]
+    deaths += [
+        months[f"{e.id}.stop"]
+        for e in case.events
+        if isinstance(e, TherapyLine) and e.stop_reason == "death" and f"{e.id}.stop" in months
+    ]
+    if deaths:
+        return "1:DECEASED", round(min(deaths), 2)
+    return "0:LIVING", round(max(months.values(), default=0.0), 2)
 
 
 def _clinical(b: _Builder, cases: Sequence[Case]) -> None:
@@ -344,6 +378,7 @@ def _clinical(b: _Builder, cases: Sequence[Case]) -> None:
                 dx.cns_involvement,
                 case.source.doi if case.source is not None else None,
                 dx.driver,
+                *_overall_survival(case),
             ]
         )
     b.files[PATIENT_FILE] = clinical_text(PATIENT_ATTRIBUTES, rows)
@@ -355,7 +390,8 @@ def _clinical(b: _Builder, cases: Sequence[Case]) -> None:
             s.oncotree,
             s.specimen.kind,
             s.specimen.site,
-            s.histology.replace("_", " ") if s.histology else None,
+            _histology_text(s.histologies[:1]),
+            _histology_text(s.histologies[1:]),
             ",".join(dict.fromkeys(t.assay for t in s.tests)),
         ]
         for s in b.samples
@@ -533,6 +569,7 @@ def _timelines(b: _Builder, cases: Sequence[Case]) -> None:
                                 test,
                                 result,
                                 alt.score,
+                                f.pattern,  # p53/Rb: the pattern decides what the result means
                             ]
                         )
     sid = b.info.identifier

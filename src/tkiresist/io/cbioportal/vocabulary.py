@@ -164,6 +164,18 @@ PATIENT_ATTRIBUTES: Final = (
         "Declared Driver",
         "The founding driver as a tkiresist category id, when the source names no variant",
     ),
+    ClinicalAttribute(
+        "OS_STATUS",
+        "Overall Survival Status",
+        "1:DECEASED (a death, or a line stopped for death, the case reports) or 0:LIVING "
+        "(censored at the last event the case dates)",
+    ),
+    ClinicalAttribute(
+        "OS_MONTHS",
+        "Overall Survival (Months)",
+        "Months from diagnosis (month 0 of the case's timeline) to death or the last dated event",
+        "NUMBER",
+    ),
 )
 SAMPLE_ATTRIBUTES: Final = (
     ClinicalAttribute("PATIENT_ID", "Patient Identifier", "Identifier of the patient (case id)"),
@@ -175,7 +187,15 @@ SAMPLE_ATTRIBUTES: Final = (
     ClinicalAttribute("SPECIMEN_TYPE", "Specimen Type", "tissue, plasma, csf, pleural fluid..."),
     ClinicalAttribute("SPECIMEN_SITE", "Specimen Site", "Where the specimen was taken"),
     ClinicalAttribute(
-        "SAMPLE_HISTOLOGY", "Sample Histology", "Histology a test reports on this sample (if any)"
+        "SAMPLE_HISTOLOGY",
+        "Sample Histology",
+        "Histology the tests report on this sample: a transformation or epithelial-mesenchymal "
+        "transition first, else the tumour's type (adenocarcinoma...)",
+    ),
+    ClinicalAttribute(
+        "OTHER_HISTOLOGIES",
+        "Other Histologies",
+        "Further histologies the tests report on this sample ('; '-separated)",
     ),
     ClinicalAttribute("ASSAYS", "Assays", "Assay ids of the tests on this sample"),
 )
@@ -198,7 +218,7 @@ TIMELINE_EVENT_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "SURGERY": ("PROCEDURE", "SITE", "SITE_KIND"),
     "IMAGING": ("DIAGNOSTIC_TYPE", "RESULT", "CRITERIA", "RESPONSE_SITE", "THERAPY"),
     "STATUS": ("STATUS", "DETAIL", "CRITERIA", "RESPONSE_SITE", "THERAPY"),
-    "LAB_TEST": ("SAMPLE_ID", "TEST", "RESULT", "SCORE"),
+    "LAB_TEST": ("SAMPLE_ID", "TEST", "RESULT", "SCORE", "PATTERN"),
 }
 """The timeline event types an export writes, and each one's columns after TIMELINE_LEAD."""
 
