@@ -84,15 +84,23 @@ class Citation(Value):
         return self.doi is not None or self.pmid is not None or self.pmcid is not None
 
     @property
+    def doi_url(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi is not None else None
+
+    @property
+    def pubmed_url(self) -> str | None:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid is not None else None
+
+    @property
+    def pmc_url(self) -> str | None:
+        if self.pmcid is None:
+            return None
+        return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/"
+
+    @property
     def url(self) -> str | None:
         """Where to read it: the DOI's resolver, else PubMed, else PubMed Central."""
-        if self.doi is not None:
-            return f"https://doi.org/{self.doi}"
-        if self.pmid is not None:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        if self.pmcid is not None:
-            return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/"
-        return None
+        return self.doi_url or self.pubmed_url or self.pmc_url
 
     def short(self) -> str:
         """``Schrock 2018, J Thorac Oncol`` (plus the trial name when there is one)."""

@@ -94,10 +94,10 @@ class Link:
 def citation_links(c: KnowledgeCitation) -> list[Link]:
     """The citation's links: its DOI (https://doi.org/…) and its PubMed record, as known."""
     out: list[Link] = []
-    if c.doi:
-        out.append(Link(f"doi:{c.doi}", f"https://doi.org/{c.doi}"))
-    if c.pmid:
-        out.append(Link(f"PMID {c.pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"))
+    if c.doi_url:
+        out.append(Link(f"doi:{c.doi}", c.doi_url))
+    if c.pubmed_url:
+        out.append(Link(f"PMID {c.pmid}", c.pubmed_url))
     if not out and c.url.startswith("https://"):
         out.append(Link(c.url, c.url))
     return out
