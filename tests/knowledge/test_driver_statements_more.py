@@ -160,6 +160,18 @@ def test_classical_egfr_first_line_shows_eu_and_chinese_approvals() -> None:
     assert {"EMA", "NMPA"} <= set(_decisions(flaura2))
 
 
+def test_uncommon_egfr_afatinib_eu_approval_says_its_indication_is_general() -> None:
+    """Synthetic G719A at diagnosis: afatinib's EU authorisation (2013) is for activating EGFR
+    mutations in general; it is shown, and its note says the uncommon mutations are not named,
+    so a reader does not take it for a G719X-specific label."""
+    option = _option(_at_diagnosis(["EGFR p.G719A"]), "afatinib")
+    eu = [a for a in option.approvals if a.region == "EMA"]
+    assert [(a.status, a.date) for a in eu] == [("approved", "2013-09")]
+    st = KB.by_id["egfr-uncommon-first-line"]
+    notes = [a.note or "" for r in st.regimens for a in r.approvals if a.region.value == "EMA"]
+    assert any("does not name G719X" in n for n in notes)
+
+
 def test_alk_first_line_shows_eu_and_chinese_approvals() -> None:
     """Synthetic EML4::ALK at diagnosis: alectinib approved in the EU (December 2017) and China
     (August 2018); lorlatinib first line in the EU (January 2022)."""
