@@ -312,3 +312,22 @@ def test_a_link_that_contradicts_an_unlink_is_refused(db_url: str) -> None:
         reg.unlink("local-c", row2, who="bob", reason="undo first")
         assert reg.unlink("local-c", "local-d", who="bob", reason="now it holds")
         assert reg.same_patient("local-c") == []
+
+
+def test_count_patients_counts_each_same_patient_group_once(db_url: str) -> None:
+    """The issue's registry page: after the seed patient was saved as a local case, "all
+    datasets" said 19 cases with the seed patient twice. Stored cases stay counted as cases
+    (``count``); ``count_patients`` counts the patient once."""
+    with open_registry(db_url) as reg:
+        assert (reg.count(), reg.count_patients()) == (16, 16)
+        reg.add_case(_seed_case(), who="c")  # the seed patient, a second time
+        reg.add_case(_other_patient("local-b", age=52), who="c")
+        assert (reg.count(), reg.count_patients()) == (18, 17)
+        # by dataset: each dataset's own cases, a group reaching across counted in each
+        assert (reg.count("local"), reg.count_patients("local")) == (2, 2)
+        assert reg.count_patients("cheung2025-table1") == 16
+        reg.link("local-b", "cheung2025-case1", who="c", reason="same patient")
+        assert (reg.count("local"), reg.count_patients("local")) == (2, 1)
+        assert reg.count_patients() == 16
+        reg.delete("local-b", expected_version=1, who="c")
+        assert (reg.count(), reg.count_patients()) == (17, 16)

@@ -349,7 +349,27 @@ def test_datasets_and_facets(viewer: Session) -> None:
     body = viewer.get("/api/registry/datasets").json()
     assert [d["name"] for d in body["datasets"]] == ["cheung2025-table1"]
     assert body["datasets"][0]["cases"] == 16
+    assert body["datasets"][0]["patients"] == 16
+    assert body["totals"] == {"cases": 16, "patients": 16}
     assert "EML4" in body["facets"]["partners"]
+
+
+def test_datasets_count_the_seed_patient_saved_twice_once(
+    curator: Session, viewer: Session, seed_yaml: str
+) -> None:
+    """#16: the seed patient saved as a local case is a 17th stored case but not a 17th
+    patient; the old ``cases`` field keeps counting stored cases."""
+    create_seed(curator, seed_yaml)
+    body = viewer.get("/api/registry/datasets").json()
+    by_name = {d["name"]: d for d in body["datasets"]}
+    assert (by_name["local"]["cases"], by_name["local"]["patients"]) == (1, 1)
+    assert (by_name["cheung2025-table1"]["cases"], by_name["cheung2025-table1"]["patients"]) == (
+        16,
+        16,
+    )
+    assert body["totals"] == {"cases": 17, "patients": 16}
+    home = viewer.get("/", headers={"accept": "text/html"}).text
+    assert "(17 cases, 16 patients)" in home
 
 
 # ----------------------------------------------------------------------------- reports

@@ -674,11 +674,23 @@ class Registry:
         ]
 
     def count(self, dataset: str | None = None, include_deleted: bool = False) -> int:
+        """Stored cases (a patient held twice counts twice: see :meth:`count_patients`)."""
         stmt = select(func.count()).select_from(CaseRow)
         if dataset is not None:
             stmt = stmt.where(CaseRow.dataset == dataset)
         if not include_deleted:
             stmt = stmt.where(CaseRow.deleted_at.is_(None))
+        with Session(self.engine) as s:
+            return int(s.scalar(stmt) or 0)
+
+    def count_patients(self, dataset: str | None = None) -> int:
+        """Live cases counted as patients: each same-patient group once (its cases share
+        ``duplicate_of``), the cases of ``dataset`` only when given (a group that reaches into
+        another dataset counts here once too). Drafts included, as in :meth:`count`."""
+        f = FactsRow
+        stmt = select(func.count(func.distinct(func.coalesce(f.duplicate_of, f.case_uid))))
+        if dataset is not None:
+            stmt = stmt.where(f.dataset == dataset)
         with Session(self.engine) as s:
             return int(s.scalar(stmt) or 0)
 

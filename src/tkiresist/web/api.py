@@ -524,6 +524,8 @@ def curate_save(request: Request, body: DraftSave, info: Curator) -> JSONRespons
 
 @router.get("/registry/datasets", tags=["registry"], summary="Datasets and filter choices")
 def datasets(request: Request, _info: Viewer) -> dict[str, Any]:
+    """Per dataset and in all: ``cases`` (stored live cases, drafts included) and
+    ``patients`` (the same, each same-patient group once)."""
     ctx = context_of(request)
     metas = [
         {
@@ -533,10 +535,12 @@ def datasets(request: Request, _info: Viewer) -> dict[str, Any]:
             "citation": dict(d.citation) if d.citation else None,
             "licence": d.licence,
             "cases": ctx.registry.count(d.name),
+            "patients": ctx.registry.count_patients(d.name),
         }
         for d in ctx.registry.datasets()
     ]
-    return {"datasets": metas, "facets": actions.facets(ctx)}
+    totals = {"cases": ctx.registry.count(), "patients": ctx.registry.count_patients()}
+    return {"datasets": metas, "totals": totals, "facets": actions.facets(ctx)}
 
 
 Filters = dict[str, str | None]

@@ -236,7 +236,9 @@ def logout_submit(request: Request, info: SessionInfo = ViewerPage) -> Response:
 def home(request: Request, info: SessionInfo = ViewerPage) -> HTMLResponse:
     reg = context_of(request).registry
     cases = reg.list_cases("local", limit=500)
-    return render(request, "home.html", cases=cases, n_registry=reg.count())
+    return render(
+        request, "home.html", cases=cases, n_registry=reg.count(), n_patients=reg.count_patients()
+    )
 
 
 def _blank_form() -> dict[str, str]:
