@@ -66,6 +66,7 @@ from tkiresist.annotate.levels import (
     trigger_categories,
 )
 from tkiresist.errors import FormatError, Location, ParseError, Problem
+from tkiresist.io import cna as io_cna
 from tkiresist.io.cna import DISCRETE_EXPECTED
 
 if TYPE_CHECKING:
@@ -685,6 +686,14 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
 # --- CNA ------------------------------------------------------------------------------------
 
 
+def _discrete_sql(text: str) -> str:
+    """SQL: the key of :data:`tkiresist.io.cna.DISCRETE_CNA` (the one map) that the cell
+    ``text`` is as a number (``2.0`` and ``+2`` are ``2``, as the case-side reader and
+    ``cohort`` read them), else NULL (not a discrete value: refused)."""
+    whens = " ".join(f"WHEN {float(k)!r} THEN {_q(k)}" for k in io_cna.DISCRETE_CNA)
+    return f"CASE TRY_CAST({text} AS DOUBLE) {whens} END"
+
+
 def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
     """Unpivot the wide matrix (in DuckDB) into ``cna_rowann``; (lines, non-zero cells)."""
     ncols = len(header.columns)
@@ -714,18 +723,17 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
     run.sql(
         f"""
         CREATE OR REPLACE TABLE cna_cells AS
-        SELECT line_no, gene, entrez, idx, trim(v) AS v FROM (
-          SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
-                 generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
-          FROM cna_lines)
-        WHERE NOT list_contains({meta}, idx)
-          AND trim(v) <> '0' AND NOT list_contains({missing}, trim(v))
+        SELECT line_no, gene, entrez, idx, raw, {_discrete_sql("raw")} AS v FROM (
+          SELECT line_no, gene, entrez, idx, trim(v) AS raw FROM (
+            SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
+                   generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
+            FROM cna_lines)
+          WHERE NOT list_contains({meta}, idx) AND NOT list_contains({missing}, trim(v)))
+        WHERE v IS NULL OR v <> '0'
         """
     )
-    allowed = "[" + ", ".join(_q(v) for v in keys.DISCRETE_CNA) + "]"
     bad = run.rows(
-        f"SELECT line_no, idx, v FROM cna_cells WHERE NOT list_contains({allowed}, v) "
-        "ORDER BY line_no, idx LIMIT 1"
+        "SELECT line_no, idx, raw FROM cna_cells WHERE v IS NULL ORDER BY line_no, idx LIMIT 1"
     )
     if bad:
         line_no, idx, value = bad[0]
@@ -734,7 +742,7 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
             Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
         )
     run.sql(
-        "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, "
+        "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, c.raw, "
         "c.line_no FROM cna_cells c JOIN cna_samples s USING (idx) ORDER BY c.line_no, c.idx"
     )
     cells = int(run.scalar("SELECT count(*) FROM cna_rows"))
@@ -1167,7 +1175,7 @@ def _write_cna(run: _Run, header: TableHeader, out: Path, fmt: OutputFormat, row
     cols = ", ".join(f"coalesce(a.{c}, '') AS {c}" for c in OUTPUT_COLUMNS)
     ent = "r.entrez AS Entrez_Gene_Id, " if header.has("Entrez_Gene_Id") else ""
     body = (
-        f"SELECT r.g AS Hugo_Symbol, {ent}r.s AS Sample_Id, r.v AS Value, {cols} "
+        f"SELECT r.g AS Hugo_Symbol, {ent}r.s AS Sample_Id, r.raw AS Value, {cols} "
         "FROM cna_final a JOIN cna_rows r ON r.rowid = a.rid ORDER BY a.rid"
     )
     options = (
