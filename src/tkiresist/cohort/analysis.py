@@ -48,16 +48,23 @@ The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
    :mod:`tkiresist.interpret.mechanisms`. A mechanism is *acquired* when one of its ``any_of``
    triggers was acquired, else *not assessable*, else *persistent*; the *mechanism category* is
    the trigger category matched. The C797X phase is never known here.
-7. **Plasma lead time** (#15). A *liquid* sample is one whose SAMPLE_TYPE or SPECIMEN_TYPE (clinical
-   sample file or SPECIMEN timeline row) says plasma, cfDNA or ctDNA
+7. **Plasma lead time** (#15). A *liquid* sample is one whose SAMPLE_TYPE or SPECIMEN_TYPE
+   (clinical sample file or SPECIMEN timeline row) says plasma, cfDNA or ctDNA
    (:data:`~tkiresist.cohort.load.LIQUID`; CSF is another compartment and is left out). For each
-   alteration that triggered an acquired or not-assessable mechanism, the first liquid sample of the
-   line (after it began, up to the decision point) that detected it is when it *first appeared in
-   plasma*; its *lead time* is the decision point's day minus that day, in months, as the dynamics
-   step measures lead time before progression (:mod:`tkiresist.interpret.dynamics`, whose rule it
-   shares: the first draw that showed it). A study gives no tumour fraction and cohort reads no VAF,
-   so the VAF thresholds of :data:`tkiresist.interpret.dynamics.RULES` (the driver's fall or rise)
-   cannot be applied here.
+   alteration that triggered an acquired or not-assessable mechanism, the first liquid sample of
+   the line (after it began, up to the decision point) that detected it is when it *first
+   appeared in plasma*. Its *lead time* is measured, in months, to the line's first radiographic
+   progression, as the dynamics step measures it (:mod:`tkiresist.interpret.dynamics`, whose rule
+   it shares: from the first draw that showed it to the line's first PD): an IMAGING or STATUS
+   timeline event that reads as progressive disease
+   (:data:`~tkiresist.cohort.load.PROGRESSION_RESULTS`; not one whose CRITERIA says clinical),
+   after the line began, up to the decision point and not after the line stopped. Without one,
+   it is measured to the decision point's progression sample. ``plasma_lead_anchor`` says which
+   (``radiographic_progression`` or ``progression_sample``) and ``radiographic_progression_day``
+   gives the day of that progression. A plasma sample after the radiographic progression gives
+   a lead time of zero or less: the blood did not show it first. A study gives no tumour
+   fraction and cohort reads no VAF, so the VAF thresholds of
+   :data:`tkiresist.interpret.dynamics.RULES` (the driver's fall or rise) cannot be applied here.
 """
 
 from __future__ import annotations
@@ -106,6 +113,8 @@ PATIENT_COLUMNS: Final = (
     "plasma_first_days",
     "plasma_lead_months",
     "plasma_lead_time_months",
+    "plasma_lead_anchor",
+    "radiographic_progression_day",
 )
 
 
@@ -188,7 +197,7 @@ QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY day DESC, sample_id 
         # the line's agents, chemotherapy given with the TKI included (FLAURA2)
         f"""
 CREATE OR REPLACE TEMP TABLE cx_prior AS
-SELECT t.patient_id, t.agent, t.drug_class, t.generation, t.class_only
+SELECT t.patient_id, t.agent, t.drug_class, t.generation, t.class_only, t.stop_day
 FROM cx_prog p JOIN treatments t
   ON t.patient_id = p.patient_id AND (t.start_day, coalesce(t.line_no, -1)) = p.pick
  AND (t.stop_day IS NULL OR t.stop_day >= p.day - {gap})
@@ -545,7 +554,26 @@ samples_list AS (
 ),
 -- 7. plasma: the first liquid sample of the line (up to the decision point) that detected
 -- each alteration of an acquired or not-assessable mechanism, and the lead time before the
--- decision point (months, as the dynamics step measures it)
+-- line's first radiographic progression up to the decision point (as the dynamics step
+-- measures it), else before the decision point's sample
+line_stop AS (
+  SELECT patient_id, CASE WHEN bool_or(stop_day IS NULL) THEN NULL ELSE max(stop_day) END AS stop
+  FROM cx_prior GROUP BY patient_id
+),
+radio AS (
+  SELECT p.patient_id, min(r.day) AS pd_day
+  FROM cx_prog p JOIN progressions r ON r.patient_id = p.patient_id
+   AND r.day > p.start_day AND r.day <= p.day
+  LEFT JOIN line_stop ls ON ls.patient_id = p.patient_id
+  WHERE ls.stop IS NULL OR r.day <= ls.stop
+  GROUP BY p.patient_id
+),
+anchor AS (
+  SELECT p.patient_id, coalesce(r.pd_day, p.day) AS day,
+         CASE WHEN r.pd_day IS NULL THEN 'progression_sample'
+              ELSE 'radiographic_progression' END AS kind
+  FROM cx_prog p LEFT JOIN radio r ON r.patient_id = p.patient_id
+),
 plasma_first AS (
   SELECT t.patient_id, t.key, min(s.day) AS first_day, arg_min(i.name, (s.day, i.name)) AS name
   FROM (SELECT DISTINCT patient_id, key FROM fired WHERE r >= 2) t
@@ -560,11 +588,12 @@ plasma_list AS (
   SELECT f.patient_id,
          list(f.name ORDER BY f.first_day, f.name) AS plasma_resistance,
          list(f.first_day ORDER BY f.first_day, f.name) AS plasma_first_days,
-         list(round((p.day - f.first_day) / {DAYS_PER_MONTH!r}, 2) ORDER BY f.first_day, f.name)
+         list(round((an.day - f.first_day) / {DAYS_PER_MONTH!r}, 2) ORDER BY f.first_day, f.name)
            AS plasma_lead_months,
-         (p.day - min(f.first_day)) / {DAYS_PER_MONTH!r} AS plasma_lead_time_months
-  FROM plasma_first f JOIN cx_prog p ON p.patient_id = f.patient_id
-  GROUP BY f.patient_id, p.day
+         (an.day - min(f.first_day)) / {DAYS_PER_MONTH!r} AS plasma_lead_time_months,
+         an.kind AS plasma_lead_anchor
+  FROM plasma_first f JOIN anchor an ON an.patient_id = f.patient_id
+  GROUP BY f.patient_id, an.day, an.kind
 ),
 counts AS (
   SELECT patient_id,
@@ -592,7 +621,9 @@ SELECT p.patient_id, l.prior_drug, l.prior_drug_classes, l.prior_generations,
        coalesce(pl.plasma_resistance, []) AS plasma_resistance,
        coalesce(pl.plasma_first_days, []) AS plasma_first_days,
        coalesce(pl.plasma_lead_months, []) AS plasma_lead_months,
-       pl.plasma_lead_time_months
+       pl.plasma_lead_time_months,
+       pl.plasma_lead_anchor,
+       rd.pd_day AS radiographic_progression_day
 FROM cx_prog p
 JOIN prior_label l ON l.patient_id = p.patient_id
 JOIN cx_ctx c ON c.patient_id = p.patient_id
@@ -603,6 +634,7 @@ LEFT JOIN cat_list cl ON cl.patient_id = p.patient_id
 LEFT JOIN counts ct ON ct.patient_id = p.patient_id
 LEFT JOIN notes_list nl ON nl.patient_id = p.patient_id
 LEFT JOIN plasma_list pl ON pl.patient_id = p.patient_id
+LEFT JOIN radio rd ON rd.patient_id = p.patient_id
 ORDER BY p.patient_id
 """
 

@@ -3,11 +3,11 @@
 It reads the study layout (:func:`tkiresist.io.cbioportal.study_layout`), then table by table:
 the clinical files (samples with their type, OncoTree code and histology; declared drivers; the
 histology at diagnosis), the timelines (targeted and other treatments, the day of each sample,
-whether it is plasma (:data:`LIQUID`), IHC results), mutations, structural variants, discrete
-CNA, histology, IHC, and what each sample covered (gene panels, case lists, the CNA table's
-genes, IHC markers); then the knowledge tables (:mod:`tkiresist.cohort.knowledge_tables`).
-Distinct values are read by :mod:`tkiresist.cohort.cells`; the files by
-:mod:`tkiresist.cohort.reading`.
+whether it is plasma (:data:`LIQUID`), IHC results, radiographic progressions), mutations,
+structural variants, discrete CNA, histology, IHC, and what each sample covered (gene panels,
+case lists, the CNA table's genes, IHC markers); then the knowledge tables
+(:mod:`tkiresist.cohort.knowledge_tables`). Distinct values are read by
+:mod:`tkiresist.cohort.cells`; the files by :mod:`tkiresist.cohort.reading`.
 
 Bad input is refused with located errors, as cBioPortal's validator locates them: a missing
 meta file, a timeline STOP_DATE before its START_DATE, a sample (or timeline row, or genomic
@@ -90,7 +90,8 @@ class LoadedStudy:
     """A study's tables in a DuckDB connection, ready for
     :func:`~tkiresist.cohort.analysis.analyse`.
 
-    Tables: ``samples`` (patient_id, sample_id, sample_type, oncotree, day), ``treatments``
+    Tables: ``samples`` (patient_id, sample_id, sample_type, oncotree, day, liquid),
+    ``progressions`` (patient_id, day: radiographic progressions), ``treatments``
     (patient_id, start_day, stop_day, agent, drug_class, generation, targeted, class_only,
     line_no; one row per class of a drug),
     ``alterations`` (patient_id, sample_id, alt_id), ``coverage`` (patient_id, sample_id,
@@ -323,6 +324,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         "CREATE OR REPLACE TEMP TABLE tl_lab (sample_id VARCHAR, test VARCHAR, result VARCHAR, "
         "score VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE progressions (patient_id VARCHAR, day INTEGER)")
     known = (
         "patients"
         if has_patients
@@ -426,6 +428,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
                     WHERE {etype} = 'LAB_TEST' AND trim(coalesce("SAMPLE_ID", '')) <> ''
                     """
                 )
+        _read_progressions(con, table, head)
         con.execute(f"DROP TABLE {table}")
     _raise(problems)
     con.execute(
@@ -495,6 +498,45 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         """
     )
     con.execute("DROP TABLE tl_treat; DROP TABLE tl_specimen; DROP TABLE samples_meta")
+
+
+PROGRESSION_RESULTS: Final = frozenset(
+    {"pd", "progressive disease", "disease progression", "progression", "progressed"}
+)
+"""An IMAGING event's RESULT or a STATUS event's STATUS (lower case) that reads as progressive
+disease: ``PD``, RECIST's abbreviation, as our exports write a response assessment (with a
+modality as IMAGING, without one as STATUS), or the words."""
+NOT_RADIOGRAPHIC: Final = ("clinical",)
+"""A CRITERIA that says the progression was not read on imaging (our exports write the response
+criteria: ``RECIST 1.1``, ``RANO-BM``, ``PERCIST``, ``clinical``, ``not stated``)."""
+
+
+def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: _Head) -> None:
+    """``progressions`` (patient_id, day): the timeline's radiographic progressions, each an
+    IMAGING or STATUS event that reads as progressive disease (:data:`PROGRESSION_RESULTS`),
+    unless its CRITERIA says it was a clinical progression (:data:`NOT_RADIOGRAPHIC`)."""
+    etype = 'upper(trim("EVENT_TYPE"))'
+    words = ", ".join(_lit(w) for w in sorted(PROGRESSION_RESULTS))
+    reads = [
+        f"({etype} = {_lit(kind)} AND lower(trim(coalesce({_q(column)}, ''))) IN ({words}))"
+        for kind, column in (("IMAGING", "RESULT"), ("STATUS", "STATUS"))
+        if column in head.columns
+    ]
+    if not reads:
+        return
+    clinical = ", ".join(_lit(c) for c in NOT_RADIOGRAPHIC)
+    criteria = (
+        f"AND lower(trim(coalesce(\"CRITERIA\", ''))) NOT IN ({clinical})"
+        if "CRITERIA" in head.columns
+        else ""
+    )
+    con.execute(
+        f"""
+        INSERT INTO progressions
+        SELECT DISTINCT trim("PATIENT_ID"), CAST(trim("START_DATE") AS INTEGER) FROM {table}
+        WHERE ({" OR ".join(reads)}) {criteria}
+        """
+    )
 
 
 def _unknown_samples(

@@ -6,11 +6,12 @@ Outputs (written to a temporary folder, then renamed into place: nothing is half
 * ``mechanisms.tsv``: per prior drug (and ``all``), each acquired mechanism category's count
   among the assessable patients (those with a baseline sample), with the exact
   (Clopper-Pearson) 95% CI; a patient without an acquired mechanism counts once as
-  ``not_assessable``, ``pre_existing`` or ``none_identified`` (:data:`OUTCOME_LABELS`);
+  ``not_assessable``, ``pre_existing`` or ``none_identified``
+  (:data:`~tkiresist.cohort.summary.OUTCOME_LABELS`);
 * ``time_to_progression.tsv``: months from the start of the line to the progression sample, per
   prior drug (median, IQR, range);
-* ``plasma_lead_time.tsv``: the patients' plasma lead times (step 7), per prior drug and
-  ``all`` (n, median, IQR, range);
+* ``plasma_lead_time.tsv``: the patients' plasma lead times (step 7 of
+  :mod:`tkiresist.cohort.analysis`), per prior drug and ``all`` (n, median, IQR, range);
 * ``cooccurrence.tsv``: patients with each pair of mechanism categories;
 * ``summary.json``: all of the above, the counts and the warnings.
 """
@@ -147,10 +148,12 @@ def format_summary(summary: CohortSummary, top: int = 12) -> str:
             )
     for t in summary.plasma_lead_times:
         if t.median is not None and t.prior_drug == ALL_DRUGS:
+            radiographic = summary.plasma_lead_anchors.get("radiographic_progression", 0)
             lines.append(
                 "Plasma lead time (first plasma sample showing a resistance alteration to the "
-                f"decision point), months: median {t.median:.1f} (IQR {t.q1:.1f}–{t.q3:.1f}; "
-                f"n = {t.n})"
+                "line's first radiographic progression, else to the progression sample), months: "
+                f"median {t.median:.1f} (IQR {t.q1:.1f}–{t.q3:.1f}; n = {t.n}, "
+                f"{radiographic} to radiographic progression)"
             )
     for w in summary.warnings:
         lines.append(f"warning: {w}")

@@ -31,6 +31,7 @@ INPUT_TABLES: Final = (
     "alterations",
     "coverage",
     "gene_coverage",
+    "progressions",
 )
 """Tables partitioned by patient (each has a ``patient_id`` column)."""
 

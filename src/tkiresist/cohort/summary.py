@@ -2,16 +2,17 @@
 
 Per prior drug and ``all`` (:data:`ALL_DRUGS`): each acquired mechanism category's count among
 the assessable patients with the exact (Clopper-Pearson) 95% CI, a patient without an acquired
-mechanism counted once under one of :data:`OUTCOME_LABELS` (:class:`MechanismFrequency`);
-months from the start of the line to the progression sample and the patients' plasma lead
-times (:class:`TimeToProgression`: n, median, IQR, range); patients with each pair of mechanism
-categories. DuckDB groups; Python formats one row per group (:class:`CohortSummary`).
+mechanism counted once under one of :data:`OUTCOME_LABELS` (:class:`MechanismFrequency`); months
+from the start of the line to the progression sample and the patients' plasma lead times (and
+the progression each was measured to) (:class:`TimeToProgression`: n, median, IQR, range);
+patients with each pair of mechanism categories. DuckDB groups; Python formats one row per group
+(:class:`CohortSummary`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from tkiresist.cohort.duck import _lit
@@ -55,7 +56,11 @@ class CohortSummary:
     warnings: tuple[str, ...]
     plasma_lead_times: tuple[TimeToProgression, ...] = ()
     """per prior drug and ``all``: the distribution of patients' plasma lead times (months from
-    the first plasma sample showing a resistance alteration to the decision point)"""
+    the first plasma sample showing a resistance alteration to the line's first radiographic
+    progression, else to the progression sample)"""
+    plasma_lead_anchors: Mapping[str, int] = field(default_factory=dict)
+    """how many of those lead times were measured to each anchor (``radiographic_progression``,
+    ``progression_sample``)"""
 
     def frequency(self, prior_drug: str, category: str) -> MechanismFrequency | None:
         for f in self.frequencies:
@@ -73,6 +78,7 @@ class CohortSummary:
             "mechanism_frequencies": [_as_dict(f) for f in self.frequencies],
             "time_to_progression_months": [_as_dict(t) for t in self.times],
             "plasma_lead_time_months": [_as_dict(t) for t in self.plasma_lead_times],
+            "plasma_lead_anchors": dict(self.plasma_lead_anchors),
             "cooccurrence": [{"a": a, "b": b, "patients": n} for a, b, n in self.cooccurrence],
             "counts": dict(self.counts),
             "warnings": list(self.warnings),
@@ -186,6 +192,15 @@ def summarise(
                     """
                 ).fetchall()
             )
+        anchors: dict[str, int] = {}
+        if "plasma_lead_anchor" in names:
+            anchors = {
+                str(kind): int(n)
+                for kind, n in con.execute(
+                    "SELECT plasma_lead_anchor, count(*) FROM pp "
+                    "WHERE plasma_lead_time_months IS NOT NULL GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            }
         co = con.execute(
             """
             WITH u AS (SELECT patient_id, unnest(cats) AS cat FROM pp2 WHERE assessable)
@@ -206,6 +221,7 @@ def summarise(
         counts=dict(counts or {}),
         warnings=tuple(warnings),
         plasma_lead_times=tuple(lead),
+        plasma_lead_anchors=anchors,
     )
 
 
