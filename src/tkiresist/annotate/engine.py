@@ -26,8 +26,11 @@ The plan, per input table, never looping over rows in Python:
 
 Outputs: ``OUT`` for the MAF; ``OUT`` with ``.sv`` and ``.cna`` before its suffix for the SV
 and CNA tables (``cohort.tsv`` -> ``cohort.sv.tsv``, ``cohort.cna.tsv``). The SV output has
-one row per input row. The CNA output is long, one row per non-zero, assessed cell (a wide
-matrix of 200,000 samples holds mostly zeros): ``Hugo_Symbol``, ``Entrez_Gene_Id`` when
+one row per input row. A fusion caller's output (Arriba, STAR-Fusion, FusionCatcher) is the
+one table whose rows go through Python: its case-side reader reads them (``_sv_caller``), so
+its fusions are add-test's by construction; a caller writes one small file per sample. The
+CNA output is long, one row per non-zero, assessed cell (a wide matrix of 200,000 samples
+holds mostly zeros): ``Hugo_Symbol``, ``Entrez_Gene_Id`` when
 given, ``Sample_Id``, ``Value``, then the new columns.
 
 New columns (:data:`OUTPUT_COLUMNS`): the normalised alteration, its categories, the highest
@@ -36,8 +39,8 @@ code and prior drug classes the levels were computed for (the classes are empty 
 therapy is unknown, ``none`` when the table says none; see :mod:`tkiresist.annotate.levels`).
 
 Limits: line numbers in warnings count the lines of the file assuming no blank line after
-the header (DuckDB skips blank lines); a CNA value must be -2, -1.5, -1, 0, 1, 2, ``NA`` or
-empty.
+the header (DuckDB skips blank lines); a CNA value must be -2, -1.5, -1, 0, 1, 2 (as a
+number: ``2.0`` is 2), ``NA`` or empty.
 """
 
 from __future__ import annotations
@@ -1236,6 +1239,9 @@ def annotate_tables(
 ) -> AnnotateReport:
     """Annotate a MAF (and SV and CNA tables) with normalised alterations, categories,
     highest levels, matching statements and a status; see the module docstring.
+
+    ``sample``: the sample id of a fusion caller's output (``sv``) without a sample column
+    (default: the file name up to its first dot; :func:`~tkiresist.annotate.inputs.sv_sample`).
 
     Raises :class:`~tkiresist.errors.FormatError` (file, line, column) for bad input: an empty
     or truncated file, a wrong delimiter, a missing required column, a GRCh37/GRCh38 mix.

@@ -11,12 +11,17 @@ Formats
   ``HGVSp``. Optional: ``HGVSc`` (the c. change, used when the protein change is missing or
   unreadable), ``NCBI_Build`` (GRCh37 and GRCh38 rows in one file are refused).
 * **SV**: cBioPortal ``data_sv.txt`` (``Sample_Id``, ``Site1_Hugo_Symbol``,
-  ``Site2_Hugo_Symbol``; Site1 is read as the 5' partner, then the 3' kinase role is restored by
-  :func:`tkiresist.nomenclature.fusions.orient`), or an OncoKB-annotator fusion table
-  (``Tumor_Sample_Barcode``, ``Fusion`` such as ``EML4-ALK``), or an OncoKB-annotator SV table
-  (``Tumor_Sample_Barcode``, ``GeneA``, ``GeneB``; GeneA read as 5').
+  ``Site2_Hugo_Symbol``; Site1 is read as the 5' partner unless ``Event_Info`` says
+  otherwise, then the 3' kinase role is restored by
+  :func:`tkiresist.nomenclature.fusions.orient`; ``GERMLINE`` rows are not interpreted), or an
+  OncoKB-annotator fusion table (``Tumor_Sample_Barcode``, ``Fusion`` such as ``EML4-ALK``),
+  or an OncoKB-annotator SV table (``Tumor_Sample_Barcode``, ``GeneA``, ``GeneB``), or a
+  fusion caller's output (Arriba, STAR-Fusion, FusionCatcher: :data:`CALLER_LAYOUTS`),
+  recognised and read by its case-side reader in :mod:`tkiresist.io.fusions`; the sample of a
+  caller's rows is :func:`sv_sample`.
 * **CNA**: cBioPortal discrete CNA, wide (``Hugo_Symbol``, optional ``Entrez_Gene_Id``, then
-  one column per sample with -2, -1, 0, 1, 2, or ``NA``/empty for not assessed).
+  one column per sample with -2, -1.5, -1, 0, 1, 2 as numbers (``2.0`` is 2), or ``NA``/empty
+  for not assessed).
 * **Clinical**: a cBioPortal clinical sample file or any tab-separated table with
   ``SAMPLE_ID``; optional ``ONCOTREE_CODE`` and a therapy column, the first present of
   :data:`THERAPY_COLUMNS`, listing the drugs given before the sample was taken

@@ -20,13 +20,24 @@ cBioPortal SV      unknown (the format has no confidence column)
 OncoKB tables      unknown
 =================  ==========================================================================
 
-Gene order
-----------
-Arriba (gene1), STAR-Fusion (LeftGene), FusionCatcher (Gene_1...5end) and cBioPortal (Site1)
-name the 5' gene first. OncoKB-annotator tables give no order (``ALK-EML4 fusion`` is written
-either way), so there the 3' role of a kinase
-(:data:`~tkiresist.nomenclature.fusions.THREE_PRIME_GENES`) is restored and the finding's
-``Fusion.order_corrected`` records it.
+Gene order, and which rows name a fusion: one decision
+-----------------------------------------------------
+What a row's gene cells mean is decided in one place, :func:`call_pair` (and, for the SV
+tables, :func:`cbioportal_sv_call`, :func:`oncokb_fusion_call`, :func:`oncokb_sv_call` on top
+of it), returning a :class:`FusionCall`. The readers call it per row; ``tkiresist annotate``
+calls the same functions per distinct key of a cBioPortal or OncoKB table, and reads a
+caller's output with the reader itself, so the two sides agree by construction
+(``tests/test_table_agreement.py``).
+
+Arriba (gene1), STAR-Fusion (LeftGene) and FusionCatcher (Gene_1...5end) name the 5' gene
+first; an empty cell, an intergenic breakpoint or several overlapping genes, and two
+breakpoints in one gene name no fusion. The SV tables follow the one SV policy,
+:func:`~tkiresist.nomenclature.fusions.sv_pair`: cBioPortal's Site1 is read as 5' unless its
+``Event_Info`` names the two genes the other way round, OncoKB-annotator tables give no order
+(``ALK-EML4 fusion`` is written either way), and in both the 3' role of a kinase
+(:data:`~tkiresist.nomenclature.fusions.THREE_PRIME_GENES`) is restored (the finding's
+``Fusion.order_corrected`` records it); one gene alone is a fusion only when it is a 3'
+partner (``ALK fusion``, partner not given); a ``GERMLINE`` SV_Status row is left out.
 
 cBioPortal exon breakpoints: ``SiteN_Region`` ``EXON``/``INTRON`` with ``SiteN_Region_Number``
 n. The 5' gene keeps exon n either way; the 3' gene starts at exon n (``EXON``) or n+1
