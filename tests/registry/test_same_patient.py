@@ -331,3 +331,66 @@ def test_count_patients_counts_each_same_patient_group_once(db_url: str) -> None
         assert reg.count_patients() == 16
         reg.delete("local-b", expected_version=1, who="c")
         assert (reg.count(), reg.count_patients()) == (17, 16)
+
+
+# Leonetti et al., Br J Cancer 2019: DOI and PMID as the knowledge base's citation table gives
+# them (checked there against PMC6889286). Used only as a source's identifiers below.
+LEONETTI_DOI = "10.1038/s41416-019-0573-8"
+LEONETTI_PMID = "31564718"
+
+
+def _cited(uid: str, age: int, *, doi: str | None = None, pmid: str | None = None) -> Case:
+    """A SYNTHETIC local case (the seed's timeline, another age and sex) whose source is
+    given by ``doi`` and/or ``pmid``: a scenario, not a published patient."""
+    case = _other_patient(uid, age=age)
+    assert case.source is not None
+    return case.model_copy(
+        update={"source": case.source.model_copy(update={"doi": doi, "pmid": pmid})}
+    )
+
+
+def test_a_papers_doi_and_pmid_are_one_source_by_the_citation_table(db_url: str) -> None:
+    """Scenario: two curators save the same synthetic patient, one citing the paper by DOI,
+    the other by PMID. A curator would expect one patient, as with two DOIs; the bundled
+    citation table gives that DOI and PMID as one paper (nothing is looked up online)."""
+    from tkiresist.registry.facts import paper_identifiers
+
+    assert paper_identifiers()[f"pmid:{LEONETTI_PMID}"] == {f"doi:{LEONETTI_DOI}"}
+    with open_registry(db_url) as reg:
+        reg.add_case(_cited("by-doi", 58, doi=LEONETTI_DOI), who="c")
+        reg.add_case(_cited("by-pmid", 58, pmid=LEONETTI_PMID), who="c")
+        facts = reg.facts("by-pmid")
+        assert facts is not None and facts.patient_source == f"pmid:{LEONETTI_PMID}"
+        assert facts.patient_source_ids == f"doi:{LEONETTI_DOI} pmid:{LEONETTI_PMID}"
+        assert reg.same_patient("by-doi") == ["by-pmid"]
+        assert reg.count_patients("local") == 1
+        # another paper (the seed's DOI), the same patient values: still two patients
+        reg.add_case(_cited("other-paper", 58, doi=SOURCE), who="c")
+        assert reg.same_patient("other-paper") == []
+
+
+def test_a_record_carrying_both_identifiers_joins_them() -> None:
+    """A record that gives a DOI and a PMID together makes them one paper for every record,
+    also those that give only one of them (the grouping reads ``patient_source_ids``)."""
+    from types import SimpleNamespace
+
+    rows = [
+        SimpleNamespace(patient_source_ids=f"doi:{LEONETTI_DOI} pmid:{LEONETTI_PMID}"),
+        SimpleNamespace(patient_source_ids=f"doi:{SOURCE}"),
+        SimpleNamespace(patient_source_ids=None),
+    ]
+    paper = dbmod._papers(rows)
+    assert paper(f"pmid:{LEONETTI_PMID}") == paper(f"doi:{LEONETTI_DOI}")
+    assert paper(f"doi:{SOURCE}") != paper(f"doi:{LEONETTI_DOI}")
+    assert paper(None) is None
+    alone = dbmod._papers(rows[1:])
+    assert alone(f"pmid:{LEONETTI_PMID}") != alone(f"doi:{LEONETTI_DOI}")
+
+
+def test_records_with_both_identifiers_match_one_with_either(db_url: str) -> None:
+    with open_registry(db_url) as reg:
+        reg.add_case(_cited("both", 47, doi=LEONETTI_DOI, pmid=LEONETTI_PMID), who="c")
+        reg.add_case(_cited("pmid-only", 47, pmid=LEONETTI_PMID), who="c")
+        reg.add_case(_cited("doi-only", 47, doi=LEONETTI_DOI), who="c")
+        assert reg.same_patient("both") == ["doi-only", "pmid-only"]
+        assert reg.count_patients() == 17

@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -477,25 +477,52 @@ class DuplicateRefresh:
     refused_links: tuple[tuple[str, str], ...] = ()
 
 
+def _papers(rows: Sequence[Any]) -> Callable[[str | None], str | None]:
+    """One name per paper: identifiers that a record (``patient_source_ids``: its DOI and
+    PMID, and the bundled citation table's) gives together are the same paper."""
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for r in rows:
+        ids = (r.patient_source_ids or "").split()
+        for other in ids[1:]:
+            a, b = find(ids[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+
+    def paper(source: str | None) -> str | None:
+        return None if source is None else find(source)
+
+    return paper
+
+
 def refresh_duplicates(s: Session) -> DuplicateRefresh:
     """Recompute ``duplicate_of`` in the facts rows. One pass over the rows with a
     ``patient_source``, a link or a flag (20,000 imported rows without a source: 0.2 s when
     every row was read; the rest is skipped in SQL).
 
     Two live cases are the same patient when a curator linked them, or when they agree on
-    every :data:`MATCH_COLUMNS` value (none unknown), share an age, and are not two rows of one
-    imported table (same source id, not local). Groups are closed transitively, except that
-    two cases a curator unlinked are never in one group: the links are applied first (in the
-    order they were decided), then the rule's pairs in uid order, and a pair that would join
-    two unlinked cases is skipped. In each group the case counted is the first by (reviewed
-    before draft, published before local, uid); the others get its uid in ``duplicate_of``.
+    every :data:`MATCH_COLUMNS` value (none unknown; a paper's DOI and PMID are one source when
+    some record or the bundled citation table gives them together), share an age, and are
+    not two rows of one imported table (same source id, not local). Groups are closed
+    transitively, except that two cases a curator unlinked are never in one group: the links
+    are applied first (in the order they were decided), then the rule's pairs in uid order,
+    and a pair that would join two unlinked cases is skipped. In each group the case counted
+    is the first by (reviewed before draft, published before local, uid); the others get its
+    uid in ``duplicate_of``.
     """
     f = FactsRow
     # only rows that can be in a group: a known source (the rule), a link, or a flag to clear
     linked = select(LinkRow.uid_a).union(select(LinkRow.uid_b))
     rows = s.execute(
         select(f.case_uid, f.status, f.dataset, f.source_id, f.duplicate_of, f.patient_ages,
-               *(getattr(f, c) for c in MATCH_COLUMNS))
+               f.patient_source_ids, *(getattr(f, c) for c in MATCH_COLUMNS))
         .where(f.patient_source.is_not(None) | f.duplicate_of.is_not(None)
                | f.case_uid.in_(linked))
         .order_by(f.case_uid)
@@ -515,11 +542,15 @@ def refresh_duplicates(s: Session) -> DuplicateRefresh:
         (a, b) for a, b in same if a in groups.parent and b in groups.parent
         and not groups.union(a, b)
     )  # fmt: skip
+    paper = _papers(rows)
     # rows sharing the compared values and an age, by table: a review's rows are one
     # "table" (never matched among themselves), each local case its own
     buckets: dict[tuple[Any, ...], dict[str, list[str]]] = {}
     for r in rows:
-        key = tuple(getattr(r, c) for c in MATCH_COLUMNS)
+        key = tuple(
+            paper(r.patient_source) if c == "patient_source" else getattr(r, c)
+            for c in MATCH_COLUMNS
+        )
         if not r.patient_ages or any(v is None for v in key):
             continue
         origin = r.case_uid if r.source_id == "local" else f"source:{r.source_id}"

@@ -118,6 +118,7 @@ class CaseFacts(Value):
     patient_source: str | None = None
     patient_ages: str | None = None
     duplicate_of: str | None = None
+    patient_source_ids: str | None = None
 
 
 FACT_COLUMNS: Final = tuple(CaseFacts.model_fields)
@@ -434,6 +435,7 @@ def derive_facts(
         n_events=len(case.events),
         patient_source=patient_source(case, reported),
         patient_ages=patient_ages(case),
+        patient_source_ids=patient_source_ids(case, reported),
     )
 
 
@@ -469,6 +471,49 @@ def patient_source(case: Case, reported: ReportedSummary) -> str | None:
     if case.source.pmid:
         return f"pmid:{case.source.pmid}"
     return None
+
+
+def patient_source_ids(case: Case, reported: ReportedSummary) -> str | None:
+    """Every identifier known for the publication of :func:`patient_source`, sorted and
+    space-joined (``doi:10.1038/s41416-019-0573-8 pmid:31564718``): the DOI and PMID the record
+    itself carries, and those the bundled citation table (the knowledge base's
+    ``citations.yaml``) gives for the same paper. Never looked up on the network. The registry
+    treats identifiers that some record or the table gives together as one paper when it
+    matches patients (:func:`tkiresist.registry.db.refresh_duplicates`)."""
+    primary = reported.primary_source
+    ids: set[str] = set()
+    if primary is not None and not primary.present_case:
+        if primary.doi:
+            ids.add(f"doi:{primary.doi.casefold()}")
+    elif case.source is not None:
+        if case.source.doi:
+            ids.add(f"doi:{case.source.doi.casefold()}")
+        if case.source.pmid:
+            ids.add(f"pmid:{case.source.pmid}")
+    table = paper_identifiers()
+    for key in list(ids):
+        ids.update(table.get(key, ()))
+    return " ".join(sorted(ids)) or None
+
+
+@lru_cache(maxsize=1)
+def paper_identifiers() -> dict[str, frozenset[str]]:
+    """``doi:…`` and ``pmid:…`` keys of the bundled citation table's papers that have both,
+    each mapped to the paper's other identifier (read once, offline)."""
+    import yaml
+
+    from tkiresist.knowledge.loader import CITATIONS_FILE, packaged_root
+
+    target = packaged_root().joinpath(CITATIONS_FILE)
+    data = yaml.safe_load(target.read_text(encoding="utf-8")) if target.is_file() else None
+    out: dict[str, frozenset[str]] = {}
+    for entry in (data or {}).values():
+        if not isinstance(entry, dict) or not entry.get("doi") or not entry.get("pmid"):
+            continue
+        doi, pmid = f"doi:{str(entry['doi']).casefold()}", f"pmid:{entry['pmid']}"
+        out[doi] = out.get(doi, frozenset()) | {pmid}
+        out[pmid] = out.get(pmid, frozenset()) | {doi}
+    return out
 
 
 def _anchored_on(points: dict[str, TimePoint], key: str, targets: set[str]) -> bool:

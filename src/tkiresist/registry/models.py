@@ -182,6 +182,7 @@ class FactsRow(Base):
     patient_source: Mapped[str | None] = mapped_column(String(220))
     patient_ages: Mapped[str | None] = mapped_column(String(64))
     duplicate_of: Mapped[str | None] = mapped_column(String(64))
+    patient_source_ids: Mapped[str | None] = mapped_column(String(400))
 
 
 class LinkRow(Base):
