@@ -499,6 +499,18 @@ def test_cns_only_progression_offers_cns_active_regimen_first(tmp_path: Path) ->
     assert r.options[0].cns_active, drugs(r)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="COMPEL (extracranial progression only) offered for CNS-only progression"
+)
+def test_cns_only_progression_does_not_offer_compel(tmp_path: Path) -> None:
+    """Same CNS-only progression (synthetic): COMPEL (osimertinib continued with
+    platinum-pemetrexed) enrolled only patients whose progression was outside the CNS; in a
+    patient progressing in the brain on osimertinib, continuing it is not an evidence-based
+    option."""
+    r = run(tmp_path, _cns_only_negative_plasma())
+    assert ("osimertinib", "carboplatin", "pemetrexed") not in drugs(r), drugs(r)
+
+
 def _low_tf_plasma() -> str:
     return (
         dx()
@@ -531,3 +543,315 @@ def test_plasma_only_low_tumour_fraction_recommends_tissue(tmp_path: Path) -> No
     assert status(r, "exon 19") != "lost"
     text = recommended(r)
     assert "tissue" in text and "tumour fraction" in text, r.recommended_tests
+
+
+# ============================================================================================
+# After amivantamab + lazertinib (MARIPOSA) and after osimertinib + chemotherapy (FLAURA2)
+# ============================================================================================
+
+
+def _after(agents: Sequence[str], progression: Sequence[str] = (DEL19,)) -> str:
+    return (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("l1", agents, "2023-02-01", "2025-04-01")
+        + pd("pd", "2025-03-20", "l1")
+        + sample("t-pd", "2025-03-20", "audit-tissue-panel", progression)
+    )
+
+
+def test_no_mechanism_after_first_line_amivantamab_lazertinib(tmp_path: Path) -> None:
+    """Progression on first-line amivantamab + lazertinib (MARIPOSA) without a mechanism
+    (synthetic). The oncologist does not re-offer what failed: neither amivantamab nor
+    lazertinib (nor osimertinib, same generation) in the first option, which is platinum-based
+    chemotherapy."""
+    r = run(tmp_path, _after(["amivantamab", "lazertinib"]))
+    assert r.options, "a patient always has standard care"
+    first = set(drugs(r)[0])
+    assert not first & {"amivantamab", "lazertinib", "osimertinib"}, drugs(r)
+    assert first & {"carboplatin", "cisplatin"}, drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after MARIPOSA the MARIPOSA-2 amivantamab(+lazertinib)+chemo arms are re-offered",
+)
+def test_amivantamab_is_not_re_offered_after_amivantamab_lazertinib(tmp_path: Path) -> None:
+    """Same synthetic case: MARIPOSA-2 tested amivantamab (+/- lazertinib) with chemotherapy
+    after osimertinib, not after amivantamab; re-giving amivantamab (and lazertinib) on which
+    the tumour progressed has no evidence. Neither arm should be an option."""
+    r = run(tmp_path, _after(["amivantamab", "lazertinib"]))
+    assert not any("amivantamab" in d for d in drugs(r)), drugs(r)
+
+
+def test_no_mechanism_after_flaura2(tmp_path: Path) -> None:
+    """Progression on first-line osimertinib + carboplatin + pemetrexed (FLAURA2) without a
+    mechanism (synthetic). Platinum-pemetrexed has just failed: it must not be the first option
+    again, nor osimertinib with it (COMPEL enrolled osimertinib-alone progressions). A standard
+    option after an EGFR TKI and platinum is still given (datopotamab deruxtecan, docetaxel)."""
+    r = run(tmp_path, _after(["osimertinib", "carboplatin", "pemetrexed"]))
+    assert r.options
+    assert drugs(r)[0] not in (CHEMO, ("osimertinib", "carboplatin", "pemetrexed")), drugs(r)
+    assert ("osimertinib", "carboplatin", "pemetrexed") not in drugs(r)
+    offered = {d for o in drugs(r) for d in o}
+    assert offered & {"datopotamab deruxtecan", "docetaxel"}, drugs(r)
+
+
+def test_met_amplification_after_flaura2(tmp_path: Path) -> None:
+    """MET amplification acquired on FLAURA2 osimertinib + chemotherapy (synthetic): the MET
+    bypass is named, osimertinib + savolitinib is offered (SACHI/SAVANNAH enrolled after
+    osimertinib), and platinum-pemetrexed is not the first option."""
+    r = run(
+        tmp_path,
+        _after(["osimertinib", "carboplatin", "pemetrexed"], [DEL19, "MET amplification (GCN 12)"]),
+    )
+    assert mechanism(r, "MET amplification").acquired
+    assert ("osimertinib", "savolitinib") in drugs(r)
+    assert drugs(r)[0] != CHEMO, drugs(r)
+
+
+# ============================================================================================
+# After a first- or second-generation EGFR TKI
+# ============================================================================================
+
+
+def test_t790m_in_plasma_after_gefitinib(tmp_path: Path) -> None:
+    """T790M found in plasma only at progression on first-line gefitinib (synthetic; baseline
+    tissue showed L858R without T790M). Osimertinib is the standard (AURA3) and ranks first;
+    plasma T790M positivity is enough to start it."""
+    events = (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [L858R])
+        + line("gef", ["gefitinib"], "2023-02-01", "2024-06-01")
+        + pd("pd", "2024-05-20", "gef")
+        + sample(
+            "t-pd",
+            "2024-05-20",
+            "audit-plasma-panel",
+            [L858R, "EGFR p.T790M"],
+            kind="plasma",
+            site="blood",
+            site_kind="overall",
+        )
+    )
+    r = run(tmp_path, events)
+    assert mechanism(r, "T790M").acquired
+    assert drugs(r)[0] == ("osimertinib",), drugs(r)
+
+
+def _t790m_negative_plasma() -> str:
+    return (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("erl", ["erlotinib"], "2023-02-01", "2024-06-01")
+        + pd("pd", "2024-05-20", "erl")
+        + sample(
+            "t-pd",
+            "2024-05-20",
+            "audit-plasma-panel",
+            [DEL19, "{alteration: EGFR p.T790M, status: not_detected}"],
+            kind="plasma",
+            site="blood",
+            site_kind="overall",
+        )
+    )
+
+
+def test_t790m_negative_plasma_after_erlotinib_offers_chemotherapy(tmp_path: Path) -> None:
+    """T790M not detected in plasma (driver detected) on erlotinib (synthetic): no mechanism is
+    named, osimertinib is not offered as if T790M were shown, and platinum-based standard care
+    is given."""
+    r = run(tmp_path, _t790m_negative_plasma())
+    assert not r.mechanisms, [m.label for m in r.mechanisms]
+    assert ("osimertinib",) not in drugs(r)
+    assert {"carboplatin", "cisplatin"} & set(drugs(r)[0]), drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="plasma-only T790M negative: no tissue re-biopsy advised for T790M"
+)
+def test_t790m_negative_plasma_only_recommends_tissue_for_t790m(tmp_path: Path) -> None:
+    """Plasma is T790M negative and no tissue was tested (synthetic). Plasma misses T790M in
+    about a third of positive tumours: the oncologist asks for a tissue re-biopsy to test T790M
+    before giving up osimertinib (the KB's own statement says so)."""
+    r = run(tmp_path, _t790m_negative_plasma())
+    text = recommended(r)
+    assert "t790m" in text and "tissue" in text, r.recommended_tests
+
+
+# ============================================================================================
+# Less complete reports
+# ============================================================================================
+
+
+def _gene_level_met() -> str:
+    return (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
+        + pd("pd", "2025-03-20", "osi")
+        + sample(
+            "t-pd",
+            "2025-03-20",
+            "audit-plasma-panel",
+            [DEL19, "MET amplification"],
+            kind="plasma",
+            site="blood",
+            site_kind="overall",
+        )
+    )
+
+
+def test_gene_level_met_amplification_without_copy_number(tmp_path: Path) -> None:
+    """Plasma NGS says only "MET amplification", no copy number (synthetic). The engine still
+    names the MET bypass (the category does not need a number) and offers osimertinib +
+    savolitinib."""
+    r = run(tmp_path, _gene_level_met())
+    mechanism(r, "MET amplification")
+    assert ("osimertinib", "savolitinib") in drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="MET amplification without copy number (plasma): no FISH/tissue advice"
+)
+def test_gene_level_met_amplification_recommends_fish(tmp_path: Path) -> None:
+    """Without a copy number, and in plasma, the MET amplification may be low-level or focal
+    gain below trial thresholds (SACHI: FISH copy number >= 10): the oncologist confirms by
+    tissue FISH before adding a MET TKI."""
+    r = run(tmp_path, _gene_level_met())
+    assert "fish" in recommended(r), r.recommended_tests
+
+
+def test_positives_only_report_does_not_lose_the_driver(tmp_path: Path) -> None:
+    """An abstract says "NGS at progression showed MET amplification" and lists positives only
+    (synthetic). The exon 19 deletion it does not repeat is not lost: the tumour is read as
+    EGFR-driven with a MET bypass, and osimertinib + savolitinib is offered."""
+    events = osimertinib_first_line(["MET amplification (GCN 11)"]) + "    lists: positives_only\n"
+    r = run(tmp_path, events)
+    assert status(r, "exon 19") != "lost"
+    mechanism(r, "MET amplification")
+    assert ("osimertinib", "savolitinib") in drugs(r)
+
+
+def test_progression_without_dates(tmp_path: Path) -> None:
+    """A report with no dates: "progressed after ~14 months of afatinib; re-biopsy showed
+    T790M" (synthetic). The timeline is built from offsets; T790M is acquired (the diagnostic
+    panel covered it) and osimertinib ranks first."""
+    events = f"""  - id: dx
+    type: diagnosis
+    histology: adenocarcinoma
+{sample("t-dx", "0 months after dx", "audit-tissue-panel", [DEL19])}\
+  - id: afa
+    type: therapy
+    agents: [afatinib]
+    start: 1 months after dx
+    stop: about 14 months after afa
+    stop_reason: progression
+  - id: pd
+    type: response
+    time: about 14 months after afa
+    category: PD
+    criteria: not stated
+    therapy: afa
+{sample("t-pd", "0 days after pd", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])}"""
+    r = run(tmp_path, events)
+    assert status(r, "T790M") == "acquired"
+    assert mechanism(r, "T790M").acquired
+    assert drugs(r)[0] == ("osimertinib",), drugs(r)
+
+
+def test_alteration_present_at_baseline_is_not_acquired(tmp_path: Path) -> None:
+    """PIK3CA E545K found at diagnosis and again at progression on osimertinib (synthetic). It
+    was there before the drug: persistent, not acquired, and no mechanism built on it is called
+    acquired; standard care comes first."""
+    events = (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19, "PIK3CA p.E545K"])
+        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
+        + pd("pd", "2025-03-20", "osi")
+        + sample("t-pd", "2025-03-20", "audit-tissue-panel", [DEL19, "PIK3CA p.E545K"])
+    )
+    r = run(tmp_path, events)
+    assert status(r, "PIK3CA") == "persistent"
+    assert not any(m.acquired for m in r.mechanisms), [(m.label, m.acquired) for m in r.mechanisms]
+    assert drugs(r)[0] == AMI_CHEMO, drugs(r)
+
+
+def test_alteration_without_baseline_test_of_its_gene_is_not_acquired(tmp_path: Path) -> None:
+    """Diagnosis tested by a single-gene EGFR PCR; the progression panel shows MET amplification
+    (synthetic). No earlier test could have seen MET: its acquired status is unknown
+    (not assessable), the mechanism is not called acquired, and the MET option is still
+    offered (the bypass is plausible either way)."""
+    events = (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-egfr-pcr", [DEL19])
+        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
+        + pd("pd", "2025-03-20", "osi")
+        + sample("t-pd", "2025-03-20", "audit-tissue-panel", [DEL19, "MET amplification (GCN 10)"])
+    )
+    r = run(tmp_path, events)
+    assert status(r, "MET") == "not_assessable"
+    assert not mechanism(r, "MET amplification").acquired
+    assert ("osimertinib", "savolitinib") in drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="COMPEL (first-line osimertinib only) offered after second-line osimertinib"
+)
+def test_compel_not_offered_after_second_line_osimertinib(tmp_path: Path) -> None:
+    """Gefitinib, T790M, osimertinib second line, progression without a new mechanism
+    (synthetic). COMPEL enrolled progressions on FIRST-line osimertinib; after second-line
+    osimertinib, continuing it with chemotherapy is an extrapolation the engine should not offer
+    as that trial's standard care. Amivantamab-chemotherapy (MARIPOSA-2 allowed it) stays
+    first."""
+    events = (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
+        + pd("pd1", "2024-02-20", "gef")
+        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
+        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
+        + pd("pd2", "2025-05-20", "osi")
+        + sample("t-pd2", "2025-05-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
+    )
+    r = run(tmp_path, events)
+    assert drugs(r)[0] == AMI_CHEMO, drugs(r)
+    assert ("osimertinib", "carboplatin", "pemetrexed") not in drugs(r), drugs(r)
+
+
+def _t790m_before_c797s() -> str:
+    return (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
+        + pd("pd1", "2024-02-20", "gef")
+        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
+        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
+        + pd("pd2", "2025-05-20", "osi")
+        + sample(
+            "t-pd2", "2025-05-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M", "EGFR p.C797S"]
+        )
+    )
+
+
+def test_c797s_with_earlier_t790m_statuses_and_phasing(tmp_path: Path) -> None:
+    """T790M found before second-line osimertinib, C797S new at progression on it, phase not
+    reported (synthetic). T790M is persistent on osimertinib, C797S acquired, and phasing
+    (cis/trans) is asked for because it decides the option."""
+    r = run(tmp_path, _t790m_before_c797s())
+    assert status(r, "T790M") == "persistent"
+    assert status(r, "C797S") == "acquired"
+    assert any(t.kind == "cis_trans_phasing" for t in r.recommended_tests)
+    assert drugs(r)[0] == AMI_CHEMO, drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="mechanism.acquired is False when only its defining C797S (not T790M) was acquired",
+)
+def test_c797s_with_earlier_t790m_mechanism_is_acquired(tmp_path: Path) -> None:
+    """Same synthetic case: the resistance to osimertinib is C797S, acquired on it; that T790M
+    (its background, the reason osimertinib was given) was there before does not make the
+    mechanism pre-existing. The oncologist reads the mechanism as acquired."""
+    r = run(tmp_path, _t790m_before_c797s())
+    assert mechanism(r, "C797").acquired, [(m.label, m.acquired) for m in r.mechanisms]
