@@ -104,3 +104,25 @@ def test_the_link_form_shows_its_problems_and_refuses_viewers(
         curator.get("/api/cases/cheung2025-case1/history").json()["history"][-1]["action"]
         == "create"
     )
+
+
+def test_a_decision_contradicting_the_curators_links_is_a_conflict(
+    curator: Session, seed_yaml: str
+) -> None:
+    """case1 ~ row 1 (the rule) and case1 ~ row 2 (a link): row 1 and row 2 are then one
+    patient through case1 unless a curator says otherwise; "row 2 is not row 1" after a link
+    "case1 is row 2" and a link "case1 is row 1" cannot all hold: 409, nothing recorded."""
+    create_seed(curator, seed_yaml)
+    row2 = "cheung2025-table1-2"
+    for other in (ROW1, row2):
+        r = curator.post(
+            "/api/cases/cheung2025-case1/links", json={"other": other, "reason": "same chart"}
+        )
+        assert r.status_code == 200, r.text
+    r = curator.post(
+        f"/api/cases/{ROW1}/links",
+        json={"other": row2, "same_patient": False, "reason": "two patients"},
+    )
+    err = assert_error_shape(r, 409)
+    assert "contradicts the curators' links" in err["message"]
+    assert curator.get(f"/api/cases/{row2}/history").json()["history"][-1]["action"] == "link"

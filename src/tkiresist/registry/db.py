@@ -863,7 +863,7 @@ class Registry:
             if broken:
                 pairs = ", ".join(f"{x} ~ {y}" for x, y in broken)
                 what = f"linking {a} and {b}" if same else f"unlinking {a} and {b}"
-                raise RegistryError(
+                raise ConflictError(
                     f"{what} contradicts the curators' links ({pairs}): together they would "
                     "make one patient of two cases a curator decided are different patients. "
                     "Unlink one of those first.",
