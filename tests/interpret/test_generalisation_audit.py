@@ -22,7 +22,7 @@ import pytest
 from tkiresist.interpret.engine import interpret
 from tkiresist.io.casefile import read_case
 from tkiresist.knowledge.loader import load_knowledge_base
-from tkiresist.model.interpretation import Interpretation, Option
+from tkiresist.model.interpretation import Interpretation, Mechanism, Option
 
 KB = load_knowledge_base()
 
@@ -34,7 +34,6 @@ EARLY_GEN = {"gefitinib", "erlotinib", "afatinib", "dacomitinib", "icotinib"}
 ALK_TKIS = {"alectinib", "lorlatinib", "brigatinib", "crizotinib", "ceritinib", "ensartinib"}
 CNS_ALK_TKIS = {"alectinib", "lorlatinib", "brigatinib", "ensartinib"}
 IMMUNOTHERAPY = {"atezolizumab", "pembrolizumab", "nivolumab", "durvalumab", "ivonescimab"}
-LEVELS = "ABCDE"  # better first
 
 GENES = "EGFR, MET, ALK, ROS1, RET, BRAF, KRAS, NRAS, PIK3CA, ERBB2, TP53, RB1, NTRK1, FGFR3"
 
@@ -151,18 +150,53 @@ def run(tmp_path: Path, events: str) -> Interpretation:
     return interpret(read_case(path), KB)
 
 
-def osimertinib_first_line(
-    progression: Sequence[str], pd_site: str = "overall", biopsy: str = "2025-03-20", **kw: str
+def one_line(
+    progression: Sequence[str],
+    agents: Sequence[str] = ("osimertinib",),
+    *,
+    driver: str = DEL19,
+    baseline: Sequence[str] | None = None,
+    baseline_assay: str = "audit-tissue-panel",
+    pd_date: str = "2025-03-20",
+    biopsy: str | None = None,
+    plasma: bool = False,
+    extra: str = "",
+    pd_site: str = "overall",
+    cns: bool = False,
 ) -> str:
-    """Exon 19 deletion at diagnosis (tissue panel), osimertinib first line, progression at
-    month ~26 with a re-biopsy on the same panel (on the day of the progression scan unless
-    ``biopsy`` says otherwise)."""
+    """The driver at diagnosis (tissue panel unless ``baseline_assay``), one line of
+    ``agents`` (osimertinib by default) stopped at progression on ``pd_date``, and the
+    progression test on the same tissue panel (or the plasma panel) on the day of the scan
+    unless ``biopsy`` gives another date."""
+    where = {"kind": "plasma", "site": "blood", "site_kind": "overall"} if plasma else {}
     return (
-        dx(cns=kw.get("cns") == "yes")
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi", pd_site)
-        + sample("t-pd", biopsy, "audit-tissue-panel", progression)
+        dx(cns=cns)
+        + sample("t-dx", "2023-01-12", baseline_assay, baseline or [driver])
+        + line("l1", agents, "2023-02-01", pd_date)
+        + pd("pd", pd_date, "l1", pd_site)
+        + sample(
+            "t-pd",
+            biopsy or pd_date,
+            "audit-plasma-panel" if plasma else "audit-tissue-panel",
+            progression,
+            extra=extra,
+            **where,
+        )
+    )
+
+
+def second_line_osimertinib(driver: str, progression: Sequence[str]) -> str:
+    """Gefitinib first line, T790M on a re-biopsy, osimertinib second line, then progression
+    with a re-biopsy on the same panel showing ``progression``."""
+    return (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [driver])
+        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
+        + pd("pd1", "2024-02-20", "gef")
+        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [driver, "EGFR p.T790M"])
+        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
+        + pd("pd2", "2025-05-20", "osi")
+        + sample("t-pd2", "2025-05-20", "audit-tissue-panel", progression)
     )
 
 
@@ -188,7 +222,7 @@ def avoided(result: Interpretation) -> list[tuple[str, ...]]:
     return [tuple(a.drugs) for a in result.avoid]
 
 
-def mechanism(result: Interpretation, text: str):  # type: ignore[no-untyped-def]
+def mechanism(result: Interpretation, text: str) -> Mechanism:
     found = [m for m in result.mechanisms if text.lower() in m.label.lower()]
     assert found, [m.label for m in result.mechanisms]
     return found[0]
@@ -207,10 +241,6 @@ def recommended(result: Interpretation) -> str:
     ).lower()
 
 
-def level(o: Option) -> int:
-    return LEVELS.index(o.evidence_level)
-
-
 # ============================================================================================
 # After first-line osimertinib
 # ============================================================================================
@@ -227,7 +257,7 @@ def test_c797s_alone_after_first_line_osimertinib(tmp_path: Path) -> None:
     first-generation TKI switch (C797S with T790 wild-type is sensitive to gefitinib/erlotinib
     in preclinical models only) may be listed, but at a low level and below standard care;
     osimertinib alone must not be re-offered."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "EGFR p.C797S"]))
+    r = run(tmp_path, one_line([DEL19, "EGFR p.C797S"]))
     m = mechanism(r, "C797")
     assert m.acquired
     assert drugs(r)[0] == AMI_CHEMO, drugs(r)
@@ -242,7 +272,7 @@ def test_c797s_alone_after_first_line_osimertinib(tmp_path: Path) -> None:
 def test_c797s_alone_names_the_mechanism_and_puts_standard_care_first(tmp_path: Path) -> None:
     """The same synthetic C797S-alone case: the on-target mechanism is named and acquired, and
     amivantamab + carboplatin + pemetrexed ranks first; osimertinib alone is not re-offered."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "EGFR p.C797S"]))
+    r = run(tmp_path, one_line([DEL19, "EGFR p.C797S"]))
     assert mechanism(r, "C797").acquired
     assert drugs(r)[0] == AMI_CHEMO, drugs(r)
     assert ("osimertinib",) not in drugs(r)
@@ -256,7 +286,7 @@ def test_rebiopsy_a_week_after_the_progression_scan_is_used(tmp_path: Path) -> N
     (synthetic; the usual order in practice and in case reports). The oncologist reads the
     re-biopsy as the progression test: the mechanism is C797S, and the engine must not say
     that no test was done at progression."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "EGFR p.C797S"], biopsy="2025-03-28"))
+    r = run(tmp_path, one_line([DEL19, "EGFR p.C797S"], biopsy="2025-03-28"))
     assert mechanism(r, "C797").acquired
     assert not any(t.kind == "rebiopsy" for t in r.recommended_tests), r.recommended_tests
 
@@ -266,20 +296,8 @@ def test_c797s_cis_t790m_after_second_line_osimertinib(tmp_path: Path) -> None:
     T790M (synthetic). No EGFR TKI or TKI pair inhibits the cis triple mutant: the oncologist
     gives amivantamab + carboplatin + pemetrexed first, and the first- plus third-generation
     combination (active only in trans) is avoided, not offered."""
-    events = (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [L858R])
-        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
-        + pd("pd1", "2024-02-20", "gef")
-        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [L858R, "EGFR p.T790M"])
-        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
-        + pd("pd2", "2025-05-20", "osi")
-        + sample(
-            "t-pd2",
-            "2025-05-20",
-            "audit-tissue-panel",
-            [L858R, "EGFR p.T790M", "{alteration: EGFR p.C797S, phase: cis}"],
-        )
+    events = second_line_osimertinib(
+        L858R, [L858R, "EGFR p.T790M", "{alteration: EGFR p.C797S, phase: cis}"]
     )
     r = run(tmp_path, events)
     mechanism(r, "cis")
@@ -292,7 +310,7 @@ def test_met_amplification_by_ngs_after_osimertinib(tmp_path: Path) -> None:
     """Acquired MET amplification (tissue NGS, copy number 12) with the exon 19 deletion
     persisting on first-line osimertinib (synthetic). The oncologist continues osimertinib and
     adds a MET TKI: savolitinib (SACHI, SAVANNAH) first, tepotinib as the alternative."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "MET amplification (GCN 12)"]))
+    r = run(tmp_path, one_line([DEL19, "MET amplification (GCN 12)"]))
     assert mechanism(r, "MET amplification").acquired
     assert drugs(r)[0] == ("osimertinib", "savolitinib"), drugs(r)
     assert ("osimertinib", "tepotinib") in drugs(r)
@@ -303,7 +321,7 @@ def test_met_amplification_by_fish_without_ngs_at_progression(tmp_path: Path) ->
     (copy number 14); the baseline panel covered MET copy number (synthetic). MET amplification
     is acquired, and osimertinib + savolitinib ranks first."""
     events = (
-        osimertinib_first_line([DEL19]).split("  - id: t-pd-spec")[0]
+        one_line([DEL19]).split("  - id: t-pd-spec")[0]
         + sample("t-pd", "2025-03-20", "audit-egfr-pcr", [DEL19])
         + """  - id: t-pd-fish
     type: test
@@ -324,7 +342,7 @@ MET_IHC3 = "{alteration: {kind: expression, marker: MET, result: positive, score
 
 def _met_ihc_only() -> str:
     return (
-        osimertinib_first_line([DEL19])
+        one_line([DEL19])
         + """  - id: t-pd-ihc
     type: test
     specimen: t-pd-spec
@@ -357,7 +375,7 @@ def test_met_ihc3_only_recommends_fish(tmp_path: Path) -> None:
 
 
 def _her2_amp() -> str:
-    return osimertinib_first_line([DEL19, "ERBB2 amplification"])
+    return one_line([DEL19, "ERBB2 amplification"])
 
 
 def test_her2_amplification_offers_trastuzumab_deruxtecan(tmp_path: Path) -> None:
@@ -385,7 +403,7 @@ def test_braf_v600e_after_osimertinib(tmp_path: Path) -> None:
     """Acquired BRAF V600E on osimertinib (synthetic): osimertinib + dabrafenib + trametinib is
     a rational option from case series and small cohorts, so it is offered at a low evidence
     level, below approved standard care."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "BRAF p.V600E"]))
+    r = run(tmp_path, one_line([DEL19, "BRAF p.V600E"]))
     assert mechanism(r, "BRAF").acquired
     triplet = ("osimertinib", "dabrafenib", "trametinib")
     assert option(r, triplet).evidence_level in "CDE"
@@ -395,7 +413,7 @@ def test_braf_v600e_after_osimertinib(tmp_path: Path) -> None:
 def test_ret_fusion_after_osimertinib(tmp_path: Path) -> None:
     """Acquired CCDC6::RET on osimertinib, found on a DNA+RNA tissue panel (synthetic): the
     oncologist adds selpercatinib (or pralsetinib) to continued osimertinib."""
-    r = run(tmp_path, osimertinib_first_line([DEL19, "CCDC6::RET"]))
+    r = run(tmp_path, one_line([DEL19, "CCDC6::RET"]))
     assert mechanism(r, "RET").acquired
     assert ("osimertinib", "selpercatinib") in drugs(r)
     assert ("osimertinib", "pralsetinib") in drugs(r)
@@ -405,7 +423,7 @@ def test_alk_fusion_with_brain_metastases_prefers_cns_penetrant_alk_tki(tmp_path
     """Acquired EML4::ALK on osimertinib in a patient with brain metastases since diagnosis
     (synthetic): among ALK TKI combinations the oncologist prefers a CNS-penetrant ALK TKI
     (alectinib, lorlatinib) over crizotinib, which reaches the brain poorly."""
-    events = osimertinib_first_line([DEL19, "EML4::ALK"], cns="yes")
+    events = one_line([DEL19, "EML4::ALK"], cns=True)
     r = run(tmp_path, events)
     assert mechanism(r, "ALK").acquired
     alk = [o for o in r.options if ALK_TKIS & set(o.drugs)]
@@ -418,9 +436,9 @@ def test_small_cell_transformation_after_osimertinib(tmp_path: Path) -> None:
     """Small-cell transformation with TP53 and RB1 loss on osimertinib (synthetic): treated as
     SCLC, platinum-etoposide first; immunotherapy is not favoured (no benefit in transformed
     SCLC), and no pemetrexed regimen is offered."""
-    events = osimertinib_first_line(
-        [DEL19, "TP53 p.R273H", "{alteration: RB1 deletion}"]
-    ) + histology("h-pd", "t-pd-spec", "small_cell_transformation")
+    events = one_line([DEL19, "TP53 p.R273H", "{alteration: RB1 deletion}"]) + histology(
+        "h-pd", "t-pd-spec", "small_cell_transformation"
+    )
     r = run(tmp_path, events)
     mechanism(r, "small-cell")
     assert drugs(r)[0] in (("carboplatin", "etoposide"), ("cisplatin", "etoposide")), drugs(r)
@@ -432,9 +450,7 @@ def test_squamous_transformation_after_osimertinib(tmp_path: Path) -> None:
     """Squamous transformation on osimertinib (synthetic): a squamous platinum doublet
     (carboplatin-paclitaxel) is the standard; pemetrexed and bevacizumab have no place, and no
     non-standard agent may rank first."""
-    events = osimertinib_first_line([DEL19]) + histology(
-        "h-pd", "t-pd-spec", "squamous_transformation"
-    )
+    events = one_line([DEL19]) + histology("h-pd", "t-pd-spec", "squamous_transformation")
     r = run(tmp_path, events)
     mechanism(r, "squamous")
     first = set(drugs(r)[0])
@@ -451,7 +467,7 @@ def test_no_mechanism_after_first_line_osimertinib(tmp_path: Path) -> None:
     tissue panel (synthetic): amivantamab + carboplatin + pemetrexed (MARIPOSA-2, approved)
     first; continuing osimertinib with chemotherapy (COMPEL) is an option; a histology review
     of the re-biopsy is advised."""
-    r = run(tmp_path, osimertinib_first_line([DEL19]))
+    r = run(tmp_path, one_line([DEL19]))
     assert not r.mechanisms, [m.label for m in r.mechanisms]
     assert drugs(r)[0] == AMI_CHEMO, drugs(r)
     assert ("osimertinib", "carboplatin", "pemetrexed") in drugs(r)
@@ -459,20 +475,8 @@ def test_no_mechanism_after_first_line_osimertinib(tmp_path: Path) -> None:
 
 
 def _cns_only_negative_plasma() -> str:
-    return (
-        dx(cns=True)
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi", "cns")
-        + sample(
-            "t-pd",
-            "2025-03-20",
-            "audit-plasma-panel",
-            [f"{{alteration: {DEL19}, status: not_detected}}"],
-            kind="plasma",
-            site="blood",
-            site_kind="overall",
-        )
+    return one_line(
+        [f"{{alteration: {DEL19}, status: not_detected}}"], pd_site="cns", cns=True, plasma=True
     )
 
 
@@ -512,21 +516,10 @@ def test_cns_only_progression_does_not_offer_compel(tmp_path: Path) -> None:
 
 
 def _low_tf_plasma() -> str:
-    return (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi")
-        + sample(
-            "t-pd",
-            "2025-03-20",
-            "audit-plasma-panel",
-            [f"{{alteration: {DEL19}, status: not_detected}}"],
-            kind="plasma",
-            site="blood",
-            site_kind="overall",
-            extra="    tumour_fraction: 0.003\n",
-        )
+    return one_line(
+        [f"{{alteration: {DEL19}, status: not_detected}}"],
+        plasma=True,
+        extra="    tumour_fraction: 0.003\n",
     )
 
 
@@ -551,13 +544,7 @@ def test_plasma_only_low_tumour_fraction_recommends_tissue(tmp_path: Path) -> No
 
 
 def _after(agents: Sequence[str], progression: Sequence[str] = (DEL19,)) -> str:
-    return (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("l1", agents, "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "l1")
-        + sample("t-pd", "2025-03-20", "audit-tissue-panel", progression)
-    )
+    return one_line(progression, agents)
 
 
 def test_no_mechanism_after_first_line_amivantamab_lazertinib(tmp_path: Path) -> None:
@@ -619,20 +606,8 @@ def test_t790m_in_plasma_after_gefitinib(tmp_path: Path) -> None:
     """T790M found in plasma only at progression on first-line gefitinib (synthetic; baseline
     tissue showed L858R without T790M). Osimertinib is the standard (AURA3) and ranks first;
     plasma T790M positivity is enough to start it."""
-    events = (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [L858R])
-        + line("gef", ["gefitinib"], "2023-02-01", "2024-06-01")
-        + pd("pd", "2024-05-20", "gef")
-        + sample(
-            "t-pd",
-            "2024-05-20",
-            "audit-plasma-panel",
-            [L858R, "EGFR p.T790M"],
-            kind="plasma",
-            site="blood",
-            site_kind="overall",
-        )
+    events = one_line(
+        [L858R, "EGFR p.T790M"], ["gefitinib"], driver=L858R, pd_date="2024-05-20", plasma=True
     )
     r = run(tmp_path, events)
     assert mechanism(r, "T790M").acquired
@@ -640,20 +615,11 @@ def test_t790m_in_plasma_after_gefitinib(tmp_path: Path) -> None:
 
 
 def _t790m_negative_plasma() -> str:
-    return (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("erl", ["erlotinib"], "2023-02-01", "2024-06-01")
-        + pd("pd", "2024-05-20", "erl")
-        + sample(
-            "t-pd",
-            "2024-05-20",
-            "audit-plasma-panel",
-            [DEL19, "{alteration: EGFR p.T790M, status: not_detected}"],
-            kind="plasma",
-            site="blood",
-            site_kind="overall",
-        )
+    return one_line(
+        [DEL19, "{alteration: EGFR p.T790M, status: not_detected}"],
+        ["erlotinib"],
+        pd_date="2024-05-20",
+        plasma=True,
     )
 
 
@@ -685,21 +651,7 @@ def test_t790m_negative_plasma_only_recommends_tissue_for_t790m(tmp_path: Path) 
 
 
 def _gene_level_met() -> str:
-    return (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi")
-        + sample(
-            "t-pd",
-            "2025-03-20",
-            "audit-plasma-panel",
-            [DEL19, "MET amplification"],
-            kind="plasma",
-            site="blood",
-            site_kind="overall",
-        )
-    )
+    return one_line([DEL19, "MET amplification"], plasma=True)
 
 
 def test_gene_level_met_amplification_without_copy_number(tmp_path: Path) -> None:
@@ -726,7 +678,7 @@ def test_positives_only_report_does_not_lose_the_driver(tmp_path: Path) -> None:
     """An abstract says "NGS at progression showed MET amplification" and lists positives only
     (synthetic). The exon 19 deletion it does not repeat is not lost: the tumour is read as
     EGFR-driven with a MET bypass, and osimertinib + savolitinib is offered."""
-    events = osimertinib_first_line(["MET amplification (GCN 11)"]) + "    lists: positives_only\n"
+    events = one_line(["MET amplification (GCN 11)"]) + "    lists: positives_only\n"
     r = run(tmp_path, events)
     assert status(r, "exon 19") != "lost"
     mechanism(r, "MET amplification")
@@ -764,13 +716,7 @@ def test_alteration_present_at_baseline_is_not_acquired(tmp_path: Path) -> None:
     """PIK3CA E545K found at diagnosis and again at progression on osimertinib (synthetic). It
     was there before the drug: persistent, not acquired, and no mechanism built on it is called
     acquired; standard care comes first."""
-    events = (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19, "PIK3CA p.E545K"])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi")
-        + sample("t-pd", "2025-03-20", "audit-tissue-panel", [DEL19, "PIK3CA p.E545K"])
-    )
+    events = one_line([DEL19, "PIK3CA p.E545K"], baseline=[DEL19, "PIK3CA p.E545K"])
     r = run(tmp_path, events)
     assert status(r, "PIK3CA") == "persistent"
     assert not any(m.acquired for m in r.mechanisms), [(m.label, m.acquired) for m in r.mechanisms]
@@ -782,13 +728,7 @@ def test_alteration_without_baseline_test_of_its_gene_is_not_acquired(tmp_path: 
     (synthetic). No earlier test could have seen MET: its acquired status is unknown
     (not assessable), the mechanism is not called acquired, and the MET option is still
     offered (the bypass is plausible either way)."""
-    events = (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-egfr-pcr", [DEL19])
-        + line("osi", ["osimertinib"], "2023-02-01", "2025-04-01")
-        + pd("pd", "2025-03-20", "osi")
-        + sample("t-pd", "2025-03-20", "audit-tissue-panel", [DEL19, "MET amplification (GCN 10)"])
-    )
+    events = one_line([DEL19, "MET amplification (GCN 10)"], baseline_assay="audit-egfr-pcr")
     r = run(tmp_path, events)
     assert status(r, "MET") == "not_assessable"
     assert not mechanism(r, "MET amplification").acquired
@@ -804,34 +744,14 @@ def test_compel_not_offered_after_second_line_osimertinib(tmp_path: Path) -> Non
     osimertinib, continuing it with chemotherapy is an extrapolation the engine should not offer
     as that trial's standard care. Amivantamab-chemotherapy (MARIPOSA-2 allowed it) stays
     first."""
-    events = (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
-        + pd("pd1", "2024-02-20", "gef")
-        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
-        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
-        + pd("pd2", "2025-05-20", "osi")
-        + sample("t-pd2", "2025-05-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
-    )
+    events = second_line_osimertinib(DEL19, [DEL19, "EGFR p.T790M"])
     r = run(tmp_path, events)
     assert drugs(r)[0] == AMI_CHEMO, drugs(r)
     assert ("osimertinib", "carboplatin", "pemetrexed") not in drugs(r), drugs(r)
 
 
 def _t790m_before_c797s() -> str:
-    return (
-        dx()
-        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
-        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
-        + pd("pd1", "2024-02-20", "gef")
-        + sample("t-pd1", "2024-02-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
-        + line("osi", ["osimertinib"], "2024-03-05", "2025-06-01")
-        + pd("pd2", "2025-05-20", "osi")
-        + sample(
-            "t-pd2", "2025-05-20", "audit-tissue-panel", [DEL19, "EGFR p.T790M", "EGFR p.C797S"]
-        )
-    )
+    return second_line_osimertinib(DEL19, [DEL19, "EGFR p.T790M", "EGFR p.C797S"])
 
 
 def test_c797s_with_earlier_t790m_statuses_and_phasing(tmp_path: Path) -> None:
@@ -855,3 +775,50 @@ def test_c797s_with_earlier_t790m_mechanism_is_acquired(tmp_path: Path) -> None:
     mechanism pre-existing. The oncologist reads the mechanism as acquired."""
     r = run(tmp_path, _t790m_before_c797s())
     assert mechanism(r, "C797").acquired, [(m.label, m.acquired) for m in r.mechanisms]
+
+
+# ============================================================================================
+# A few more shapes
+# ============================================================================================
+
+
+def test_met_amplification_after_erlotinib_t790m_negative(tmp_path: Path) -> None:
+    """MET amplification (FISH-level copy number on the panel) without T790M on first-line
+    erlotinib (synthetic): an EGFR + MET TKI combination (osimertinib + savolitinib, TATTON; or
+    gefitinib + tepotinib, INSIGHT) is the targeted answer and ranks first; osimertinib alone
+    is not offered as if T790M were present."""
+    events = one_line(
+        [L858R, "MET amplification (GCN 9)"], ["erlotinib"], driver=L858R, pd_date="2024-05-20"
+    )
+    r = run(tmp_path, events)
+    assert mechanism(r, "MET amplification").acquired
+    first = set(drugs(r)[0])
+    assert first & {"savolitinib", "tepotinib", "capmatinib"}, drugs(r)
+    assert ("osimertinib",) not in drugs(r)
+
+
+def test_alk_fusion_with_egfr_driver_lost(tmp_path: Path) -> None:
+    """EML4::ALK at progression on osimertinib with the exon 19 deletion no longer detected on
+    the same broad tissue panel (synthetic): the tumour now runs on ALK, so an ALK TKI alone
+    (alectinib or lorlatinib, CNS-penetrant) ranks first, without osimertinib."""
+    events = one_line(["EML4::ALK", f"{{alteration: {DEL19}, status: not_detected}}"])
+    r = run(tmp_path, events)
+    assert status(r, "exon 19") == "lost"
+    mechanism(r, "ALK")
+    assert drugs(r)[0] in (("alectinib",), ("lorlatinib",)), drugs(r)
+
+
+def test_t790m_with_driver_only_declared_and_no_baseline_test(tmp_path: Path) -> None:
+    """ "EGFR-mutant" at diagnosis with no test in the case, afatinib, then T790M at progression
+    (synthetic). T790M cannot be shown acquired (no earlier covering test) but the situation is
+    unambiguous: osimertinib ranks first (AURA3)."""
+    events = (
+        dx().replace("    stage: IVB\n", "    stage: IVB\n    driver: egfr_sensitising\n")
+        + line("afa", ["afatinib"], "2023-02-01", "2024-06-01")
+        + pd("pd", "2024-05-20", "afa")
+        + sample("t-pd", "2024-05-20", "audit-tissue-panel", ["EGFR p.T790M"])
+    )
+    r = run(tmp_path, events)
+    assert status(r, "T790M") == "not_assessable"
+    assert not mechanism(r, "T790M").acquired
+    assert drugs(r)[0] == ("osimertinib",), drugs(r)
