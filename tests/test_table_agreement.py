@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ import pytest
 from tkiresist.annotate import annotate_tables
 from tkiresist.errors import FormatError
 from tkiresist.io.base import ReadResult
-from tkiresist.io.cna import read_cbioportal_cna
+from tkiresist.io.cna import read_cbioportal_cna, read_discrete_long, read_gistic
 from tkiresist.io.readers import read_file
 from tkiresist.model.findings import Finding
 from tkiresist.nomenclature.genes import is_known
@@ -126,6 +126,7 @@ _META = {
     "maf": ("mutations", "MUTATION_EXTENDED", "MAF", "data_mutations.txt"),
     "sv": ("sv", "STRUCTURAL_VARIANT", "SV", "data_sv.txt"),
     "cna": ("cna", "COPY_NUMBER_ALTERATION", "DISCRETE", "data_cna.txt"),
+    "cna-long": ("cna", "COPY_NUMBER_ALTERATION", "DISCRETE_LONG", "data_cna.txt"),
 }
 
 
@@ -232,17 +233,52 @@ def test_derived_sv_rows_agree(tmp_path: Path) -> None:
     assert annotate_rows(tmp_path, sv=path) == case
 
 
-def test_wide_cna_cells_agree(tmp_path: Path) -> None:
-    """Every assessed, non-neutral cell of the wide cBioPortal matrix gives the same
-    copy-number state (-1.5 is a loss, never a deep deletion)."""
-    path = FORMATS / CNA_WIDE
-    full = read_cbioportal_cna(path, include_gain_loss=True)
+CNA_TABLES = [
+    pytest.param(CNA_WIDE, read_cbioportal_cna, id="cbioportal-wide"),
+    pytest.param("cbioportal/data_cna_long.txt", read_discrete_long, id="cbioportal-long"),
+    pytest.param("cbioportal/all_thresholded.by_genes.txt", read_gistic, id="gistic"),
+]
+
+
+@pytest.mark.parametrize(("name", "reader"), CNA_TABLES)
+def test_discrete_cna_cells_agree(
+    name: str, reader: Callable[..., ReadResult], tmp_path: Path
+) -> None:
+    """Every assessed, non-neutral cell of cBioPortal's discrete tables (wide, DISCRETE_LONG)
+    and GISTIC's thresholded table gives the same copy-number state (-1.5 is a loss, never a
+    deep deletion)."""
+    path = FORMATS / name
+    full = reader(path, include_gain_loss=True)
     case = Counter((str(s), _case_name(f)) for s, fs in full.findings_by_sample.items() for f in fs)
     assert _cna_cells(tmp_path, path) == case
     assert ("P1-T1", "MET amplification") in case
     # add-test's default keeps the high-level changes only: the same cells, a subset
     default = _case_set(read_file(path))
     assert default == {k for k in case if k[1].endswith(("amplification", "deletion"))}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "oncokb/individual_cna.txt",
+        "cna/gene_calls.tsv",
+        "cnvkit/cnvkit_amplicon.cns",
+        "cnvkit/cnvkit_p2-9_2.call.cns",
+        "cnvkit/cnvkit_p2-9_2.cns",
+    ],
+)
+def test_copy_number_forms_annotate_does_not_read_are_refused_at_the_header(
+    name: str, tmp_path: Path
+) -> None:
+    """A difference of scope, not of meaning: add-test reads these per-patient copy-number
+    files (OncoKB individual calls, which may be words; the plain gene/call table; CNVkit
+    segments), ``annotate --cna`` reads cBioPortal's and GISTIC's discrete tables only and
+    refuses the others at the header, located, rather than misreading them."""
+    path = FORMATS / name
+    assert read_file(path).findings
+    with pytest.raises(FormatError) as err:
+        _cna_cells(tmp_path, path)
+    assert (err.value.location.file, err.value.location.line) == (str(path), 1)
 
 
 def test_fractional_cna_values_are_one_value_on_both_sides(tmp_path: Path) -> None:
@@ -309,6 +345,7 @@ COHORT_CASES = [
         ),
     ),
     pytest.param("cna", CNA_WIDE, id="cbioportal-cna"),
+    pytest.param("cna-long", "cbioportal/data_cna_long.txt", id="cbioportal-cna-long"),
 ]
 
 
@@ -321,6 +358,9 @@ def test_cohort_loads_the_same_alterations(kind: str, name: str, tmp_path: Path)
         result = read_cbioportal_cna(path, include_gain_loss=True)
         header = path.read_text(encoding="utf-8").splitlines()[0].split("\t")
         samples = [c for c in header if c not in ("Hugo_Symbol", "Entrez_Gene_Id")]
+    elif kind == "cna-long":
+        result = read_discrete_long(path, include_gain_loss=True)
+        samples = [s or "" for s in result.samples]
     else:
         result = read_file(path)
         samples = [s or "" for s in result.samples]

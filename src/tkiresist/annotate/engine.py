@@ -697,8 +697,72 @@ def _discrete_sql(text: str) -> str:
     return f"CASE TRY_CAST({text} AS DOUBLE) {whens} END"
 
 
-def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
-    """Unpivot the wide matrix (in DuckDB) into ``cna_rowann``; (lines, non-zero cells)."""
+def _cna(run: _Run, header: TableHeader, layout: inputs.CnaLayout) -> tuple[int, int]:
+    """``cna_rowann`` from the CNA table (a wide matrix unpivoted in DuckDB, or a long table);
+    returns (data lines, non-zero cells)."""
+    cells_of = _cna_long_cells if layout == "long" else _cna_wide_cells
+    lines = cells_of(run, header)
+    bad = run.rows(
+        "SELECT line_no, idx, raw FROM cna_cells WHERE v IS NULL ORDER BY line_no, idx LIMIT 1"
+    )
+    if bad:
+        line_no, idx, value = bad[0]
+        raise FormatError(
+            f"CNA value {value!r}: expected a discrete call {DISCRETE_EXPECTED} (or NA)",
+            Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
+        )
+    if layout == "long":
+        run.sql(
+            "CREATE OR REPLACE TABLE cna_rows AS SELECT gene AS g, entrez, s, v, raw, line_no "
+            "FROM cna_cells ORDER BY line_no"
+        )
+    else:
+        run.sql(
+            "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, c.raw, "
+            "c.line_no FROM cna_cells c JOIN cna_samples s USING (idx) ORDER BY c.line_no, c.idx"
+        )
+    cells = int(run.scalar("SELECT count(*) FROM cna_rows"))
+    found = run.rows("SELECT g, min(line_no), count(*) FROM cna_rows GROUP BY g ORDER BY 2")
+    ctx_cats = context_categories(run.kb)
+    rows: list[tuple[object, ...]] = []
+    for symbol, first_line, n in found:
+        read = keys.gene(symbol) if symbol is not None else keys.Read(None, "empty gene symbol")
+        if read.text is None:
+            run.warn(
+                f"{read.problem}; {n:,} CNA cell(s) kept unannotated (status unknown_gene)",
+                header.loc(_line(header, first_line), inputs.cna_gene_column(header)),
+            )
+        for value in keys.DISCRETE_CNA:
+            if read.text is None:
+                rows.append((symbol, value, None, "", "", str(RowStatus.UNKNOWN_GENE)))
+                continue
+            ann = keys.copy_number(read.text, value)
+            rows.append(
+                (symbol, value, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+                 str(ann.status))
+            )  # fmt: skip
+    _table_from_rows(
+        run.con,
+        "cna_ann",
+        [("g", "VARCHAR"), ("v", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"),
+         ("ctx", "VARCHAR"), ("status", "VARCHAR")],
+        rows,
+    )  # fmt: skip
+    run.sql(
+        """
+        CREATE OR REPLACE TABLE cna_rowann AS
+        SELECT r.rowid AS rid, r.s, r.g, a.alteration, a.cats, a.ctx, a.status
+        FROM cna_rows r JOIN cna_ann a ON a.g IS NOT DISTINCT FROM r.g AND a.v = r.v
+        """
+    )
+    run.sql("CREATE OR REPLACE VIEW cna_ctxrows AS SELECT * FROM cna_rowann WHERE cats <> ''")
+    return lines, cells
+
+
+def _cna_wide_cells(run: _Run, header: TableHeader) -> int:
+    """``cna_cells`` (line_no, gene, entrez, idx, raw, v) and ``cna_samples`` (idx, s) of a
+    wide matrix: its assessed, non-zero cells, ``v`` their discrete value (NULL: not one);
+    returns the data lines."""
     ncols = len(header.columns)
     sql = f"""CREATE OR REPLACE TABLE cna_lines AS
               SELECT string_split(line, '\t') AS parts FROM {_read_lines(header)}"""
@@ -731,59 +795,36 @@ def _cna(run: _Run, header: TableHeader) -> tuple[int, int]:
             SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
                    generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
             FROM cna_lines)
-          WHERE NOT list_contains({meta}, idx) AND NOT list_contains({missing}, trim(v)))
+          WHERE NOT list_contains({meta}, idx) AND trim(v) <> '0'
+            AND NOT list_contains({missing}, trim(v)))
         WHERE v IS NULL OR v <> '0'
         """
     )
-    bad = run.rows(
-        "SELECT line_no, idx, raw FROM cna_cells WHERE v IS NULL ORDER BY line_no, idx LIMIT 1"
-    )
-    if bad:
-        line_no, idx, value = bad[0]
-        raise FormatError(
-            f"CNA value {value!r}: expected a discrete call {DISCRETE_EXPECTED} (or NA)",
-            Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
-        )
+    return lines
+
+
+def _cna_long_cells(run: _Run, header: TableHeader) -> int:
+    """``cna_cells`` (line_no, idx, gene, entrez, s, raw, v) of a ``DISCRETE_LONG`` table, as
+    :func:`_cna_wide_cells` gives them for a matrix; returns the data rows."""
+    missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
+    sql = f"""
+        CREATE OR REPLACE TABLE cna_long AS
+        SELECT "Hugo_Symbol" AS gene, {_col(header, "Entrez_Gene_Id")} AS entrez, trim("Sample_Id") AS s,
+               trim(coalesce("Value", '')) AS raw
+        FROM {_read_csv(header)}
+    """
+    _csv_error(run, header, "CNA", lambda: run.sql(sql))
+    lines = int(run.scalar("SELECT count(*) FROM cna_long"))
     run.sql(
-        "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, c.raw, "
-        "c.line_no FROM cna_cells c JOIN cna_samples s USING (idx) ORDER BY c.line_no, c.idx"
-    )
-    cells = int(run.scalar("SELECT count(*) FROM cna_rows"))
-    found = run.rows("SELECT g, min(line_no), count(*) FROM cna_rows GROUP BY g ORDER BY 2")
-    ctx_cats = context_categories(run.kb)
-    rows: list[tuple[object, ...]] = []
-    for symbol, first_line, n in found:
-        read = keys.gene(symbol) if symbol is not None else keys.Read(None, "empty gene symbol")
-        if read.text is None:
-            run.warn(
-                f"{read.problem}; {n:,} CNA cell(s) kept unannotated (status unknown_gene)",
-                header.loc(_line(header, first_line), "Hugo_Symbol"),
-            )
-        for value in keys.DISCRETE_CNA:
-            if read.text is None:
-                rows.append((symbol, value, None, "", "", str(RowStatus.UNKNOWN_GENE)))
-                continue
-            ann = keys.copy_number(read.text, value)
-            rows.append(
-                (symbol, value, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
-                 str(ann.status))
-            )  # fmt: skip
-    _table_from_rows(
-        run.con,
-        "cna_ann",
-        [("g", "VARCHAR"), ("v", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"),
-         ("ctx", "VARCHAR"), ("status", "VARCHAR")],
-        rows,
-    )  # fmt: skip
-    run.sql(
-        """
-        CREATE OR REPLACE TABLE cna_rowann AS
-        SELECT r.rowid AS rid, r.s, r.g, a.alteration, a.cats, a.ctx, a.status
-        FROM cna_rows r JOIN cna_ann a ON a.g IS NOT DISTINCT FROM r.g AND a.v = r.v
+        f"""
+        CREATE OR REPLACE TABLE cna_cells AS
+        SELECT rowid AS line_no, {header.column_number("Value")} AS idx, gene, entrez, s, raw,
+               {_discrete_sql("raw")} AS v
+        FROM cna_long WHERE raw <> '0' AND NOT list_contains({missing}, raw)
         """
     )
-    run.sql("CREATE OR REPLACE VIEW cna_ctxrows AS SELECT * FROM cna_rowann WHERE cats <> ''")
-    return lines, cells
+    run.sql("DELETE FROM cna_cells WHERE v = '0'; DROP TABLE cna_long")
+    return lines
 
 
 # --- clinical -------------------------------------------------------------------------------
@@ -1298,7 +1339,7 @@ def _annotate(
     maf_h: TableHeader,
     sv_h: tuple[TableHeader, inputs.SvLayout] | None,
     sv_sample: str | None,
-    cna_h: TableHeader | None,
+    cna_h: tuple[TableHeader, inputs.CnaLayout] | None,
     clin_h: TableHeader | None,
     time_h: Sequence[TableHeader],
     paths: dict[str, Path],
@@ -1318,7 +1359,7 @@ def _annotate(
         counts["sv"] = (n_sv, int(run.scalar("SELECT count(*) FROM sv_ann")))
         run.tables.append("sv")
     if cna_h is not None:
-        _, cells = _cna(run, cna_h)
+        _, cells = _cna(run, *cna_h)
         counts["cna"] = (
             cells,
             int(run.scalar("SELECT count(*) FROM (SELECT DISTINCT g, v FROM cna_rows)")),
@@ -1334,7 +1375,7 @@ def _annotate(
     if sv_h is not None:
         headers["sv"] = sv_h[0]
     if cna_h is not None:
-        headers["cna"] = cna_h
+        headers["cna"] = cna_h[0]
     for table in run.tables:
         _final(run, table, joined=fmt == "tsv" and table != "cna")
         if table == "maf":  # the final table holds what is still needed

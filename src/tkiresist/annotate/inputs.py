@@ -20,8 +20,10 @@ Formats
   recognised and read by its case-side reader in :mod:`tkiresist.io.fusions`; the sample of a
   caller's rows is :func:`sv_sample`.
 * **CNA**: cBioPortal discrete CNA, wide (``Hugo_Symbol``, optional ``Entrez_Gene_Id``, then
-  one column per sample with -2, -1.5, -1, 0, 1, 2 as numbers (``2.0`` is 2), or ``NA``/empty
-  for not assessed).
+  one column per sample) or ``DISCRETE_LONG`` (``Hugo_Symbol``, ``Sample_Id``, ``Value``), or
+  GISTIC's ``all_thresholded.by_genes.txt`` (``Gene Symbol``, ``Locus ID``, ``Cytoband``, then
+  the samples), with -2, -1.5, -1, 0, 1, 2 as numbers (``2.0`` is 2), or ``NA``/empty for not
+  assessed (:func:`cna_header`).
 * **Clinical**: a cBioPortal clinical sample file or any tab-separated table with
   ``SAMPLE_ID``; optional ``ONCOTREE_CODE`` and a therapy column, the first present of
   :data:`THERAPY_COLUMNS`, listing the drugs given before the sample was taken
@@ -61,7 +63,11 @@ SV_CBIOPORTAL = ("Sample_Id", "Site1_Hugo_Symbol", "Site2_Hugo_Symbol")
 SV_ONCOKB = ("Tumor_Sample_Barcode", "Fusion")
 SV_ONCOKB_SV = ("Tumor_Sample_Barcode", "GeneA", "GeneB")
 CNA_REQUIRED = ("Hugo_Symbol",)
-CNA_META = ("Hugo_Symbol", "Entrez_Gene_Id", "Cytoband")
+CNA_META = ("Hugo_Symbol", "Entrez_Gene_Id", "Cytoband", "Gene Symbol", "Locus ID")
+"""Columns of a wide CNA matrix (cBioPortal's, GISTIC's) that are not samples."""
+CNA_LONG = ("Hugo_Symbol", "Sample_Id", "Value")
+"""cBioPortal's ``DISCRETE_LONG`` copy-number table: one row per gene and sample."""
+CnaLayout = Literal["wide", "gistic", "long"]
 CLINICAL_REQUIRED = ("SAMPLE_ID",)
 THERAPY_COLUMNS = (
     "PRIOR_THERAPY",
@@ -275,10 +281,26 @@ def sv_sample(header: TableHeader, layout: SvLayout, given: str | None) -> str |
     return Path(header.file).name.split(".", 1)[0] or Path(header.file).name
 
 
-def cna_header(path: Path) -> TableHeader:
+def cna_header(path: Path) -> tuple[TableHeader, CnaLayout]:
+    """The CNA table's header and layout: cBioPortal's ``DISCRETE_LONG`` table (:data:`CNA_LONG`),
+    cBioPortal's wide matrix (``Hugo_Symbol`` first) or GISTIC's ``all_thresholded.by_genes.txt``
+    (``Gene Symbol`` first), the layouts of the case-side readers of cBioPortal discrete values
+    (:mod:`tkiresist.io.cna`). An OncoKB-annotator individual table (which may state a call in
+    words) is refused, naming the layouts read here."""
     header = read_header(path, "cna", what="CNA")
-    require(header, CNA_REQUIRED, "CNA")
-    if header.columns[0] != "Hugo_Symbol":
+    if all(header.has(c) for c in CNA_LONG):
+        return header, "long"
+    if header.has("Copy_Number_Alteration") and header.has("Tumor_Sample_Barcode"):
+        raise FormatError(
+            "an OncoKB-annotator individual CNA table: annotate --cna reads cBioPortal's "
+            "discrete tables (wide, or DISCRETE_LONG with Hugo_Symbol, Sample_Id, Value) and "
+            "GISTIC's all_thresholded.by_genes.txt; add-test reads this one",
+            header.header_loc("Copy_Number_Alteration"),
+        )
+    layout: CnaLayout = "gistic" if header.columns[0] == "Gene Symbol" else "wide"
+    if layout == "wide":
+        require(header, CNA_REQUIRED, "CNA")
+    if layout == "wide" and header.columns[0] != "Hugo_Symbol":
         raise FormatError(
             "a cBioPortal discrete CNA table starts with the 'Hugo_Symbol' column",
             Location(file=header.file, line=header.header_line, column=1, field="Hugo_Symbol"),
@@ -289,7 +311,12 @@ def cna_header(path: Path) -> TableHeader:
             "sample)",
             Location(file=header.file, line=header.header_line),
         )
-    return header
+    return header, layout
+
+
+def cna_gene_column(header: TableHeader) -> str:
+    """The gene column of a CNA table (``Gene Symbol`` in GISTIC's, else ``Hugo_Symbol``)."""
+    return "Gene Symbol" if header.has("Gene Symbol") else "Hugo_Symbol"
 
 
 def sample_columns(header: TableHeader) -> tuple[str, ...]:
