@@ -809,8 +809,8 @@ def _cna_long_cells(run: _Run, header: TableHeader) -> int:
     missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
     sql = f"""
         CREATE OR REPLACE TABLE cna_long AS
-        SELECT "Hugo_Symbol" AS gene, {_col(header, "Entrez_Gene_Id")} AS entrez, trim("Sample_Id") AS s,
-               trim(coalesce("Value", '')) AS raw
+        SELECT "Hugo_Symbol" AS gene, {_col(header, "Entrez_Gene_Id")} AS entrez,
+               trim("Sample_Id") AS s, trim(coalesce("Value", '')) AS raw
         FROM {_read_csv(header)}
     """
     _csv_error(run, header, "CNA", lambda: run.sql(sql))
