@@ -637,9 +637,10 @@ def test_t790m_negative_plasma_after_erlotinib_offers_chemotherapy(tmp_path: Pat
     strict=True, reason="plasma-only T790M negative: no tissue re-biopsy advised for T790M"
 )
 def test_t790m_negative_plasma_only_recommends_tissue_for_t790m(tmp_path: Path) -> None:
-    """Plasma is T790M negative and no tissue was tested (synthetic). Plasma misses T790M in
-    about a third of positive tumours: the oncologist asks for a tissue re-biopsy to test T790M
-    before giving up osimertinib (the KB's own statement says so)."""
+    """Plasma is T790M negative and no tissue was tested (synthetic). Plasma gives false
+    negatives for T790M, so a negative plasma test is followed by a tissue test (osimertinib's
+    prescribing advice, and the KB's own statement): the oncologist asks for a tissue re-biopsy
+    to test T790M before giving up osimertinib."""
     r = run(tmp_path, _t790m_negative_plasma())
     text = recommended(r)
     assert "t790m" in text and "tissue" in text, r.recommended_tests
