@@ -141,10 +141,7 @@ def test_p53_and_rb_staining_patterns_reach_the_lab_test_timeline(tmp_path: Path
     """p53 "positive" alone cannot tell strong diffuse overexpression (aberrant: a TP53
     missense mutation) from the patchy wild-type pattern (normal); the pattern decides, so a
     pathologist's "p53 overexpressed, Rb lost" must reach the study as written, beside the
-    result. A marker without a pattern (MET 3+) has none. Before, the pattern was dropped.
-
-    cohort mode reads TEST, RESULT and SCORE only: until it reads PATTERN too, it reads this
-    p53 result as unclear (the pattern-less reading of p53 positive)."""
+    result. A marker without a pattern (MET 3+) has none. Before, the pattern was dropped."""
     out = _export([_case("synthetic-ihc", IHC)], tmp_path / "study")
     lines = (out / "data_timeline_lab_test.txt").read_text(encoding="utf-8").splitlines()
     header = lines[0].split("\t")
@@ -156,6 +153,38 @@ def test_p53_and_rb_staining_patterns_reach_the_lab_test_timeline(tmp_path: Path
         ("MET IHC", "positive", "3+", "NA"),
     }
     assert {r["SAMPLE_ID"] for r in rows} == {"synthetic-ihc-spec-pd"}
+
+
+def test_cohort_mode_reads_the_staining_pattern_as_the_engine_does(tmp_path: Path) -> None:
+    """p53 overexpression with Rb loss at progression on osimertinib is the immunophenotype of
+    a tumour heading for small-cell transformation (TP53 and RB1 inactivation): cohort mode
+    must read it from the study as the case engine reads it from the case, not as the unclear
+    pattern-less "p53 positive". Before, cohort mode ignored PATTERN and found neither."""
+    from tkiresist.cohort import load_study
+    from tkiresist.model.categories import expression_categories
+    from tkiresist.model.findings import Finding
+
+    case = _case("synthetic-ihc", IHC)
+    out = _export([case], tmp_path / "study")
+    loaded = load_study(out)
+    try:
+        cohort = {
+            c
+            for (c,) in loaded.con.execute(
+                "SELECT c.category FROM alterations a JOIN alt_category c USING (alt_id) "
+                "WHERE a.sample_id = 'synthetic-ihc-spec-pd'"
+            ).fetchall()
+        }
+    finally:
+        loaded.con.close()
+    test = next(e for e in case.events if e.id == "ihc-pd")
+    engine: set[str] = set()
+    for f in test.findings:  # type: ignore[attr-defined]
+        assert isinstance(f, Finding)
+        engine |= expression_categories(f.alteration, f.pattern)  # type: ignore[arg-type]
+    assert {"tp53_alteration", "rb1_loss", "met_overexpression"} <= engine
+    # the re-biopsy's NGS adds the EGFR driver's categories; the IHC ones are the engine's
+    assert {c for c in cohort if not c.startswith("egfr_")} == engine
 
 
 DEATH = """  - id: death

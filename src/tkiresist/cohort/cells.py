@@ -42,13 +42,14 @@ PROFILE_IHC: Final = "ihc"
 class _Registry:
     """Alterations seen, each with an id; identical alterations share it."""
 
-    ids: dict[tuple[str, object], int] = field(default_factory=dict)
+    ids: dict[tuple[str, object, str | None], int] = field(default_factory=dict)
     rows: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, name, key, profile
     genes: list[tuple[int, str]] = field(default_factory=list)
     categories: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def add(self, alt: AnyAlteration, profile: str) -> int:
+    def add(self, alt: AnyAlteration, profile: str, pattern: str | None = None) -> int:
+        """The id of ``alt`` (with an IHC staining ``pattern``, p53/Rb, where one is given)."""
         from tkiresist.interpret.serial import alteration_key
         from tkiresist.model.alterations import Expression
         from tkiresist.model.categories import categorize, expression_categories
@@ -56,9 +57,11 @@ class _Registry:
 
         def categories_of(a: AnyAlteration) -> frozenset[str]:
             # an IHC result as the engine reads it (p53 and Rb by pattern)
-            return expression_categories(a) if isinstance(a, Expression) else categorize(a)
+            if isinstance(a, Expression):
+                return expression_categories(a, pattern)
+            return categorize(a)
 
-        ident = (profile, alt)
+        ident = (profile, alt, pattern)
         found = self.ids.get(ident)
         if found is not None:
             return found
@@ -73,7 +76,7 @@ class _Registry:
 
     def raw(self, name: str, key: str, profile: str, gene: str) -> int:
         """An alteration that could not be parsed: kept under its text, never categorised."""
-        ident = (profile, ("raw", key))
+        ident = (profile, ("raw", key), None)
         found = self.ids.get(ident)
         if found is not None:
             return found
@@ -229,18 +232,19 @@ _NOT_DETECTED = re.compile(r"^not detected\s*\((?P<result>[a-z]+)\)$")
 
 
 def _lab_alteration(
-    reg: _Registry, test: str, result: str, score: str
+    reg: _Registry, test: str, result: str, score: str, pattern: str = ""
 ) -> tuple[int | None, str | None]:
     """An IHC result of the LAB_TEST timeline (``MET IHC``, ``positive``, ``3+``; our exports
     write ``not detected (positive)`` for a finding reported as not detected): the alteration
     when it is detected, and the marker's gene when the sample was assessed for it, read as the
-    engine reads IHC (:func:`tkiresist.model.categories.ihc_reading`: p53 and Rb by pattern,
-    which a study does not carry, so p53 ``positive`` is unclear). Unclear and equivocal
-    results are neither."""
+    engine reads IHC (:func:`tkiresist.model.categories.ihc_reading`: p53 and Rb by their
+    staining ``pattern`` from the optional PATTERN column, which our export writes; without
+    one, p53 ``positive`` is unclear). Unclear and equivocal results are neither; a pattern
+    that is not one of the case format's is ignored (read as absent)."""
     from pydantic import ValidationError
 
     from tkiresist.model.alterations import Expression
-    from tkiresist.model.categories import ihc_reading
+    from tkiresist.model.categories import ihc_reading, pattern_conflict, patterns_for
 
     m = _LAB_TEST.match(test)
     if m is None:
@@ -256,9 +260,14 @@ def _lab_alteration(
         )
     except ValidationError:
         return None, None
-    reading = ihc_reading(alt)
+    known = (
+        pattern
+        if pattern in patterns_for(alt.marker) and pattern_conflict(alt, pattern) is None
+        else None
+    )
+    reading = ihc_reading(alt, known)
     if reading == "unclear":
         return None, None
     if negated or reading == "normal":
         return None, alt.marker
-    return reg.add(alt, PROFILE_IHC), alt.marker
+    return reg.add(alt, PROFILE_IHC, known), alt.marker

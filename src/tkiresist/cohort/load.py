@@ -322,7 +322,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tl_lab (sample_id VARCHAR, test VARCHAR, result VARCHAR, "
-        "score VARCHAR)"
+        "score VARCHAR, pattern VARCHAR)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE progressions (patient_id VARCHAR, day INTEGER)")
     known = (
@@ -419,11 +419,14 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
             )
             if "TEST" in head.columns and "RESULT" in head.columns:
                 score = "trim(coalesce(\"SCORE\", ''))" if "SCORE" in head.columns else "''"
+                pattern = (
+                    "lower(trim(coalesce(\"PATTERN\", '')))" if "PATTERN" in head.columns else "''"
+                )
                 con.execute(
                     f"""
                     INSERT INTO tl_lab
                     SELECT trim("SAMPLE_ID"), trim(coalesce("TEST", '')),
-                           lower(trim(coalesce("RESULT", ''))), {score}
+                           lower(trim(coalesce("RESULT", ''))), {score}, {pattern}
                     FROM {table}
                     WHERE {etype} = 'LAB_TEST' AND trim(coalesce("SAMPLE_ID", '')) <> ''
                     """
@@ -775,27 +778,24 @@ def _load_lab_tests(study: LoadedStudy, reg: _Registry) -> None:
     """IHC results: a detected one is an alteration of its sample (profile ``ihc``), and each
     result says the sample was assessed for its marker (gene coverage)."""
     con = study.con
-    mapping: list[tuple[str, str, str, int]] = []
-    assessed: list[tuple[str, str, str, str]] = []
-    for test, result, score in con.execute(
-        "SELECT DISTINCT test, result, score FROM tl_lab"
+    mapping: list[tuple[str, str, str, str, int]] = []
+    assessed: list[tuple[str, str, str, str, str]] = []
+    for test, result, score, pattern in con.execute(
+        "SELECT DISTINCT test, result, score, pattern FROM tl_lab"
     ).fetchall():
-        alt_id, marker = _lab_alteration(reg, test, result, score)
+        alt_id, marker = _lab_alteration(reg, test, result, score, pattern)
         if alt_id is not None:
-            mapping.append((test, result, score, alt_id))
+            mapping.append((test, result, score, pattern, alt_id))
         if marker is not None:
-            assessed.append((test, result, score, marker))
-    _register(
-        con,
-        "lab_assessed",
-        _arrow(assessed, ("test", "result", "score", "gene"), ("str",) * 4),
-    )
+            assessed.append((test, result, score, pattern, marker))
+    keys = ("test", "result", "score", "pattern")
+    _register(con, "lab_assessed", _arrow(assessed, (*keys, "gene"), ("str",) * 5))
     con.execute(
         f"INSERT INTO gene_coverage_raw SELECT l.sample_id, {_lit(PROFILE_IHC)}, a.gene "
-        "FROM tl_lab l JOIN lab_assessed a USING (test, result, score)"
+        f"FROM tl_lab l JOIN lab_assessed a USING ({', '.join(keys)})"
     )
     con.execute("DROP TABLE lab_assessed")
-    _join_alterations(con, "tl_lab", mapping, ("test", "result", "score"), ("str",) * 3)
+    _join_alterations(con, "tl_lab", mapping, keys, ("str",) * 4)
     con.execute("DROP TABLE tl_lab")
 
 
