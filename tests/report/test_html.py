@@ -145,15 +145,15 @@ def test_options_ranked_with_level_cns_and_citation_links(
 
 
 def test_citation_links() -> None:
-    from tkiresist.model.interpretation import CitationOut
+    from tkiresist.model.citation import KnowledgeCitation
 
-    c = CitationOut(
+    c = KnowledgeCitation(
         id="x",
         doi="10.1056/NEJMoa2027187",
         pmid="33207094",
         first_author="Shaw",
         year=2020,
-        url="https://doi.org/10.1056/NEJMoa2027187",
+        journal="N Engl J Med",
     )
     assert [(link.text, link.href) for link in citation_links(c)] == [
         ("doi:10.1056/NEJMoa2027187", "https://doi.org/10.1056/NEJMoa2027187"),
