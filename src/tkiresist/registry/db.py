@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -546,12 +547,10 @@ def refresh_duplicates(s: Session) -> DuplicateRefresh:
     # rows sharing the compared values and an age, by table: a review's rows are one
     # "table" (never matched among themselves), each local case its own
     buckets: dict[tuple[Any, ...], dict[str, list[str]]] = {}
+    compared = attrgetter(*MATCH_COLUMNS[1:])  # the first is the source, compared as a paper
     for r in rows:
-        key = tuple(
-            paper(r.patient_source) if c == "patient_source" else getattr(r, c)
-            for c in MATCH_COLUMNS
-        )
-        if not r.patient_ages or any(v is None for v in key):
+        key = (paper(r.patient_source), *compared(r))
+        if not r.patient_ages or None in key:
             continue
         origin = r.case_uid if r.source_id == "local" else f"source:{r.source_id}"
         for age in sorted(set(r.patient_ages.split(","))):
@@ -826,7 +825,10 @@ class Registry:
             raise RegistryError("a case cannot be linked to itself", Location(field="uid"))
         a, b = sorted((uid1, uid2))
         with self._write() as s:
-            before = set(refresh_duplicates(s).refused_links)
+            # links can be refused only where some pair is unlinked: check only then
+            apart = s.scalar(select(LinkRow.id).where(LinkRow.same_patient.is_(False)).limit(1))
+            check = apart is not None or not same
+            before = set(refresh_duplicates(s).refused_links) if apart is not None else set()
             rows = {}
             for uid in (a, b):
                 row = s.get(CaseRow, uid)
@@ -859,7 +861,9 @@ class Registry:
                     for uid, other in ((a, b), (b, a))
                 ],
             )  # fmt: skip
-            broken = [p for p in refresh_duplicates(s).refused_links if p not in before]
+            broken = (
+                [p for p in refresh_duplicates(s).refused_links if p not in before] if check else []
+            )
             if broken:
                 pairs = ", ".join(f"{x} ~ {y}" for x, y in broken)
                 what = f"linking {a} and {b}" if same else f"unlinking {a} and {b}"
