@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tkiresist.errors import KnowledgeBaseError, ParseError, UnknownDrugError
+from tkiresist.model.vocabulary import DrugClass
 from tkiresist.nomenclature import drugs, genes
-from tkiresist.nomenclature.drugs import CnsLevel, DrugClass, DrugDictionary
+from tkiresist.nomenclature.drugs import CnsLevel, DrugDictionary
 
 DATA = Path(__file__).parent / "data"
 

@@ -37,7 +37,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from tkiresist.errors import KnowledgeBaseError, Location, ParseError, UnknownDrugError
 from tkiresist.model.base import Value
 from tkiresist.model.citation import IdentifiedCitation
-from tkiresist.model.vocabulary import DrugClass as DrugClass  # re-exported (regimens)
+from tkiresist.model.vocabulary import DrugClass
 
 DATA_FILE = "drugs.yaml"
 

@@ -41,7 +41,8 @@ from pydantic import Field, field_validator, model_validator
 
 from tkiresist.errors import Location, ParseError, UnknownDrugError
 from tkiresist.model.base import Value
-from tkiresist.nomenclature.drugs import Drug, DrugClass, dictionary, is_known, lookup
+from tkiresist.model.vocabulary import DrugClass
+from tkiresist.nomenclature.drugs import Drug, dictionary, is_known, lookup
 
 ComponentRole = Literal["induction", "maintenance", "consolidation", "continued"]
 ROLES: tuple[ComponentRole, ...] = ("induction", "maintenance", "consolidation", "continued")
