@@ -23,6 +23,9 @@ def test_list_show_history_on_a_new_default_registry(db: str) -> None:
     listed = runner.invoke(registry_app, ["list", "--db", db])
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.count("cheung2025-table1-") == 16
+    assert "16 case(s); 16 patient(s), each counted once" in listed.stderr
+    limited = runner.invoke(registry_app, ["list", "--db", db, "--limit", "3"])
+    assert "3 case(s)\n" in limited.stderr and "patient" not in limited.stderr
     shown = runner.invoke(registry_app, ["show", "cheung2025-table1-13", "--db", db])
     assert shown.exit_code == 0
     assert "grade3_ae (line 22): 'Brigatinib- induced'" in shown.stdout

@@ -168,6 +168,7 @@ def test_cli_link_unlink_and_summary(db_url: str) -> None:
     out = run("registry", "link", "local-b", ROW1, "--reason", "same patient, two reports")
     assert "linked as the same patient" in out and ROW1 in out
     assert "Evidence summary: 16 cases" in run("evidence", "summary", "--include-drafts")
+    assert "17 case(s); 16 patient(s), each counted once" in run("registry", "list")
     assert "LIKELY SAME PATIENT as cheung2025-table1-1" in run("registry", "show", "local-b")
     assert "link same_patient_as" in run("registry", "history", "local-b")
     assert "carol" in run("registry", "history", ROW1)

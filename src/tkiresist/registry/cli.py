@@ -161,6 +161,8 @@ def list_cases(
             raise TkiResistError(f"--status must be draft or reviewed, not {status!r}")
         with _open(db) as registry:
             rows = registry.list_cases(dataset, status, include_deleted, limit)  # type: ignore[arg-type]
+            whole = status is None and not include_deleted and limit is None
+            patients = registry.count_patients(dataset) if whole else None
         if as_json:
             _echo_json([r.model_dump(mode="json") for r in rows])
             return
@@ -170,7 +172,8 @@ def list_cases(
             typer.echo(
                 f"{r.uid}\t{r.dataset}\t{r.source.describe()}\t{r.status} v{r.version}{flags}{mark}"
             )
-        typer.echo(f"{len(rows)} case(s)", err=True)
+        counted = "" if patients is None else f"; {patients} patient(s), each counted once"
+        typer.echo(f"{len(rows)} case(s){counted}", err=True)
 
     guarded(run)
 
