@@ -200,6 +200,7 @@ def test_save_records_the_curator_and_the_source(
     assert SEED_NAME in created["reason"] and f"doi {SEED_DOI}" in created["reason"]
     page = viewer.get(f"/registry/{uid}", headers=HTML).text
     assert "draft" in page and "carl" in page
+    assert f'the case cites <a href="https://doi.org/{SEED_DOI}"' in page
     # pooled evidence reads reviewed cases only: the new draft is not pooled
     assert viewer.get("/api/registry/summary").json()["n_cases"] == 16
     # saving it again: the id is taken (409), nothing is replaced
