@@ -255,6 +255,23 @@ def _readings(fired: list[Fired]) -> dict[int, Fired]:
     return out
 
 
+def _defining(f: Fired) -> tuple[AlterationStatus, ...]:
+    """The alterations that define the mechanism: those matching one of the statement's
+    ``any_of`` triggers. An ``all_of`` companion (T790M beside C797S after second-line
+    osimertinib) is the background the mechanism arose on, not the mechanism; with no ``any_of``
+    match (an ``all_of``-only statement), every matched alteration defines it."""
+    wanted = set(f.statement.match.any_of)
+    own = tuple(s for s in f.alterations if wanted & set(s.category))
+    return own or f.alterations
+
+
+def _acquired(f: Fired) -> bool:
+    """Acquired when every defining alteration was acquired: pre-existing companions do not
+    make the mechanism pre-existing."""
+    defining = _defining(f)
+    return bool(defining) and all(s.status == "acquired" for s in defining)
+
+
 def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
     """One mechanism per firing resistance-mechanism statement; where the driver was not
     re-tested and both the "driver persists" and the "driver lost" reading of the same findings
@@ -292,7 +309,7 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
                 alterations=tuple(s.name for s in f.alterations),
                 statements=statements,
                 explanation=explanation,
-                acquired=bool(f.alterations) and all(s.status == "acquired" for s in f.alterations),
+                acquired=_acquired(f),
                 evidence_level=st.evidence_level,
                 citations=st.citations,
             )

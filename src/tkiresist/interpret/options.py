@@ -77,6 +77,11 @@ APPROVAL_BONUS = 3
 MAJOR_REGULATORS = frozenset({"FDA", "EMA"})
 NEW_DRIVER_BONUS = 25
 FAILING_PENALTY = 40
+STANDARD_LEVELS = frozenset({"A", "B"})
+WEAK_LEVELS = {"D": "preclinical", "E": "inferential"}
+"""Levels below clinical evidence in patients: such an option never outranks level A or B
+standard care of the same situation."""
+CHEMOTHERAPY = frozenset({"chemotherapy"})
 
 NOT_TARGETED = frozenset(
     {"chemotherapy", "immunotherapy", "anti_vegf_antibody", "anti_vegfr2_antibody"}
@@ -337,27 +342,91 @@ def _failing_share(c: _Candidate, ctx: CaseContext) -> tuple[float, list[str]]:
     return len(failing) / len(new), failing
 
 
+def _re_offered(c: _Candidate, ctx: CaseContext) -> list[str]:
+    """The regimen's targeted or antibody drugs (not chemotherapy) that it gives anew
+    (not in a ``continue`` role) although the patient is progressing on them, by name."""
+    therapy = ctx.point.therapy
+    if therapy is None:
+        return []
+    current = {d.lower() for d in therapy.drugs}
+    return [
+        d
+        for d, role in zip(c.drugs, c.roles, strict=True)
+        if role != DrugRole.CONTINUE.value
+        and d in current
+        and not {k.value for k in _drug(d).classes} <= CHEMOTHERAPY
+    ]
+
+
+def _not_offered(c: _Candidate, failing: list[str], again: list[str]) -> Avoid:
+    """Why a regimen is moved to avoid: every new drug failing, or a failing targeted drug
+    given again as the active part of a new regimen."""
+    if again:
+        reason = (
+            "the patient is progressing on "
+            + ", ".join(again)
+            + ", which this regimen gives again as an active drug (not continued beside a new "
+            "one): without it only the chemotherapy is new, so it is not a new option"
+        )
+    else:
+        reason = (
+            "the patient is progressing on "
+            + ", ".join(failing)
+            + (" (or an EGFR TKI of the same generation)" if failing else "")
+            + ": not offered again"
+        )
+    return Avoid(drugs=c.drugs, reason=reason, statements=tuple(c.statements))
+
+
+def _comparable(weak: _Candidate, standard: _Candidate, ctx: CaseContext) -> bool:
+    """Whether ``standard`` is standard care for the situation ``weak`` is offered in: not when
+    this progression is in the CNS and only ``weak`` reaches it."""
+    return not (ctx.point.cns_progression and weak.cns_active and not standard.cns_active)
+
+
+@dataclass
+class _Scored:
+    score: float
+    cand: _Candidate
+    parts: list[str]
+    pool: PooledEvidence | None
+    new_driver: bool
+
+
+def _cap_weak_evidence(scored: list[_Scored], ctx: CaseContext) -> None:
+    """Level D or E options rank below every level A or B standard-care option of the same
+    situation (the evidence level dominates the bonuses across tiers); the rationale says so.
+    A regimen that targets the new driver of a tumour that lost its EGFR driver is exempt: its
+    evidence is that driver's first-line standard, not the acquired-resistance literature."""
+    standard = [s for s in scored if s.cand.standard and s.cand.level in STANDARD_LEVELS]
+    for s in scored:
+        if s.cand.level not in WEAK_LEVELS or s.new_driver:
+            continue
+        above = [t.score for t in standard if _comparable(s.cand, t.cand, ctx)]
+        if not above or s.score < min(above):
+            continue
+        capped = min(above) - 1
+        s.parts.append(
+            f"evidence level {s.cand.level} ({WEAK_LEVELS[s.cand.level]}) ranks below the level "
+            f"A/B standard care of the situation: score {s.score:g} capped at {capped:g}"
+        )
+        s.score = capped
+
+
 def rank(
     fired: Iterable[Fired], ctx: CaseContext, pooled: PooledLookup | None = None
 ) -> tuple[list[Option], list[Avoid]]:
     cands, avoid = candidates(fired, ctx)
     avoided = {frozenset(a.drugs) for a in avoid}
     cands = [c for c in cands if frozenset(c.drugs) not in avoided]
-    scored: list[tuple[float, int, _Candidate, list[str], PooledEvidence | None]] = []
+    scored: list[_Scored] = []
     for c in cands:
         share, failing = _failing_share(c, ctx)
-        if share == 1.0:
-            avoid.append(
-                Avoid(
-                    drugs=c.drugs,
-                    reason="the patient is progressing on "
-                    + ", ".join(failing)
-                    + (" (or an EGFR TKI of the same generation)" if failing else "")
-                    + ": not offered again",
-                    statements=tuple(c.statements),
-                )
-            )
+        again = _re_offered(c, ctx)
+        if share == 1.0 or again:
+            avoid.append(_not_offered(c, failing, again))
             continue
+        new_driver = False
         parts = [f"evidence level {c.level} (+{LEVEL_SCORE[c.level]})"]
         score = float(LEVEL_SCORE[c.level])
         if c.mechanisms:
@@ -375,6 +444,7 @@ def rank(
             score += 8
             parts.append("EGFR driver persists and the regimen keeps an EGFR TKI (+8)")
         elif ctx.driver_state == "lost" and not keeps_egfr and c.mechanisms:
+            new_driver = True
             score += NEW_DRIVER_BONUS
             parts.append(
                 "EGFR driver lost: the tumour now runs on the alteration this regimen targets, "
@@ -422,10 +492,12 @@ def rank(
             bonus = min(pool.denominator / 100, 0.5)
             score += bonus
             parts.append(f"pooled registry evidence n={pool.denominator} (+{bonus:.2f})")
-        scored.append((score, c.order, c, parts, pool))
-    scored.sort(key=lambda t: (-t[0], t[1]))
+        scored.append(_Scored(score, c, parts, pool, new_driver))
+    _cap_weak_evidence(scored, ctx)
+    scored.sort(key=lambda t: (-t.score, t.cand.order))
     options = []
-    for i, (score, _, c, parts, pool) in enumerate(scored, start=1):
+    for i, entry in enumerate(scored, start=1):
+        score, c, parts, pool = entry.score, entry.cand, entry.parts, entry.pool
         label = " + ".join(c.drugs)
         rationale = "; ".join(parts)
         if c.notes:
