@@ -556,7 +556,10 @@ SV_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 """Per SV table layout: the sample column and the key columns, in the order the case-side
 reader's decision takes them (:func:`_sv_call`)."""
 SV_KEYS = 4
-"""Key columns read per SV row (``k1`` ... ``k4``; NULL where a layout has fewer)."""
+"""Key cells of an SV row given to the decision (None where a layout has fewer)."""
+SV_KEY_SEP = "\x1f"
+"""Joins an SV row's key cells into one text key (no line holds it: the TSV write reads lines
+with it as the delimiter)."""
 
 
 def _sv_call(layout: str, key: Sequence[str | None]) -> Annotation:
@@ -577,45 +580,45 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout, sample: str | N
     if layout in inputs.CALLER_LAYOUTS:
         return _sv_caller(run, header, layout, sample)
     s, names = SV_COLUMNS[layout]
-    ks = [f"{_col(header, n)} AS k{i + 1}" for i, n in enumerate(names)]
-    ks += [f"NULL::VARCHAR AS k{i + 1}" for i in range(len(names), SV_KEYS)]
+    # One text key per row (the key cells joined by a separator no cell holds): one hash
+    # join back to the distinct keys instead of four IS NOT DISTINCT FROM conditions.
+    cells = ", ".join(f"coalesce({_col(header, n)}, '')" for n in names)
     sql = f"""CREATE OR REPLACE TABLE sv_rows AS
-              SELECT {_ident(s)} AS s, {", ".join(ks)} FROM {_read_csv(header)}"""
+              SELECT {_ident(s)} AS s, {_ident(names[0])} AS g,
+                     concat_ws({_q(SV_KEY_SEP)}, {cells}) AS k
+              FROM {_read_csv(header)}"""
     _csv_error(run, header, "SV", lambda: run.sql(sql))
     n = int(run.scalar("SELECT count(*) FROM sv_rows"))
     _warn_empty_samples(run, header, "sv_rows", s)
-    found = run.rows(
-        "SELECT k1, k2, k3, k4, min(rowid), count(*) FROM sv_rows "
-        "GROUP BY k1, k2, k3, k4 ORDER BY 5"
-    )
+    found = run.rows("SELECT k, min(rowid), count(*) FROM sv_rows GROUP BY k ORDER BY 2")
     ctx_cats = context_categories(run.kb)
     rows: list[tuple[object, ...]] = []
-    for k1v, k2v, k3v, k4v, first, count in found:
-        ann = _sv_call(layout, (k1v, k2v, k3v, k4v))
+    for key, first, count in found:
+        parts = [p or None for p in key.split(SV_KEY_SEP)]
+        ann = _sv_call(layout, [*parts, *[None] * (SV_KEYS - len(parts))])
         if ann.problem:
-            shown = repr(k1v) if layout == "oncokb_fusion" else f"{k1v or ''}::{k2v or ''}"
+            shown = (
+                repr(parts[0])
+                if layout == "oncokb_fusion"
+                else "::".join(p or "" for p in parts[:2])
+            )
             run.warn(
                 f"{shown}: {ann.problem}; {count:,} row(s) kept unannotated (status {ann.status})",
                 header.loc(_line(header, first), names[0]),
             )
-        rows.append(
-            (k1v, k2v, k3v, k4v, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
-             str(ann.status))
-        )  # fmt: skip
+        rows.append((key, ann.alteration, ann.categories, _ctx(ann, ctx_cats), str(ann.status)))
     _table_from_rows(
         run.con,
         "sv_ann",
-        [("k1", "VARCHAR"), ("k2", "VARCHAR"), ("k3", "VARCHAR"), ("k4", "VARCHAR"),
-         ("alteration", "VARCHAR"), ("cats", "VARCHAR"), ("ctx", "VARCHAR"),
+        [("k", "VARCHAR"), ("alteration", "VARCHAR"), ("cats", "VARCHAR"), ("ctx", "VARCHAR"),
          ("status", "VARCHAR")],
         rows,
     )  # fmt: skip
-    same = " AND ".join(f"a.k{i} IS NOT DISTINCT FROM r.k{i}" for i in range(1, SV_KEYS + 1))
     run.sql(
-        f"""
+        """
         CREATE OR REPLACE TABLE sv_rowann AS
-        SELECT r.rowid AS rid, r.s, r.k1 AS g, a.alteration, a.cats, a.ctx, a.status
-        FROM sv_rows r JOIN sv_ann a ON {same}
+        SELECT r.rowid AS rid, r.s, r.g, a.alteration, a.cats, a.ctx, a.status
+        FROM sv_rows r JOIN sv_ann a USING (k)
         """
     )
     run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
@@ -689,12 +692,17 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
 # --- CNA ------------------------------------------------------------------------------------
 
 
-def _discrete_sql(text: str) -> str:
-    """SQL: the key of :data:`tkiresist.io.cna.DISCRETE_CNA` (the one map) that the cell
-    ``text`` is as a number (``2.0`` and ``+2`` are ``2``, as the case-side reader and
-    ``cohort`` read them), else NULL (not a discrete value: refused)."""
-    whens = " ".join(f"WHEN {float(k)!r} THEN {_q(k)}" for k in io_cna.DISCRETE_CNA)
-    return f"CASE TRY_CAST({text} AS DOUBLE) {whens} END"
+_DISCRETE_KEYS = {float(k): k for k in io_cna.DISCRETE_CNA}
+
+
+def _discrete_key(text: str) -> str | None:
+    """The key of :data:`tkiresist.io.cna.DISCRETE_CNA` (the one map) that a cell written
+    otherwise is as a number (``2.0`` and ``+2`` are ``2``), as the case-side reader reads it
+    (``float``); None when it is no discrete value (refused)."""
+    try:
+        return _DISCRETE_KEYS.get(float(text))
+    except ValueError:
+        return None
 
 
 def _cna(run: _Run, header: TableHeader, layout: inputs.CnaLayout) -> tuple[int, int]:
@@ -702,25 +710,39 @@ def _cna(run: _Run, header: TableHeader, layout: inputs.CnaLayout) -> tuple[int,
     returns (data lines, non-zero cells)."""
     cells_of = _cna_long_cells if layout == "long" else _cna_wide_cells
     lines = cells_of(run, header)
-    bad = run.rows(
-        "SELECT line_no, idx, raw FROM cna_cells WHERE v IS NULL ORDER BY line_no, idx LIMIT 1"
+    # Cells not written as a key of the one map (``2.0``, ``-1.00``: rare) are read as numbers,
+    # once per distinct text, and joined back; any other text is refused where it first is.
+    allowed = "[" + ", ".join(_q(k) for k in io_cna.DISCRETE_CNA) + "]"
+    odd = run.rows(f"SELECT DISTINCT v FROM cna_cells WHERE NOT list_contains({allowed}, v)")
+    value = "c.v"
+    join = ""
+    if odd:
+        _table_from_rows(
+            run.con,
+            "cna_odd",
+            [("raw", "VARCHAR"), ("v", "VARCHAR")],
+            [(text, _discrete_key(text)) for (text,) in odd],
+        )
+        bad = run.rows(
+            "SELECT c.line_no, c.idx, c.v FROM cna_cells c JOIN cna_odd o ON o.raw = c.v "
+            "WHERE o.v IS NULL ORDER BY c.line_no, c.idx LIMIT 1"
+        )
+        if bad:
+            line_no, idx, text = bad[0]
+            raise FormatError(
+                f"CNA value {text!r}: expected a discrete call {DISCRETE_EXPECTED} (or NA)",
+                Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
+            )
+        value = "coalesce(o.v, c.v)"
+        join = "LEFT JOIN cna_odd o ON o.raw = c.v"
+    sample = "c.s" if layout == "long" else "sm.s"
+    if layout != "long":
+        join += " JOIN cna_samples sm USING (idx)"
+    run.sql(
+        f"""CREATE OR REPLACE TABLE cna_rows AS
+            SELECT c.gene AS g, c.entrez, {sample} AS s, {value} AS v, c.v AS raw, c.line_no
+            FROM cna_cells c {join} WHERE {value} <> '0' ORDER BY c.line_no, c.idx"""
     )
-    if bad:
-        line_no, idx, value = bad[0]
-        raise FormatError(
-            f"CNA value {value!r}: expected a discrete call {DISCRETE_EXPECTED} (or NA)",
-            Location(header.file, _line(header, line_no), idx, header.columns[idx - 1]),
-        )
-    if layout == "long":
-        run.sql(
-            "CREATE OR REPLACE TABLE cna_rows AS SELECT gene AS g, entrez, s, v, raw, line_no "
-            "FROM cna_cells ORDER BY line_no"
-        )
-    else:
-        run.sql(
-            "CREATE OR REPLACE TABLE cna_rows AS SELECT c.gene AS g, c.entrez, s.s, c.v, c.raw, "
-            "c.line_no FROM cna_cells c JOIN cna_samples s USING (idx) ORDER BY c.line_no, c.idx"
-        )
     cells = int(run.scalar("SELECT count(*) FROM cna_rows"))
     found = run.rows("SELECT g, min(line_no), count(*) FROM cna_rows GROUP BY g ORDER BY 2")
     ctx_cats = context_categories(run.kb)
@@ -760,9 +782,8 @@ def _cna(run: _Run, header: TableHeader, layout: inputs.CnaLayout) -> tuple[int,
 
 
 def _cna_wide_cells(run: _Run, header: TableHeader) -> int:
-    """``cna_cells`` (line_no, gene, entrez, idx, raw, v) and ``cna_samples`` (idx, s) of a
-    wide matrix: its assessed, non-zero cells, ``v`` their discrete value (NULL: not one);
-    returns the data lines."""
+    """``cna_cells`` (line_no, gene, entrez, idx, v) and ``cna_samples`` (idx, s) of a wide
+    matrix: its assessed cells not written ``0``, ``v`` as written; returns the data lines."""
     ncols = len(header.columns)
     sql = f"""CREATE OR REPLACE TABLE cna_lines AS
               SELECT string_split(line, '\t') AS parts FROM {_read_lines(header)}"""
@@ -790,21 +811,19 @@ def _cna_wide_cells(run: _Run, header: TableHeader) -> int:
     run.sql(
         f"""
         CREATE OR REPLACE TABLE cna_cells AS
-        SELECT line_no, gene, entrez, idx, raw, {_discrete_sql("raw")} AS v FROM (
-          SELECT line_no, gene, entrez, idx, trim(v) AS raw FROM (
-            SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
-                   generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
-            FROM cna_lines)
-          WHERE NOT list_contains({meta}, idx) AND trim(v) <> '0'
-            AND NOT list_contains({missing}, trim(v)))
-        WHERE v IS NULL OR v <> '0'
+        SELECT line_no, gene, entrez, idx, trim(v) AS v FROM (
+          SELECT rowid AS line_no, parts[1] AS gene, {ent} AS entrez,
+                 generate_subscripts(parts, 1) AS idx, unnest(parts) AS v
+          FROM cna_lines)
+        WHERE NOT list_contains({meta}, idx)
+          AND trim(v) <> '0' AND NOT list_contains({missing}, trim(v))
         """
     )
     return lines
 
 
 def _cna_long_cells(run: _Run, header: TableHeader) -> int:
-    """``cna_cells`` (line_no, idx, gene, entrez, s, raw, v) of a ``DISCRETE_LONG`` table, as
+    """``cna_cells`` (line_no, idx, gene, entrez, s, v) of a ``DISCRETE_LONG`` table, as
     :func:`_cna_wide_cells` gives them for a matrix; returns the data rows."""
     missing = "[" + ", ".join(_q(m) for m in sorted(inputs.MISSING)) + "]"
     sql = f"""
@@ -818,12 +837,12 @@ def _cna_long_cells(run: _Run, header: TableHeader) -> int:
     run.sql(
         f"""
         CREATE OR REPLACE TABLE cna_cells AS
-        SELECT rowid AS line_no, {header.column_number("Value")} AS idx, gene, entrez, s, raw,
-               {_discrete_sql("raw")} AS v
+        SELECT rowid AS line_no, {header.column_number("Value")} AS idx, gene, entrez, s,
+               raw AS v
         FROM cna_long WHERE raw <> '0' AND NOT list_contains({missing}, raw)
         """
     )
-    run.sql("DELETE FROM cna_cells WHERE v = '0'; DROP TABLE cna_long")
+    run.sql("DROP TABLE cna_long")
     return lines
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -525,14 +526,20 @@ def cbioportal_sv_call(
         return FusionCall(None, reason, "SV_Status", left_out=True)
     a, b = (site1 or "").strip(), (site2 or "").strip()
     event = (event_info or "").strip()
-    if event and a not in MISSING and b not in MISSING:
-        try:
-            named = split_fusion(event)
-        except ParseError:
-            named = None
-        if named is not None and (named.first, named.second) == (b, a):
-            return call_pair(b, a, SITE2, SITE1, by_knowledge=True)
+    if event and a not in MISSING and b not in MISSING and _event_genes(event) == (b, a):
+        return call_pair(b, a, SITE2, SITE1, by_knowledge=True)
     return call_pair(a, b, SITE1, SITE2, by_knowledge=True)
+
+
+@lru_cache(maxsize=4096)
+def _event_genes(event: str) -> tuple[str, str] | None:
+    """The two genes an ``Event_Info`` text names, in its order (None: it names no fusion,
+    e.g. ``Fusion``). Cached: a table repeats a few event texts on many rows."""
+    try:
+        named = split_fusion(event)
+    except ParseError:
+        return None
+    return named.first, named.second
 
 
 def read_cbioportal_sv(path: Path) -> ReadResult:
