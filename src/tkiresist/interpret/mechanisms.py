@@ -35,7 +35,7 @@ from tkiresist.model.interpretation import (
     TraceEntry,
 )
 
-PRESENT = ("acquired", "persistent", "not_assessable")
+PRESENT = ("acquired", "persistent", "not_assessable", "baseline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def case_context(
         s
         for s in statuses
         if any(c in s.category for c in DRIVER_CATEGORIES)
-        and s.status in ("persistent", "lost", "not_assessable", "acquired")
+        and s.status in ("persistent", "lost", "not_assessable", "acquired", "baseline")
     ]
     # the original driver: seen in an earlier test, or (with no earlier test) present now
     original = [

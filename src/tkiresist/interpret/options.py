@@ -343,19 +343,22 @@ def _failing_share(c: _Candidate, ctx: CaseContext) -> tuple[float, list[str]]:
 
 
 def _re_offered(c: _Candidate, ctx: CaseContext) -> list[str]:
-    """The regimen's targeted or antibody drugs (not chemotherapy) that it gives anew
-    (not in a ``continue`` role) although the patient is progressing on them, by name."""
+    """The targeted or antibody drugs (not chemotherapy) the patient is progressing on that the
+    regimen gives anew (not in a ``continue`` role) as its active part, i.e. beside no new
+    targeted or antibody drug of its own; empty when there is none, or when the regimen brings
+    one (atezolizumab in atezolizumab-bevacizumab-chemotherapy after erlotinib-bevacizumab)."""
     therapy = ctx.point.therapy
     if therapy is None:
         return []
     current = {d.lower() for d in therapy.drugs}
-    return [
+    active = [
         d
         for d, role in zip(c.drugs, c.roles, strict=True)
         if role != DrugRole.CONTINUE.value
-        and d in current
         and not {k.value for k in _drug(d).classes} <= CHEMOTHERAPY
     ]
+    again = [d for d in active if d in current]
+    return again if len(again) == len(active) else []
 
 
 def _not_offered(c: _Candidate, failing: list[str], again: list[str]) -> Avoid:
@@ -365,8 +368,8 @@ def _not_offered(c: _Candidate, failing: list[str], again: list[str]) -> Avoid:
         reason = (
             "the patient is progressing on "
             + ", ".join(again)
-            + ", which this regimen gives again as an active drug (not continued beside a new "
-            "one): without it only the chemotherapy is new, so it is not a new option"
+            + ", which this regimen gives again as its active part (not continued beside a new "
+            "drug): only its chemotherapy is new, so it is not a new option"
         )
     else:
         reason = (
