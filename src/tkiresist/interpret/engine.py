@@ -18,14 +18,18 @@ Steps (numbered as in issue #3):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tkiresist.interpret import mechanisms as mech
 from tkiresist.interpret.dynamics import dynamics
 from tkiresist.interpret.options import PooledLookup, rank
 from tkiresist.interpret.recommended_tests import recommend
 from tkiresist.interpret.serial import c797x_phase, decision_point, serial_comparison
+from tkiresist.knowledge.applies import Situation
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.model.case import Case
-from tkiresist.model.interpretation import Interpretation, KnowledgeBaseStamp
+from tkiresist.model.interpretation import DecisionPoint, Interpretation, KnowledgeBaseStamp
+from tkiresist.model.timeline import ResponseAssessment, TherapyLine
 
 PRESENT = ("acquired", "persistent", "not_assessable")
 
@@ -43,6 +47,7 @@ def interpret(
     phase, phase_warnings = c797x_phase(case, point)
     warnings.extend(phase_warnings)
     ctx = mech.case_context(point, dx.oncotree_code, statuses, dx.driver, phase)
+    ctx = replace(ctx, situation=_with_population(case, point, ctx.situation))
     fired, trace = mech.evaluate(kb, ctx)
     mechanisms = mech.mechanisms(fired)
     options, avoid = rank(fired, ctx, pooled)
@@ -91,3 +96,52 @@ def interpret(
         dynamics=dynamics(case, point),
         knowledge_base=KnowledgeBaseStamp(**kb.meta()),
     )
+
+
+PROGRESSION_WINDOW = 1.0
+"""Months before the decision point within which progression assessments of the line in
+effect count as one progression (a brain MRI and a body CT are rarely done the same day)."""
+
+
+def _with_population(case: Case, point: DecisionPoint, situation: Situation) -> Situation:
+    """The situation with what only the timeline says of the progression, for statements
+    whose trial enrolled a narrower population (:mod:`tkiresist.knowledge.applies`, rules 3
+    and 7): where it progressed, and what the lines before the one in effect gave.
+
+    The sites are those of the progression assessments (``response`` events with category PD)
+    of the line in effect, up to the decision point and within :data:`PROGRESSION_WINDOW`:
+    ``cns`` if any is in the CNS, ``extracranial`` if one is and none is in the CNS, unknown
+    (None) when each is ``overall``. The earlier lines are the timeline's lines started before
+    the line in effect, as for the history; a line number stated as 1 means none, and one
+    stated above 1 with no earlier line on the timeline means they are not known."""
+    from tkiresist.interpret.serial import EPS
+    from tkiresist.nomenclature import drugs
+
+    therapy = point.therapy
+    if therapy is None:
+        return situation
+    months = case.months()
+    now = months[point.event_id]
+    sites = {
+        e.site
+        for e in case.events
+        if isinstance(e, ResponseAssessment)
+        and e.is_progression
+        and e.therapy in (None, therapy.event_id)
+        and now - PROGRESSION_WINDOW - EPS <= months[e.id] <= now + EPS
+    }
+    site = "cns" if "cns" in sites else "extracranial" if "extracranial" in sites else None
+    lines = [
+        e
+        for e in case.events
+        if isinstance(e, TherapyLine) and months[e.id] < therapy.start_month - EPS
+    ]
+    earlier: frozenset[str] | None = frozenset(
+        c.value for line in lines for a in line.agents for c in drugs.lookup(a.drug).classes
+    )
+    if therapy.line == 1:
+        earlier = frozenset()
+    elif therapy.line is not None and not lines:
+        earlier = None
+    prior = replace(situation.prior, earlier=earlier)
+    return replace(situation, prior=prior, progression_site=site)

@@ -19,21 +19,31 @@ The rule, in order:
    ``history_classes`` in some line so far (only the line when the history is not known); for
    ``context.prior_generations``, a drug of one of those generations, *or a drug given only by
    its class* ("EGFR TKI", generation not stated): then the statement applies, noted, because
-   the source did not say which generation it was. When the prior therapy is unknown (a table
-   without a therapy column), the condition is not applied, noted;
+   the source did not say which generation it was; no class of ``earlier_none_of`` in a line
+   before the one in effect (COMPEL enrolled progression on first-line osimertinib: no
+   earlier EGFR TKI), applied, noted, when the earlier lines are not known. When the prior
+   therapy is unknown (a table without a therapy column), the condition is not applied, noted;
 4. **driver**: ``context.driver`` is a category of the original driver. A patient treated with an
    EGFR TKI whose source names no EGFR driver is presumed to have an EGFR-sensitising one (EGFR
    TKIs are given for EGFR-mutant disease), with its state unknown, noted;
 5. **driver state**: ``persistent`` or ``lost`` must be the driver's state, or unknown (not
    re-tested at progression: both readings stay open, noted);
-6. **phase** (C797X with T790M): a stated phase must agree; an unknown one applies, noted.
+6. **phase** (C797X with T790M): a stated phase must agree; an unknown one applies, noted;
+7. **progression site** (``context.progression_site``, the trial's enrolled population):
+   ``extracranial`` does not hold for a progression in the CNS, ``cns`` not for one known to
+   be extracranial only; when the sites were not given (an "overall" assessment, a table, a
+   cohort) the statement applies, noted, so that the reader checks the trial's population.
+
+A trial-population condition left unchecked for want of data never removes a statement: the
+same unknown gives the same answer, with the same note, in the case engine, the table
+annotator and the cohort analysis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tkiresist.knowledge.schema import DriverState, Statement
+from tkiresist.knowledge.schema import DriverState, ProgressionSite, Statement
 
 NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SCLC"})
 """OncoTree codes that a statement of disease ``NSCLC`` covers (SCLC: transformed NSCLC)."""
@@ -46,6 +56,16 @@ PRESUMED_DRIVER = frozenset({"egfr_classical_sensitising", "egfr_sensitising"})
 presumed classical (exon 19 deletion or L858R, the large majority), which the note says."""
 
 GENERATION_NOT_STATED = "prior {cls} generation not stated: statements for any {cls} applied"
+EARLIER_NOT_KNOWN = (
+    "assumes no {classes} before the line in effect, as {who} enrolled: the earlier lines are "
+    "not known"
+)
+SITE_NOT_KNOWN = "assumes the progression was {site}, as {who} enrolled: its sites were not given"
+SITE_WORDS = {
+    ProgressionSite.EXTRACRANIAL: "extracranial",
+    ProgressionSite.CNS: "in the CNS",
+    ProgressionSite.ANY: "anywhere",
+}
 DRIVER_PRESUMED = (
     "EGFR driver not stated: a sensitising one is presumed from the EGFR TKI line (classical, "
     "exon 19 deletion or L858R, where a statement needs it)"
@@ -68,6 +88,9 @@ class Prior:
     """Generic names of the line's drugs (lower case)."""
     history: frozenset[str] | None = None
     """Drug classes of every line up to the decision point; None when only the line is known."""
+    earlier: frozenset[str] | None = None
+    """Drug classes of the lines before the one in effect (empty: it is the first line); None
+    when they are not known."""
 
 
 UNKNOWN_PRIOR = Prior(known=False)
@@ -84,6 +107,9 @@ class Situation:
     driver_state: str = "none"  # persistent | lost | unknown | none
     phase: str | None = None  # C797X relative to T790M, when a test reports it
     driver_presumed: bool = False
+    progression_site: str | None = None
+    """Where the progression at the decision point was: ``cns`` (a CNS site, with or without
+    others), ``extracranial`` (sites given, none in the CNS), None (sites not given)."""
 
     def with_presumed_driver(self) -> Situation:
         """The situation with an EGFR driver presumed, when the prior line has an EGFR TKI and
@@ -130,6 +156,12 @@ def disease_matches(st: Statement, oncotree: str) -> bool:
     return oncotree in codes or ("NSCLC" in codes and oncotree in NSCLC_CODES)
 
 
+def trials(st: Statement) -> str:
+    """The trials behind a statement, by name (``COMPEL``), for a note on its population."""
+    names = sorted({c.trial for c in st.citations if c.trial})
+    return "/".join(names) or "its trial"
+
+
 def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
     c = st.context
     if not prior.known:
@@ -159,6 +191,12 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
         lacking = sorted(set(c.history_classes) - history)
         if lacking:
             return f"needs earlier {'/'.join(lacking)} in the history; none was given"
+    if c.earlier_none_of:
+        classes = "/".join(c.earlier_none_of)
+        if prior.earlier is None:
+            notes.append(EARLIER_NOT_KNOWN.format(classes=classes, who=trials(st)))
+        elif earlier := sorted(set(c.earlier_none_of) & prior.earlier):
+            return f"{trials(st)} enrolled no earlier {classes}; a line before had {earlier}"
     if c.prior_generations is None or set(c.prior_generations) & prior.generations:
         return None
     unnamed = sorted(wanted & prior.unnamed)
@@ -190,8 +228,24 @@ def _driver(st: Statement, sit: Situation, notes: list[str]) -> str | None:
     return None
 
 
+def _site(st: Statement, sit: Situation, notes: list[str]) -> str | None:
+    """Rule 7: where the progression was, against the population the trial enrolled."""
+    wanted = st.context.progression_site
+    if wanted is ProgressionSite.ANY:
+        return None
+    if sit.progression_site is None:
+        notes.append(SITE_NOT_KNOWN.format(site=SITE_WORDS[wanted], who=trials(st)))
+        return None
+    if sit.progression_site != wanted.value:
+        return (
+            f"{trials(st)} enrolled patients whose progression was {SITE_WORDS[wanted]}; this "
+            f"progression is {SITE_WORDS[ProgressionSite(sit.progression_site)]}"
+        )
+    return None
+
+
 def context_verdict(st: Statement, sit: Situation) -> Verdict:
-    """Rules 2 to 6 (everything but the categories)."""
+    """Rules 2 to 7 (everything but the categories)."""
     notes: list[str] = []
     if not disease_matches(st, sit.oncotree):
         return Verdict(f"disease {sit.oncotree} not in {list(st.disease)}")
@@ -204,6 +258,9 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
             notes.append(f"assumes C797X and T790M in {phase.value}; phase not known")
         elif phase.value != sit.phase:
             return Verdict(f"needs C797X in {phase.value} with T790M; the test reports {sit.phase}")
+    reason = _site(st, sit, notes)
+    if reason is not None:
+        return Verdict(reason)
     return Verdict(None, tuple(notes))
 
 

@@ -45,6 +45,15 @@ class Phase(StrEnum):
     TRANS = "trans"
 
 
+class ProgressionSite(StrEnum):
+    """Where the progression at the decision point was, as a trial's enrolment restricts it
+    (COMPEL enrolled extracranial progression only)."""
+
+    EXTRACRANIAL = "extracranial"  # outside the CNS, the CNS not progressing
+    CNS = "cns"  # in the CNS (with or without extracranial progression)
+    ANY = "any"
+
+
 class Region(StrEnum):
     """A regulator whose decision on a regimen the knowledge base records."""
 
@@ -157,6 +166,10 @@ class Context(Value):
     ``treatment_naive``: the statement holds only with no prior systemic therapy (first line:
     a driver's own standard care at diagnosis); then ``prior_drug_classes`` is empty and no
     other therapy field is given.
+    ``earlier_none_of`` and ``progression_site``: the population a trial enrolled, by what
+    the lines before the one in effect gave (COMPEL, first-line osimertinib: no earlier EGFR
+    TKI) and where it progressed (COMPEL: extracranial). When the case does not say, the
+    statement applies with a note (:mod:`tkiresist.knowledge.applies`, rules 3 and 7).
     """
 
     prior_drug_classes: tuple[Snake, ...] = ()
@@ -176,6 +189,16 @@ class Context(Value):
         description="drug classes each given in some line up to the decision point "
         "(after an EGFR TKI and platinum chemotherapy: [egfr_tki, chemotherapy])",
     )
+    earlier_none_of: tuple[Snake, ...] = Field(
+        default=(),
+        description="drug classes no line before the one in effect included (the trial "
+        "enrolled progression on a first EGFR TKI: COMPEL, first-line osimertinib)",
+    )
+    progression_site: ProgressionSite = Field(
+        default=ProgressionSite.ANY,
+        description="the trial enrolled patients whose progression was extracranial (the CNS "
+        "not progressing), in the CNS, or any",
+    )
     driver: Snake | None = None
     driver_state: DriverState = DriverState.ANY
     phase: Phase | None = None
@@ -193,6 +216,7 @@ class Context(Value):
                     "prior_regimen_all_of",
                     "prior_regimen_none_of",
                     "history_classes",
+                    "earlier_none_of",
                 )
                 if getattr(self, name)
             ]
