@@ -13,6 +13,29 @@
 * Repeat testing when the progression test could not assess a category (a plasma test with no
   fusion found, or an assay that covers no fusions at all).
 * A re-biopsy when no test was done at progression.
+* The rules of :data:`RULES` (#12 audit), each a condition over the situation (the categories
+  present, how they were measured: specimen kind, assay method, a quantity given or not; the
+  progression site; the line in effect), its reason and its evidence (a knowledge-base citation
+  id, a source verified for this module in :data:`SOURCES`, or a project decision):
+
+  - ``quantify``: a gene found amplified or overexpressed, where a knowledge-base statement
+    that would apply in this context is defined by a measurement not yet made on this
+    progression (copy number by FISH or tissue sequencing, or IHC): advise that measurement,
+    with the statement's own thresholds (``Statement.thresholds``) and citations. Nothing per
+    gene is written here: the gene's measurement categories come from
+    :func:`tkiresist.model.categories.categorize`, the statements and thresholds from the KB;
+  - ``plasma_negative``: progression tested on plasma only, and a category on which a
+    regimen approved in this context (evidence level A or B) depends was not found: a negative
+    plasma test does not rule it out; advise tissue for it;
+  - ``uninformative_plasma``: progression tested on plasma only with a tumour fraction below
+    1%, or without the founding driver: the draw may carry too little tumour DNA to rule
+    anything out; advise tissue;
+  - ``cns_progression``: progression in the CNS tested without CSF or CNS tissue, and no new
+    alteration found: plasma often misses intracranial disease; advise CSF ctDNA or tissue
+    from the CNS lesion.
+
+  None reads an alteration's status word (``lost``, ``not_assessable``): what a plasma test
+  did not show is read from the evidence (its result and specimen kind).
 
 Which tests are "since the line in effect began" is decided by
 :func:`tkiresist.interpret.serial.phases_of_tests`, the split the serial comparison uses: a test in
@@ -22,12 +45,18 @@ it, so the advice and the alteration statuses never place one test on both sides
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from tkiresist.interpret.mechanisms import case_context
 from tkiresist.interpret.serial import alteration_key, phases_of_tests
-from tkiresist.model.alterations import Expression, Fusion
+from tkiresist.knowledge.applies import DRIVER_CATEGORIES, Situation, verdict
+from tkiresist.knowledge.loader import KnowledgeBase, load_knowledge_base
+from tkiresist.knowledge.schema import Statement
+from tkiresist.model.alterations import CopyNumber, Expression, Fusion
 from tkiresist.model.case import Case
+from tkiresist.model.categories import CATALOGUE, categorize, label
 from tkiresist.model.interpretation import (
     AlterationStatus,
     DecisionPoint,
@@ -97,6 +126,7 @@ def fusion_methods(case: Case, status: AlterationStatus) -> dict[FusionMethod, l
 
 
 _DNA_MATERIALS = frozenset({"tissue_dna", "plasma_ctdna", "csf_ctdna"})
+LIQUID = ("plasma", "csf")
 
 
 def _found_by(methods: dict[FusionMethod, list[str]]) -> str:
@@ -125,7 +155,11 @@ def recommend(
     statuses: Sequence[AlterationStatus],
     mechanisms: Sequence[Mechanism],
     phase: str | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> list[RecommendedTest]:
+    """The tests still needed (or done) at ``point``. ``kb`` is the knowledge base the
+    situation rules read (thresholds, approvals, the matching rule); without it, the packaged
+    one (loaded once and cached)."""
     out: list[RecommendedTest] = []
     phases = phases_of_tests(case, point)
     current_tests = [
@@ -244,4 +278,339 @@ def recommend(
                     "fusions is limited: test tissue (RNA) if it can be obtained",
                 )
             )
+    ctx = case_context(point, case.diagnosis.oncotree_code, statuses, case.diagnosis.driver, phase)
+    facts = Facts(
+        case=case,
+        point=point,
+        statuses=tuple(statuses),
+        current=tuple(current_tests),
+        specimens=specimens,
+        situation=ctx.situation,
+        kb=kb if kb is not None else load_knowledge_base(),
+    )
+    for _, rule in RULES:
+        out.extend(rule(facts))
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# The situation rules (#12 audit): what is measured, where, and what depends on it
+# ------------------------------------------------------------------------------------------
+
+SOURCES: dict[str, str] = {
+    # each checked with the project's search tools on 2026-12-05; what was not confirmed is said
+    "oxnard-2016": "Oxnard GR et al., J Clin Oncol 2016;34:3375-82, doi:10.1200/JCO.2016.66.7162, "
+    "PMID 27354477 (plasma T790M sensitivity 70% against tumour genotyping; T790M-negative "
+    "plasma still needs a tumour biopsy)",
+    "rolfo-2021": "Rolfo C et al. (IASLC liquid biopsy consensus), J Thorac Oncol "
+    "2021;16:1647-62, doi:10.1016/j.jtho.2021.06.017 (a negative liquid biopsy is "
+    "inconclusive and is followed by tissue)",
+    "tf-2024": "Measurement of ctDNA tumor fraction identifies informative negative liquid "
+    "biopsy results..., Clin Cancer Res 2024;30:2452, doi:10.1158/1078-0432.CCR-23-3321, "
+    "PMID 38526394 (negative predictive value 97% at tumour fraction >= 1%; in lung cancer "
+    "every driver found by tissue after a negative liquid biopsy had a fraction < 1%; first "
+    "author not confirmed here)",
+    "csf-2021": "PMC7947414: paired plasma and CSF ddPCR in 79 EGFR-mutant lung "
+    "adenocarcinomas with CNS metastasis (plasma shows a low positive rate in brain-only "
+    "progression; CSF more often positive with leptomeningeal disease; authors and DOI not "
+    "confirmed here); review, Front Biosci (Landmark Ed) 2021;26:1679-88, doi:10.52586/5060",
+}
+"""Sources verified for these rules that are not (yet) in the knowledge base's citations."""
+
+LOW_TUMOUR_FRACTION = 0.01
+"""Below this ctDNA fraction a negative plasma result is not informative (``tf-2024``)."""
+
+_APPROVED_LEVELS = frozenset({"A", "B"})
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the rules read: the progression tests, their specimens, and the knowledge base's
+    view of the context."""
+
+    case: Case
+    point: DecisionPoint
+    statuses: tuple[AlterationStatus, ...]
+    current: tuple[MolecularTest, ...]
+    specimens: dict[str, Specimen]
+    situation: Situation
+    kb: KnowledgeBase
+
+    def kinds(self) -> set[str]:
+        """The specimen kinds of the progression tests (``unknown`` for an unknown specimen)."""
+        return {self._kind(t) for t in self.current}
+
+    def _kind(self, t: MolecularTest) -> str:
+        spec = self.specimens.get(t.specimen)
+        return spec.kind if spec is not None else "unknown"
+
+    @property
+    def plasma_only(self) -> bool:
+        return bool(self.current) and self.kinds() == {"plasma"}
+
+    def new_findings(self) -> list[AlterationStatus]:
+        """Alterations detected on this progression and in no earlier test."""
+        return [
+            s
+            for s in self.statuses
+            if any(e.phase == "current" and e.result == "detected" for e in s.evidence)
+            and not any(e.phase == "earlier" and e.result == "detected" for e in s.evidence)
+        ]
+
+    def driver_not_shown(self) -> list[AlterationStatus]:
+        """The founding driver (seen earlier) tested on this progression and not detected."""
+        return [
+            s
+            for s in self.statuses
+            if set(s.category) & set(DRIVER_CATEGORIES)
+            and any(e.phase == "earlier" and e.result == "detected" for e in s.evidence)
+            and any(e.phase == "current" for e in s.evidence)
+            and not any(e.phase == "current" and e.result == "detected" for e in s.evidence)
+        ]
+
+    def would_fire(self, categories: frozenset[str]) -> list[Statement]:
+        """Statements (with a sensitivity regimen) that would apply if ``categories`` were
+        shown, in this context, with what is present now."""
+        sit = replace(self.situation, present=self.situation.present | categories)
+        out = []
+        for st in self.kb.statements:
+            if not set(st.match.any_of) & categories:
+                continue
+            if not any(r.effect.value == "sensitivity" for r in st.regimens):
+                continue
+            if verdict(st, sit).applies:
+                out.append(st)
+        return out
+
+
+def _measurement_categories(gene: str) -> dict[str, frozenset[str]]:
+    """The categories a measurement of ``gene`` defines: copy number (an amplification) and
+    IHC (a positive 3+ stain), read from the category rules, not listed per gene."""
+    return {
+        "copy_number": categorize(CopyNumber(gene=gene, change="amplification")),
+        "ihc": categorize(Expression(marker=gene, result="positive", score="3+")),
+    }
+
+
+def _quantity_measured(f: Facts, gene: str) -> bool:
+    """A copy number of ``gene`` measured on this progression: by FISH (either result), or
+    detected on tissue with a copy number or ratio."""
+    for s in f.statuses:
+        if not isinstance(s.alteration, CopyNumber) or s.alteration.gene != gene:
+            continue
+        for e in s.evidence:
+            if e.phase != "current":
+                continue
+            assay = f.case.assay(e.assay)
+            if assay is not None and assay.method == "fish":
+                return True
+            quantity = s.alteration.copy_number is not None or s.alteration.ratio is not None
+            if e.result == "detected" and e.specimen_kind not in LIQUID and quantity:
+                return True
+    return False
+
+
+def _ihc_measured(f: Facts, gene: str) -> bool:
+    return any(
+        isinstance(s.alteration, Expression)
+        and s.alteration.marker == gene
+        and any(e.phase == "current" for e in s.evidence)
+        for s in f.statuses
+    )
+
+
+def _how_found(s: AlterationStatus, measure: str) -> str:
+    current = [e for e in s.evidence if e.phase == "current" and e.result == "detected"]
+    where = ", ".join(sorted({e.specimen_kind for e in current})) or "an earlier test"
+    if isinstance(s.alteration, Expression):
+        return f"by IHC ({s.alteration.score or s.alteration.result}) on {where}"
+    quantity = isinstance(s.alteration, CopyNumber) and (
+        s.alteration.copy_number is not None or s.alteration.ratio is not None
+    )
+    unquantified = measure == "copy_number" and not quantity
+    return f"on {where}" + (" without a copy number" if unquantified else "")
+
+
+def _quantify(f: Facts) -> list[RecommendedTest]:
+    """Rule ``quantify`` (see the module docstring)."""
+    out: list[RecommendedTest] = []
+    done: set[tuple[str, str]] = set()
+    for s in f.statuses:
+        alt = s.alteration
+        raised = (isinstance(alt, CopyNumber) and alt.change in ("amplification", "gain")) or (
+            isinstance(alt, Expression) and alt.result == "positive"
+        )
+        if s.status not in PRESENT or not raised:
+            continue
+        for gene in s.alteration.genes:
+            for measure, cats in _measurement_categories(gene).items():
+                if not cats or (gene, measure) in done:
+                    continue
+                statements = f.would_fire(cats)
+                if measure == "copy_number":
+                    statements = [st for st in statements if st.thresholds]
+                    if _quantity_measured(f, gene):
+                        continue
+                elif _ihc_measured(f, gene):
+                    continue
+                if not statements:
+                    continue
+                done.add((gene, measure))
+                out.append(_quantify_advice(s, gene, measure, statements))
+    return out
+
+
+def _quantify_advice(
+    s: AlterationStatus, gene: str, measure: str, statements: list[Statement]
+) -> RecommendedTest:
+    regimens = sorted(
+        {
+            " + ".join(r.drug_names)
+            for st in statements
+            for r in st.regimens
+            if r.effect.value == "sensitivity"
+        }
+    )
+    if measure == "copy_number":
+        thresholds = [t for st in statements for t in st.thresholds]
+        methods = sorted({t.method.split(" ")[0] for t in thresholds})
+        defined = "; ".join(f"{t.method}: {t.definition} [{t.citation}]" for t in thresholds)
+        what = (
+            f"quantify {gene} amplification on tissue by {' or '.join(methods)} ({gene} gene "
+            f"copy number, and the {gene}/centromere ratio by FISH)"
+        )
+        basis = f"the thresholds the knowledge base records: {defined}"
+    else:
+        approvals = [
+            f"{' + '.join(r.drug_names)}: {a.region} {a.status.value} for {a.indication} "
+            f"[{a.source}]"
+            for st in statements
+            for r in st.regimens
+            for a in r.approvals
+            if a.approved
+        ]
+        what = f"test {gene} ({_PROTEIN.get(gene, gene)}) by IHC on tissue"
+        basis = "; ".join(approvals) or "the statements " + ", ".join(st.id for st in statements)
+    return RecommendedTest(
+        kind="orthogonal_confirmation",
+        reason=f"{s.name} found {_how_found(s, measure)}: {what} before an option directed at "
+        f"{gene} "
+        f"({', '.join(regimens)}), whose eligibility depends on it; {basis} (statements "
+        f"{', '.join(st.id for st in statements)})",
+        alterations=(s.name,),
+    )
+
+
+_PROTEIN = {"ERBB2": "HER2"}
+"""Protein names clinicians use for an IHC stain, where they differ from the gene's."""
+
+
+def _plasma_negative(f: Facts) -> list[RecommendedTest]:
+    """Rule ``plasma_negative`` (see the module docstring)."""
+    if not f.plasma_only:
+        return []
+    present = {c for s in f.statuses if s.status in PRESENT for c in s.category}
+    missing: dict[str, list[str]] = {}
+    for st in f.kb.statements:
+        if st.match.fallback or set(st.match.any_of) & present:
+            continue
+        approved = [
+            r
+            for r in st.regimens
+            if r.approvals
+            and any(a.approved for a in r.approvals)
+            and (r.evidence_level or st.evidence_level) in _APPROVED_LEVELS
+        ]
+        if not approved:
+            continue
+        cats = frozenset(st.match.any_of)
+        ihc = {c for g in _genes_of(cats) for c in _measurement_categories(g)["ihc"]}
+        if cats <= ihc or st not in f.would_fire(cats):
+            continue
+        for c in sorted(cats - ihc):
+            missing.setdefault(label(c), []).extend(" + ".join(r.drug_names) for r in approved)
+    if not missing:
+        return []
+    named = ", ".join(f"{k} ({', '.join(dict.fromkeys(v))})" for k, v in missing.items())
+    them = "them" if len(missing) > 1 else "it"
+    sources = ["rolfo-2021"] + [
+        sid for cat, sid in _PLASMA_SENSITIVITY.items() if label(cat) in missing
+    ]
+    return [
+        RecommendedTest(
+            kind="rebiopsy",
+            reason=f"the progression was tested on plasma only, which did not show {named}; a "
+            f"negative plasma test does not rule {them} out: test tissue for {them} (re-biopsy) "
+            f"before giving up the option [{'; '.join(SOURCES[x] for x in sources)}]",
+        )
+    ]
+
+
+_PLASMA_SENSITIVITY = {"egfr_t790m": "oxnard-2016"}
+"""Sources measuring plasma's sensitivity for one category against tissue, where verified."""
+
+
+def _genes_of(categories: frozenset[str]) -> set[str]:
+    return {g for c in categories for g in CATALOGUE[c].genes}
+
+
+def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
+    """Rule ``uninformative_plasma`` (see the module docstring)."""
+    if not f.plasma_only:
+        return []
+    why = []
+    fractions = [t.tumour_fraction for t in f.current if t.tumour_fraction is not None]
+    if fractions and max(fractions) < LOW_TUMOUR_FRACTION:
+        why.append(
+            f"its tumour fraction ({100 * max(fractions):.1f}%) is below "
+            f"{100 * LOW_TUMOUR_FRACTION:.0f}% [{SOURCES['tf-2024']}]"
+        )
+    lost = f.driver_not_shown()
+    if lost:
+        why.append(
+            f"it does not show the founding driver ({', '.join(s.name for s in lost)}), so it "
+            "may hold too little tumour DNA"
+        )
+    if not why:
+        return []
+    return [
+        RecommendedTest(
+            kind="rebiopsy",
+            reason="the progression was tested on plasma only and "
+            + " and ".join(why)
+            + ": a negative result there cannot rule out a resistance mechanism; re-biopsy "
+            f"tissue (or repeat plasma with a tumour fraction reported) [{SOURCES['rolfo-2021']}]",
+            alterations=tuple(s.name for s in lost),
+        )
+    ]
+
+
+def _cns_progression(f: Facts) -> list[RecommendedTest]:
+    """Rule ``cns_progression`` (see the module docstring)."""
+    if not f.point.cns_progression or not f.current:
+        return []
+    cns = any(
+        f._kind(t) == "csf"
+        or ((spec := f.specimens.get(t.specimen)) is not None and spec.site_kind == "cns")
+        for t in f.current
+    )
+    if cns or f.new_findings():
+        return []
+    return [
+        RecommendedTest(
+            kind="repeat_testing",
+            reason="the progression is in the CNS and was tested without CSF or CNS tissue, "
+            "which showed no new alteration; plasma often misses intracranial disease: test "
+            "CSF (cerebrospinal fluid) ctDNA, or tissue from the CNS lesion if it is resected "
+            f"or biopsied [{SOURCES['csf-2021']}]",
+        )
+    ]
+
+
+RULES: tuple[tuple[str, Callable[[Facts], list[RecommendedTest]]], ...] = (
+    ("quantify", _quantify),
+    ("plasma_negative", _plasma_negative),
+    ("uninformative_plasma", _uninformative_plasma),
+    ("cns_progression", _cns_progression),
+)
+"""The situation rules, in the order their advice is given."""
