@@ -9,8 +9,14 @@ Where options come from:
   standard care, and a weak targeted option stands beside it, ranked honestly;
 * **avoid**: regimens a statement marks as *resistance*; regimens containing a drug or class a
   firing statement cautions against (pemetrexed after squamous or small-cell transformation,
-  immunotherapy after small-cell transformation); and regimens whose every new drug is one the
-  patient is progressing on (or, for an EGFR TKI, one of the same generation).
+  immunotherapy after small-cell transformation); regimens whose every new drug is one the
+  patient is progressing on (or, for an EGFR TKI, one of the same generation); and regimens
+  that give again, as their active part, a targeted or antibody drug the patient is
+  progressing on: one not in a ``continue`` role, beside no new targeted or antibody drug
+  (amivantamab + chemotherapy after amivantamab + lazertinib: only the chemotherapy is new).
+  A ``continue`` role (osimertinib continued beside a MET TKI) is the point of the regimen;
+  a new targeted drug beside the failing one (atezolizumab beside bevacizumab after
+  erlotinib + bevacizumab) makes it a new regimen, ranked down by the failing share.
 
 Regimens with the same drugs (in any order) are merged: their statements are pooled and the best
 evidence level is kept. A ``continue`` EGFR TKI names the patient's own EGFR TKI, not the one of
@@ -24,7 +30,8 @@ the ranking:
   two levels, because the level grades the evidence in a population while the mechanism was
   shown in this tumour. A level-C targeted combination (osimertinib + alectinib for an acquired
   ALK fusion) then ranks with approved level-A standard care, and above it when it keeps the
-  persisting EGFR driver inhibited; a level-D or E one ranks below approved standard care;
+  persisting EGFR driver inhibited; a level-D or E one ranks below level A/B standard care
+  (the cap below);
 * driver fit: +8 when the EGFR driver persists and the regimen keeps an EGFR TKI (continue the
   TKI, add the drug for the bypass); -8 when the driver is lost and the regimen keeps one; +4 for
   keeping the EGFR TKI when the driver was not re-tested at progression (an EGFR driver is
@@ -46,6 +53,15 @@ the ranking:
   since the reader's region is not known;
 * pooled registry evidence: + n/100 (at most 0.5), a tie-breaker only;
 * uncertain statements: -2.
+
+Evidence level dominates the bonuses across tiers: a level D (preclinical) or E (inferential)
+option never outranks a level A or B standard-care option of the same situation. Its score is
+capped one point below the lowest such option, and the rationale says so. Two exceptions, each
+about the situation rather than the evidence: a standard option that is not CNS-active does not
+count when this progression is in the CNS and the weak option is CNS-active (it does not treat
+the disease that progresses), and the regimen of a new driver that replaced a lost EGFR driver is
+not capped (its evidence is that driver's first-line standard). Level C (patients, case series)
+is not capped: with the mechanism bonus it may outrank standard care as said above.
 
 Ties keep knowledge-base order.
 """
