@@ -11,6 +11,10 @@ driver state or phase) are kept as notes on the mechanism.
 Fallback statements (the standard options of a line) fire on context alone, whether or not a
 mechanism was identified: standard care stands beside a targeted option.
 Every statement considered leaves a trace entry saying why it fired or not.
+
+A mechanism is *acquired* when its defining alterations (those matching the statement's
+``match.any_of``) were acquired; a required ``all_of`` companion found earlier (T790M under a
+C797S that arose on second-line osimertinib) does not make it pre-existing.
 """
 
 from __future__ import annotations
