@@ -416,7 +416,11 @@ def _situation(row: Sequence[Any]) -> Situation:
     """The rule's :class:`~tkiresist.knowledge.applies.Situation` for one row of ``cx_ctx``
     (oncotree, present, classes, generations, unnamed, drugs, history, driver categories,
     driver state): an EGFR driver presumed from an EGFR TKI line when none is known, as the
-    engine does. The phase of C797X is never known (a cBioPortal study does not carry it)."""
+    engine does. The phase of C797X is never known (a cBioPortal study does not carry it), nor
+    are the progression's sites or the classes of the lines before the one in effect (the
+    history includes that line): a statement limited to a trial's population (COMPEL:
+    extracranial progression on a first EGFR TKI) applies with a note, as in the engine for a
+    case that does not say (:mod:`tkiresist.knowledge.applies`, rules 3 and 7)."""
     from tkiresist.knowledge.applies import Prior, Situation
 
     oncotree, present, classes, gens, unnamed, drugs, history, driver_cats, state = row
