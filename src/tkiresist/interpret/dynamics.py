@@ -69,7 +69,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tkiresist.interpret.serial import (
+    CH_GENES,
     EPS,
+    LOW_TUMOUR_FRACTION,
     AnyAlteration,
     _covers_key,
     _implicit_scope,
@@ -108,7 +110,7 @@ class Rules:
     """a new alteration's VAF over the driver's at least this: consistent with clonal"""
     low_vaf: float = 0.005
     """below this VAF a ratio is dominated by sampling noise: clonality uncertain"""
-    low_tumour_fraction: float = 0.01
+    low_tumour_fraction: float = LOW_TUMOUR_FRACTION
     """a draw's tumour fraction below this: too little tumour DNA to read a negative"""
 
 
@@ -136,10 +138,10 @@ CLONAL_RULE = (
     "clonal alterations look subclonal)"
 )
 
+NOT_RADIOGRAPHIC = ("clinical",)
+"""Response criteria that say a progression was not read on imaging: such a progression is not
+the radiographic progression the lead time is measured to."""
 LIQUID: tuple[Literal["plasma"], Literal["csf"]] = ("plasma", "csf")
-CHIP_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "CHEK2", "ATM"})
-"""Genes often mutated in clonal haematopoiesis, a source of plasma variants not from the
-tumour."""
 
 Result = Literal["detected", "not_detected", "equivocal"]
 
@@ -225,7 +227,10 @@ def dynamics(case: Case, point: DecisionPoint) -> tuple[Dynamics, ...]:
 def _first_pd(
     case: Case, point: DecisionPoint, months: Mapping[str, float]
 ) -> ResponseAssessment | None:
-    """The first radiographic progression on the line in effect, up to the decision point."""
+    """The first radiographic progression on the line in effect, up to the decision point: a
+    progression whose criteria say ``clinical`` (symptoms, no scan) is not radiographic (as in
+    the cohort, :data:`NOT_RADIOGRAPHIC`); ``not stated`` is counted, as
+    case reports seldom name RECIST."""
     if point.therapy is None:
         return None
     line = point.therapy.event_id
@@ -236,6 +241,7 @@ def _first_pd(
         for e in case.events
         if isinstance(e, ResponseAssessment)
         and e.is_progression
+        and e.criteria not in NOT_RADIOGRAPHIC
         and months[e.id] <= point.month + EPS
         and (
             e.therapy == line
@@ -247,6 +253,34 @@ def _first_pd(
         )
     ]
     return min(pds, key=lambda e: months[e.id]) if pds else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    """What the lead time is measured to: the line's first radiographic progression, else (the
+    fallback, as the cohort's ``progression_sample``) the decision point when it is a
+    progression of another basis; ``label`` names it in the output."""
+
+    event: ResponseAssessment | None
+    month: float | None
+    radiographic: bool
+    label: str
+
+
+def _anchor(case: Case, point: DecisionPoint, months: Mapping[str, float]) -> _Anchor:
+    pd = _first_pd(case, point, months)
+    if pd is not None:
+        return _Anchor(pd, months[pd.id], True, f"radiographic progression ({pd.id})")
+    event = case.event(point.event_id)
+    if point.therapy is not None and isinstance(event, ResponseAssessment) and event.is_progression:
+        return _Anchor(
+            event,
+            months[event.id],
+            False,
+            f"the decision point's {event.criteria} progression ({event.id}; no radiographic "
+            "progression on the line)",
+        )
+    return _Anchor(None, None, False, "no progression on the line")
 
 
 def _compartment(
@@ -274,8 +308,8 @@ def _compartment(
         # draw is simply earlier, and nothing is read against a line
         draws = [_Draw(d.test, d.month, "earlier") for d in draws]
     notes: list[str] = []
-    pd = _first_pd(case, point, months)
-    pd_month = months[pd.id] if pd is not None else None
+    anchor = _anchor(case, point, months)
+    pd_month = anchor.month
 
     # every alteration any draw mentions, plus covered-but-silent ones are observed per draw
     alts: dict[str, AnyAlteration] = {}
@@ -366,7 +400,7 @@ def _compartment(
     series = _series(obs, alts, driver_key, set(new), draws)
     response = _response(draws, driver_in, reading, baseline, pd_month, point)
     progression = _progression(
-        draws, driver_in, reading, new, alts, pd, pd_month, point, baseline is not None
+        draws, driver_in, reading, new, alts, anchor, point, baseline is not None
     )
     clonality = _clonality(obs, alts, driver_key, set(new))
     polyclonal = tuple(display_name(alts[k]) for k in sorted(new, key=lambda k: new[k][0].month))
@@ -376,7 +410,7 @@ def _compartment(
         notes.append("polyclonal resistance: " + ", ".join(polyclonal) + " arose on the line")
     for key in new:
         gene = alts[key].genes[0] if alts[key].genes else ""
-        if gene in CHIP_GENES:
+        if gene in CH_GENES:
             notes.append(
                 f"{display_name(alts[key])}: {gene} is often mutated in clonal haematopoiesis; "
                 "matched white-cell sequencing tells whether it comes from the tumour"
@@ -537,8 +571,7 @@ def _progression(
     reading: dict[str, Reading],
     new: dict[str, tuple[_Draw, _Point]],
     alts: dict[str, AnyAlteration],
-    pd: ResponseAssessment | None,
-    pd_month: float | None,
+    anchor: _Anchor,
     point: DecisionPoint,
     has_baseline: bool,
 ) -> MolecularProgression:
@@ -590,9 +623,12 @@ def _progression(
             f"a rise of the driver at month {unconfirmed.month:.1f} ({unconfirmed.test.id}) "
             "was not confirmed by a later draw"
         )
+    pd_month = anchor.month
     radio = dict(
-        radiographic_event=pd.id if pd is not None else None,
-        radiographic_month=round(pd_month, 3) if pd_month is not None else None,
+        radiographic_event=anchor.event.id if anchor.radiographic and anchor.event else None,
+        radiographic_month=round(pd_month, 3)
+        if anchor.radiographic and pd_month is not None
+        else None,
     )
     if not candidates:
         if not on_line:
@@ -617,12 +653,12 @@ def _progression(
             f"driver rise from month {rise[0].month:.1f}, confirmed at month {rise[1].month:.1f}"
         )
     reason = f"first seen at month {month:.1f} ({first.test.id}): " + "; ".join(what)
-    if pd_month is not None and pd is not None:
+    if pd_month is not None:
         lead = round(pd_month - month, 1)
         if lead > 0:
-            reason += f"; {lead:g} months before radiographic progression ({pd.id})"
+            reason += f"; {lead:g} months before {anchor.label}"
         else:
-            reason += "; not before radiographic progression (no lead time)"
+            reason += f"; not before {anchor.label} (no lead time)"
     else:
         reason += "; no radiographic progression on the line up to the decision point"
     return MolecularProgression(

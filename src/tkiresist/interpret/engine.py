@@ -28,10 +28,9 @@ from tkiresist.interpret.serial import c797x_phase, decision_point, serial_compa
 from tkiresist.knowledge.applies import Situation
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.model.case import Case
+from tkiresist.model.interpretation import PRESENT_STATES as PRESENT
 from tkiresist.model.interpretation import DecisionPoint, Interpretation, KnowledgeBaseStamp
 from tkiresist.model.timeline import ResponseAssessment, TherapyLine
-
-PRESENT = ("acquired", "persistent", "not_assessable")
 
 
 def interpret(

@@ -86,7 +86,7 @@ from tkiresist.model.interpretation import (
     TestEvidence,
     TherapyContext,
 )
-from tkiresist.model.time import PartialDate, TimePoint
+from tkiresist.model.time import DAYS_PER_MONTH, PartialDate, TimePoint
 from tkiresist.model.timeline import (
     AnyEvent,
     Diagnosis,
@@ -110,6 +110,20 @@ _IDENTITY_CATEGORIES = (
     "egfr_c797x",
     "met_ex14_skipping",
 )
+
+
+LIQUID_KINDS = ("plasma", "csf")
+"""Specimens read as cell-free DNA: a negative there needs evidence that the draw held tumour
+DNA (:func:`_sheds`)."""
+LOW_TUMOUR_FRACTION = 0.01
+"""A liquid draw's tumour fraction below this holds too little tumour DNA to read a negative:
+negative predictive value for drivers against tissue rose from 66% overall to 97% at ctDNA
+tumour fraction >=1% (Clin Cancer Res 2024;30(11):2452-60, doi:10.1158/1078-0432.CCR-23-3321,
+PMID 38526394, "Measurement of ctDNA Tumor Fraction Identifies Informative Negative Liquid
+Biopsy Results and Informs Value of Tissue Confirmation"; checked against the abstract)."""
+CH_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "CHEK2", "ATM"})
+"""Genes often mutated in clonal haematopoiesis, a source of plasma variants not from the
+tumour: a variant in one of them does not show that a draw holds tumour DNA."""
 
 
 def alteration_key(alt: AnyAlteration) -> str:
@@ -309,20 +323,99 @@ def _same_period(a: PartialDate | None, b: PartialDate | None) -> bool:
     return (a.year, a.month) == (b.year, b.month)
 
 
+WINDOW_DAYS = 90
+"""With no later line, a test up to this many days after a progression (or the diagnosis)
+still belongs to it (the project's choice; see :func:`_window`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The tests after the decision point that still belong to it: up to ``end`` (inclusive
+    when ``inclusive``), described by ``why``; None when the point takes no later test."""
+
+    end: float
+    inclusive: bool
+    why: str
+    line_start: str | None = None
+    last_line: bool = False
+
+
+def _window(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Window | None:
+    """How far after the decision point a test still belongs to it (rule in the module
+    docstring): a re-biopsy days or weeks after the scan that showed progression, before the
+    next line starts, is the progression's test; so is the diagnostic work-up dated after the
+    diagnosis and before the first line. The window closes at the next line's start (a test
+    then is the baseline that led to it, which is this decision), before a later progression
+    (whose own test it is), and with no later line after :data:`WINDOW_DAYS` days."""
+    event = case.event(point.event_id)
+    if not (
+        isinstance(event, Diagnosis)
+        or (isinstance(event, ResponseAssessment) and event.is_progression)
+    ):
+        return None
+    at = months[event.id]
+    own = point.therapy.event_id if point.therapy is not None else None
+    floor = at - EPS if own is None else at + EPS
+    later_lines = [
+        e
+        for e in case.events
+        if isinstance(e, TherapyLine) and e.id != own and months[e.id] >= floor
+    ]
+    later_pd = [
+        months[e.id]
+        for e in case.events
+        if isinstance(e, ResponseAssessment) and e.is_progression and months[e.id] > at + EPS
+    ]
+    if later_lines:
+        nxt = min(later_lines, key=lambda e: months[e.id])
+        window = _Window(months[nxt.id], True, f"before the next line ({nxt.id}) began", nxt.id)
+    else:
+        window = _Window(
+            at + WINDOW_DAYS / DAYS_PER_MONTH,
+            True,
+            f"within {WINDOW_DAYS} days, no later line in the case",
+            last_line=True,
+        )
+    if later_pd and min(later_pd) <= window.end + EPS:
+        return _Window(min(later_pd), False, "before the next progression", None, window.last_line)
+    return window
+
+
+def _in_window(
+    t: MolecularTest,
+    window: _Window | None,
+    months: dict[str, float],
+    points: dict[str, TimePoint],
+) -> bool:
+    if window is None:
+        return False
+    m = months[t.id]
+    if window.line_start is not None and _same_period(
+        _calendar(t.id, points), _calendar(window.line_start, points)
+    ):
+        return True  # a test in the month the next line starts led to it
+    return m <= window.end + EPS if window.inclusive else m < window.end - EPS
+
+
 def phases_of_tests(case: Case, point: DecisionPoint) -> dict[str, Phase]:
-    """Every molecular test up to ``point``: ``earlier`` (the line's baseline) or ``current``
-    (on the line), by the rules in the module docstring. The serial comparison and the
-    recommended-tests step both use it."""
+    """Every molecular test that belongs to ``point``: ``earlier`` (the line's baseline) or
+    ``current`` (on the line, or after the point within its window), by the rules in the
+    module docstring. The serial comparison and the recommended-tests step both use it."""
     months = case.months()
     points = _time_points(case)
     at = months[point.event_id]
     at_date = _calendar(point.event_id, points)
     tests = [e for e in case.events if isinstance(e, MolecularTest)]
+    window = _window(case, point, months)
 
     def at_point(t: MolecularTest) -> bool:
         return abs(months[t.id] - at) <= EPS or _same_period(_calendar(t.id, points), at_date)
 
-    upto = [t for t in tests if months[t.id] <= at + EPS or at_point(t)]
+    upto = [
+        t
+        for t in tests
+        if months[t.id] <= at + EPS or at_point(t) or _in_window(t, window, months, points)
+    ]
     if not upto:
         return {}
     if point.therapy is None:
@@ -333,12 +426,44 @@ def phases_of_tests(case: Case, point: DecisionPoint) -> dict[str, Phase]:
     start_date = _calendar(line, points)
     out: dict[str, Phase] = {}
     for t in upto:
-        if at_point(t):
+        if at_point(t) or months[t.id] > at + EPS:
             out[t.id] = "current"
         elif months[t.id] <= start + EPS or _same_period(_calendar(t.id, points), start_date):
             out[t.id] = "earlier"
         else:
             out[t.id] = "current"
+    return out
+
+
+def window_notes(case: Case, point: DecisionPoint, phases: dict[str, Phase]) -> list[str]:
+    """What the interpretation says about the tests dated after the decision point: those read
+    with it (and why), and those left out of it because a later line or progression owns them
+    or they fall outside the window."""
+    months = case.months()
+    points = _time_points(case)
+    at = months[point.event_id]
+    at_date = _calendar(point.event_id, points)
+    window = _window(case, point, months)
+    if window is None:
+        return []
+    used: list[str] = []
+    left: list[str] = []
+    for t in (e for e in case.events if isinstance(e, MolecularTest)):
+        if months[t.id] <= at + EPS or _same_period(_calendar(t.id, points), at_date):
+            continue
+        days = round((months[t.id] - at) * DAYS_PER_MONTH)
+        (used if t.id in phases else left).append(f"{t.id} ({days} days after)")
+    out = []
+    if used:
+        out.append(
+            f"tests dated after the decision point ({point.event_id}) read with it, "
+            f"{window.why}: " + ", ".join(used)
+        )
+    if left and window.last_line:
+        out.append(
+            f"tests dated after the decision point ({point.event_id}) not read with it "
+            f"(outside its window: {window.why}): " + ", ".join(left)
+        )
     return out
 
 
@@ -354,6 +479,7 @@ class _Obs:
     month: float
     finding: Finding | None  # None: implicit negative (covered, not listed)
     current: bool
+    sheds: str | None = None  # a liquid draw without evidence of tumour DNA: why (else None)
 
 
 def _result(
@@ -395,6 +521,50 @@ def _as_reported(f: Finding) -> str:
     return f"{name} ({f.pattern.replace('_', '-')} pattern)" if f.pattern else name
 
 
+def is_liquid(specimen: Specimen | None, assay: Assay | None) -> bool:
+    """A cell-free DNA test: a plasma or CSF specimen, or (no specimen kind) an assay run only
+    on ctDNA. Pleural fluid is not counted: it is often tested as a cell block."""
+    if specimen is not None and specimen.kind != "other":
+        return specimen.kind in LIQUID_KINDS
+    materials = assay.materials if assay is not None else ()
+    return bool(materials) and all(m.endswith("_ctdna") for m in materials)
+
+
+def _sheds(
+    test: MolecularTest,
+    specimen: Specimen | None,
+    assay: Assay | None,
+    key: str,
+    own: dict[int, str],
+) -> str | None:
+    """Why a liquid test's negative for ``key`` is uninformative, or None when it can be read
+    (a tissue test, or a draw that shows tumour DNA). A draw shows tumour DNA by its stated
+    tumour fraction (at least :data:`LOW_TUMOUR_FRACTION`; a lower one settles it the other
+    way), or, with none stated, by another tumour alteration detected in it (not in a gene of
+    clonal haematopoiesis, :data:`CH_GENES`)."""
+    if not is_liquid(specimen, assay):
+        return None
+    where = "CSF" if specimen is not None and specimen.kind == "csf" else "plasma"
+    tf = test.tumour_fraction
+    if tf is not None:
+        if tf >= LOW_TUMOUR_FRACTION:
+            return None
+        return (
+            f"{where} draw {test.id} at tumour fraction {100 * tf:.3g}% (below "
+            f"{100 * LOW_TUMOUR_FRACTION:g}%)"
+        )
+    for f in test.findings:
+        alt = f.alteration
+        if (
+            _result(f) == "detected"
+            and own.get(id(f), alteration_key(alt)) != key
+            and isinstance(alt, SequenceVariant | Fusion | CopyNumber)
+            and not set(alt.genes) <= CH_GENES
+        ):
+            return None
+    return f"{where} draw {test.id} shows no tumour DNA (no other tumour alteration detected)"
+
+
 def _implicit_scope(assay: Assay | None) -> bool:
     """Whether a test's silence about a covered alteration counts as a negative."""
     return assay is not None and assay.method == "ngs"
@@ -408,7 +578,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
     if not tests:
         return [], ["no molecular test up to the decision point"]
     by_id = {e.id: e for e in case.events}
-    warnings: list[str] = []
+    warnings: list[str] = window_notes(case, point, phases)
 
     # every alteration mentioned by any test, by key, with a representative value
     keys: dict[str, AnyAlteration] = {}
@@ -441,6 +611,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                 for f in t.findings
                 if _covers_key(f.alteration, key, own[id(f)]) or _names_gene_of(f, key)
             ]
+            silent = _sheds(t, specimen, assay, key, own)
             if relevant:
                 results = {_result(f) for f in relevant}
                 if "detected" in results and "not_detected" in results:
@@ -448,18 +619,27 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                         f"contradictory findings: test {t.id!r} reports {alt.name} both "
                         "detected and not detected"
                     )
-                obs.extend(_Obs(t, assay, specimen, months[t.id], f, current) for f in relevant)
+                obs.extend(
+                    _Obs(t, assay, specimen, months[t.id], f, current, silent) for f in relevant
+                )
             elif (
                 t.lists == "all"
                 and _implicit_scope(assay)
                 and assay is not None
                 and assay.covers(alt)
             ):
-                obs.append(_Obs(t, assay, specimen, months[t.id], None, current))
-        status = _status(key, alt, obs, warnings, reps.get(key))
+                obs.append(_Obs(t, assay, specimen, months[t.id], None, current, silent))
+        status = _status(key, alt, obs, warnings, reps.get(key), point.therapy is None)
         statuses.append(_against_diagnosis(case, status))
     _reconcile_orthogonal(statuses, warnings)
-    order = {"acquired": 0, "persistent": 1, "lost": 2, "not_assessable": 3, "not_detected": 4}
+    order = {
+        "acquired": 0,
+        "baseline": 1,
+        "persistent": 2,
+        "lost": 3,
+        "not_assessable": 4,
+        "not_detected": 5,
+    }
     statuses.sort(key=lambda s: (order[s.status], s.name))
     return statuses, warnings
 
@@ -500,12 +680,20 @@ def _status(
     obs: Sequence[_Obs],
     warnings: list[str],
     rep: Finding | None = None,
+    pretreatment: bool = False,
 ) -> AlterationStatus:
     def pos(o: _Obs) -> bool:
         return _result(o.finding) == "detected"
 
     def neg(o: _Obs) -> bool:
-        return _result(o.finding) in ("not_detected", "not_detected_implicit")
+        """A negative that can be read: not a liquid draw without tumour DNA."""
+        return o.sheds is None and _result(o.finding) in ("not_detected", "not_detected_implicit")
+
+    blind = [
+        o
+        for o in obs
+        if o.sheds is not None and _result(o.finding) in ("not_detected", "not_detected_implicit")
+    ]
 
     earlier = [o for o in obs if not o.current]
     current = [o for o in obs if o.current]
@@ -516,7 +704,15 @@ def _status(
     notes: list[str] = []
     reported: str | None = None
     state: AlterationState
-    if now_pos:
+    if pretreatment:
+        # before any therapy there is nothing to resist: what a test detected is the tumour at
+        # diagnosis, whichever test (earlier or latest) showed it
+        state = "baseline" if now_pos or before_pos else "not_detected"
+        if state == "baseline":
+            notes.append("present before any therapy (at diagnosis)")
+            if now_neg or before_neg:
+                notes.append("not detected by another test before therapy")
+    elif now_pos:
         if before_pos:
             state = "persistent"
         elif before_neg:
@@ -543,17 +739,28 @@ def _status(
             state = "lost"
         else:
             state = "not_assessable"
-            notes.append("detected earlier; no current test covered it")
+            if not any(o.current for o in blind):
+                notes.append("detected earlier; no current test covered it")
     else:
         state = "not_detected"
+    for o in blind if state in ("not_assessable", "not_detected") else ():
+        notes.append(
+            f"not detected in {o.sheds}: uninformative (the tumour may shed too little DNA), "
+            "not read as a negative; 'lost' needs tissue or a draw that shows tumour DNA"
+        )
     heterogeneous = False
-    if now_pos and now_neg:
+    # a liquid draw without tumour DNA cannot disagree with a positive specimen, but it is
+    # part of the blood's course over time
+    now_any_neg = [*now_neg, *(o for o in blind if o.current)]
+    if now_pos and now_any_neg and not pretreatment:
         pos_specs = {o.test.specimen for o in now_pos}
-        neg_specs = {o.test.specimen for o in now_neg} - pos_specs
-        serial = _serial_liquid([*now_pos, *(o for o in now_neg if o.test.specimen in neg_specs)])
+        neg_specs = {o.test.specimen for o in now_any_neg} - pos_specs
+        serial = _serial_liquid(
+            [*now_pos, *(o for o in now_any_neg if o.test.specimen in neg_specs)]
+        )
         if neg_specs and serial is not None:
             notes.append(serial)
-        elif neg_specs:
+        elif neg_specs := {o.test.specimen for o in now_neg} - pos_specs:
             heterogeneous = True
             notes.append(
                 "current specimens disagree: detected in "
@@ -621,13 +828,13 @@ def _serial_liquid(obs: Sequence[_Obs]) -> str | None:
 
 
 def c797x_phase(case: Case, point: DecisionPoint) -> tuple[str | None, list[str]]:
-    """The phase of C797X relative to T790M that the tests up to ``point`` report (``cis``,
+    """The phase of C797X relative to T790M that the tests of ``point`` report (``cis``,
     ``trans`` or None), and warnings when they disagree."""
-    months = case.months()
+    used = phases_of_tests(case, point)
     phases = {
         f.phase
         for e in case.events
-        if isinstance(e, MolecularTest) and months[e.id] <= point.month + EPS
+        if isinstance(e, MolecularTest) and e.id in used
         for f in e.findings
         if f.phase is not None and f.detected
     }
@@ -681,7 +888,7 @@ def _reconcile_orthogonal(statuses: list[AlterationStatus], warnings: list[str])
         s.alteration.three_prime: s
         for s in statuses
         if isinstance(s.alteration, Fusion)
-        and s.status in ("acquired", "persistent", "not_assessable")
+        and s.status in ("acquired", "baseline", "persistent", "not_assessable")
     }
     for i, s in enumerate(statuses):
         alt = s.alteration

@@ -21,7 +21,18 @@ from tkiresist.model.base import Value
 from tkiresist.model.citation import ReportedCitation
 from tkiresist.model.vocabulary import AmpTier, EvidenceLevel, MechanismClass
 
-AlterationState = Literal["acquired", "persistent", "lost", "not_assessable", "not_detected"]
+AlterationState = Literal[
+    "acquired", "baseline", "persistent", "lost", "not_assessable", "not_detected"
+]
+"""An alteration's status at the decision point (:mod:`tkiresist.interpret.serial`); ``baseline``
+is a finding detected before any therapy (the decision point is the diagnosis)."""
+PRESENT_STATES: tuple[AlterationState, ...] = (
+    "acquired",
+    "persistent",
+    "not_assessable",
+    "baseline",
+)
+"""The statuses of an alteration that is there at the decision point."""
 
 
 class TherapyContext(Value):

@@ -40,6 +40,7 @@ FigureFormat = Literal["svg", "png"]
 
 STATUS_LABEL = {
     "acquired": "acquired",
+    "baseline": "present at diagnosis",
     "persistent": "persistent",
     "lost": "lost",
     "not_assessable": "not assessable",

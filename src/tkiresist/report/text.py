@@ -7,6 +7,7 @@ from tkiresist.model.interpretation import Dynamics, Interpretation
 
 _STATUS = {
     "acquired": "ACQUIRED",
+    "baseline": "at diagnosis",
     "persistent": "persistent",
     "lost": "LOST",
     "not_assessable": "not assessable",
