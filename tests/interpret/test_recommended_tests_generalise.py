@@ -160,6 +160,39 @@ def test_t790m_negative_on_tissue_is_not_sent_back_to_tissue(tmp_path: Path) -> 
     assert "did not show egfr t790m" not in text, text
 
 
+def test_standard_of_care_target_is_chased_in_tissue_even_beside_another_mechanism(
+    tmp_path: Path,
+) -> None:
+    """After erlotinib, plasma shows MET amplification (GCN 7) but not T790M (synthetic).
+    Osimertinib for T790M is the standard of care (level A) and plasma misses T790M often: the
+    oncologist still wants tissue for T790M although another mechanism was found."""
+    events = one_line(
+        [DEL19, "MET amplification (GCN 7)", "{alteration: EGFR p.T790M, status: not_detected}"],
+        ["erlotinib"],
+        pd_date="2024-05-20",
+        plasma=True,
+    )
+    text = recommended(run(tmp_path, events))
+    assert "did not show egfr t790m" in text, text
+
+
+def test_trial_level_target_is_not_chased_when_a_mechanism_is_found(tmp_path: Path) -> None:
+    """After osimertinib, plasma shows an acquired EML4::ALK fusion (synthetic). MET
+    amplification was not seen in plasma either, but with a mechanism found (and confirmed in
+    tissue as advised) a re-biopsy to chase MET amplification, whose option rests on trials
+    (level B), is not asked for."""
+    text = recommended(run(tmp_path, one_line([DEL19, "EML4::ALK"], plasma=True)))
+    assert "did not show met amplification" not in text, text
+
+
+def test_trial_level_target_is_chased_when_nothing_explains_progression(tmp_path: Path) -> None:
+    """After osimertinib, plasma shows only the driver (synthetic): MET amplification, among the
+    most frequent bypass mechanisms after osimertinib, is not ruled out by plasma; tissue is
+    advised for it."""
+    text = recommended(run(tmp_path, one_line([DEL19], plasma=True)))
+    assert "did not show met amplification" in text, text
+
+
 # --------------------------------------------------------------------- uninformative plasma
 
 

@@ -25,8 +25,11 @@
     gene is written here: the gene's measurement categories come from
     :func:`tkiresist.model.categories.categorize`, the statements and thresholds from the KB;
   - ``plasma_negative``: progression tested on plasma only, and a category on which a
-    regimen approved in this context (evidence level A or B) depends was not found: a negative
-    plasma test does not rule it out; advise tissue for it;
+    regimen approved in this context depends was not found: a negative plasma test does not
+    rule it out; advise tissue for it. A standard of care (evidence level A: osimertinib for
+    T790M) is always worth the tissue; a trial-level approved option (level B: osimertinib +
+    savolitinib for MET amplification) only when no mechanism explains the progression (a
+    project decision: with a mechanism found, chasing a second one is noise);
   - ``uninformative_plasma``: progression tested on plasma only with a tumour fraction below
     1%, or without the founding driver: the draw may carry too little tumour DNA to rule
     anything out; advise tissue;
@@ -287,6 +290,7 @@ def recommend(
         specimens=specimens,
         situation=ctx.situation,
         kb=kb if kb is not None else load_knowledge_base(),
+        mechanisms=tuple(mechanisms),
     )
     for _, rule in RULES:
         out.extend(rule(facts))
@@ -320,7 +324,8 @@ SOURCES: dict[str, str] = {
 LOW_TUMOUR_FRACTION = 0.01
 """Below this ctDNA fraction a negative plasma result is not informative (``tf-2024``)."""
 
-_APPROVED_LEVELS = frozenset({"A", "B"})
+_STANDARD = "A"
+_TRIAL = "B"
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +340,7 @@ class Facts:
     specimens: dict[str, Specimen]
     situation: Situation
     kb: KnowledgeBase
+    mechanisms: tuple[Mechanism, ...] = ()
 
     def kinds(self) -> set[str]:
         """The specimen kinds of the progression tests (``unknown`` for an unknown specimen)."""
@@ -511,6 +517,7 @@ def _plasma_negative(f: Facts) -> list[RecommendedTest]:
         return []
     present = {c for s in f.statuses if s.status in PRESENT for c in s.category}
     missing: dict[str, list[str]] = {}
+    levels = {_STANDARD} if f.mechanisms else {_STANDARD, _TRIAL}
     for st in f.kb.statements:
         if st.match.fallback or set(st.match.any_of) & present:
             continue
@@ -519,7 +526,7 @@ def _plasma_negative(f: Facts) -> list[RecommendedTest]:
             for r in st.regimens
             if r.approvals
             and any(a.approved for a in r.approvals)
-            and (r.evidence_level or st.evidence_level) in _APPROVED_LEVELS
+            and (r.evidence_level or st.evidence_level) in levels
         ]
         if not approved:
             continue
