@@ -38,7 +38,11 @@ benchmark (``benchmarks/dynamics.py``) compiles into SQL, so the two cannot drif
     the lowest VAF on the line, and seen again (detected, at or above the same threshold) in
     the next draw. Its month is the first draw that showed it. The *lead time* is the month of
     the line's first radiographic progression (PD) minus that month: positive when the blood
-    showed it first. Molecular progression before radiologic progression has been reported with
+    showed it first. A progression whose criteria say ``clinical`` is not radiographic
+    (:data:`NOT_RADIOGRAPHIC`, as in the cohort); without a radiographic one on the line the
+    lead time is measured to the decision point when it is a progression (the fallback, the
+    cohort's ``progression_sample`` anchor), and the reason names the anchor used.
+    Molecular progression before radiologic progression has been reported with
     a median lead time of 1.5 months (Cancer Res Commun 2022;2(10):1174, chemotherapy and
     immunotherapy, droplet digital PCR); the rule here is not taken from that study.
 

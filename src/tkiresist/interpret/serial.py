@@ -24,6 +24,19 @@ Which tests are earlier and which current (:func:`phases_of_tests`)
       month (or year) when either date has no day counts as up to it;
     * a time written ``0 days after X`` takes X's date for these comparisons.
 
+    A test dated **after** the decision point still belongs to it when the point is a
+    progression (or the diagnosis) and the test falls in its window (:func:`_window`): a
+    re-biopsy days or weeks after the scan that showed progression, before the next line
+    starts, is that progression's test (case reports routinely biopsy after the scan), and the
+    diagnostic work-up dated after the diagnosis and before the first line is the diagnosis's.
+    The window ends when the next line starts (a test then, or in that month when a date has no
+    day, is the baseline that led to it: this decision), before a later progression (its own
+    test), and, with no later line in the case, :data:`WINDOW_DAYS` (90) days after the point:
+    **the project's choice**, about one restaging interval (scans every 6 to 12 weeks on a TKI),
+    beyond which a test reads a later state of the disease. A test after the next line began
+    belongs to that line. Such tests count as *current*, and a warning names them (and, with no
+    later line, those left outside the window).
+
     The recommended-tests step (:mod:`tkiresist.interpret.recommended_tests`) uses the same
     split, so "no test since the line began" and the serial statuses never disagree.
 
@@ -37,7 +50,23 @@ Serial comparison
     * lost: detected earlier; covered now and not detected;
     * not_assessable: detected now but no earlier test could have seen it, or detected earlier
       and no current test covered it;
-    * not_detected: never detected (explicit negatives such as "T790M negative").
+    * not_detected: never detected (explicit negatives such as "T790M negative");
+    * baseline: before any therapy (no line in effect, e.g. ``--at`` the diagnosis), whatever a
+      test detected is the tumour at diagnosis: present, neither acquired nor "cannot be told".
+
+    A negative in a **liquid** test (plasma or CSF, :func:`is_liquid`) counts only when the
+    draw shows tumour DNA (:func:`_sheds`): its stated tumour fraction is at least
+    :data:`LOW_TUMOUR_FRACTION` (1%: the negative predictive value of a liquid biopsy for
+    drivers against tissue rose from 66% to 97% at tumour fraction >=1%; Clin Cancer Res
+    2024;30(11):2452, doi:10.1158/1078-0432.CCR-23-3321), or, with no fraction stated, another
+    tumour alteration (not in a clonal-haematopoiesis gene) was detected in it. Otherwise the
+    negative is uninformative and said so: the driver is *not assessable*, never *lost* (a
+    tumour progressing only in the brain, or shedding little, leaves plasma negative), and an
+    alteration is not *acquired* against such a baseline. "Lost" needs tissue or a draw with
+    tumour DNA. CSF is read by the same rule (**the project's choice**): CSF holds more tumour
+    DNA than plasma in CNS disease, but parenchymal metastases without leptomeningeal spread
+    may shed little into it, so a CSF draw that shows no tumour DNA cannot tell loss from
+    silence either.
 
     A covering NGS test that does not list an alteration counts as an implicit negative (a test
     reports what it detected); explicit negatives are kept as such. Orthogonal tests of one
