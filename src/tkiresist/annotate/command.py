@@ -48,7 +48,12 @@ def annotate_command(
         ),
     ] = None,
     cna: Annotated[
-        Path | None, typer.Option("--cna", help="cBioPortal discrete CNA (wide) table.")
+        Path | None,
+        typer.Option(
+            "--cna",
+            help="cBioPortal discrete CNA table (wide or DISCRETE_LONG) or GISTIC's "
+            "all_thresholded.by_genes.txt.",
+        ),
     ] = None,
     clinical: Annotated[
         Path | None,
