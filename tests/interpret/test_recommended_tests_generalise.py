@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.interpret.test_generalisation_audit import (
     DEL19,
+    HEADER,
     KB,
     L858R,
     MET_IHC3,
@@ -25,6 +26,7 @@ from tests.interpret.test_generalisation_audit import (
     run,
     sample,
 )
+from tkiresist.interpret.engine import interpret
 from tkiresist.interpret.recommended_tests import RULES, SOURCES, recommend
 from tkiresist.io.casefile import read_case
 from tkiresist.knowledge.schema import Threshold
@@ -191,6 +193,26 @@ def test_trial_level_target_is_chased_when_nothing_explains_progression(tmp_path
     advised for it."""
     text = recommended(run(tmp_path, one_line([DEL19], plasma=True)))
     assert "did not show met amplification" in text, text
+
+
+def test_plasma_at_diagnosis_is_not_read_as_a_progression_test(tmp_path: Path) -> None:
+    """Plasma at diagnosis shows the exon 19 deletion (synthetic). The plasma rules are about
+    a progression on a line: at diagnosis no 'progression tested on plasma only' advice is
+    given (and the driver found is not listed as missing)."""
+    events = dx() + sample(
+        "t-dx",
+        "2023-01-12",
+        "audit-plasma-panel",
+        [DEL19],
+        kind="plasma",
+        site="blood",
+        site_kind="overall",
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(HEADER + events, encoding="utf-8")
+    r = interpret(read_case(path), KB, at="dx")
+    text = recommended(r)
+    assert "tested on plasma only" not in text and "did not show" not in text, text
 
 
 # --------------------------------------------------------------------- uninformative plasma

@@ -352,7 +352,9 @@ class Facts:
 
     @property
     def plasma_only(self) -> bool:
-        return bool(self.current) and self.kinds() == {"plasma"}
+        """The progression (on a line in effect) was tested on plasma only. At diagnosis (no
+        line) the plasma rules do not speak: first-line plasma testing is another question."""
+        return self.point.therapy is not None and bool(self.current) and self.kinds() == {"plasma"}
 
     def new_findings(self) -> list[AlterationStatus]:
         """Alterations detected on this progression and in no earlier test."""
@@ -515,7 +517,13 @@ def _plasma_negative(f: Facts) -> list[RecommendedTest]:
     """Rule ``plasma_negative`` (see the module docstring)."""
     if not f.plasma_only:
         return []
-    present = {c for s in f.statuses if s.status in PRESENT for c in s.category}
+    present = {
+        c
+        for s in f.statuses
+        if s.status in PRESENT
+        or any(e.phase == "current" and e.result == "detected" for e in s.evidence)
+        for c in s.category
+    }
     missing: dict[str, list[str]] = {}
     levels = {_STANDARD} if f.mechanisms else {_STANDARD, _TRIAL}
     for st in f.kb.statements:
@@ -594,7 +602,7 @@ def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
 
 def _cns_progression(f: Facts) -> list[RecommendedTest]:
     """Rule ``cns_progression`` (see the module docstring)."""
-    if not f.point.cns_progression or not f.current:
+    if f.point.therapy is None or not f.point.cns_progression or not f.current:
         return []
     cns = any(
         f._kind(t) == "csf"
