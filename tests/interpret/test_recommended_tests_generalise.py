@@ -298,7 +298,11 @@ def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
         "uninformative_plasma": "tumour fraction (",
         "cns_progression": "cerebrospinal",
     }
-    assert set(marks) == {name for name, _ in RULES}
+    assert set(marks) == {rule.id for rule in RULES}
+    for rule in RULES:
+        assert rule.evidence, rule.id
+        for ev in rule.evidence:
+            assert ev in SOURCES or ev in ("knowledge base", "project decision"), ev
     dois = [d.split("doi:")[1].split(",")[0].split(" ")[0] for d in SOURCES.values()]
     seen = set()
     for i, events in enumerate(scenarios):

@@ -292,8 +292,8 @@ def recommend(
         kb=kb if kb is not None else load_knowledge_base(),
         mechanisms=tuple(mechanisms),
     )
-    for _, rule in RULES:
-        out.extend(rule(facts))
+    for rule in RULES:
+        out.extend(rule.check(facts))
     return out
 
 
@@ -344,9 +344,9 @@ class Facts:
 
     def kinds(self) -> set[str]:
         """The specimen kinds of the progression tests (``unknown`` for an unknown specimen)."""
-        return {self._kind(t) for t in self.current}
+        return {self.kind_of(t) for t in self.current}
 
-    def _kind(self, t: MolecularTest) -> str:
+    def kind_of(self, t: MolecularTest) -> str:
         spec = self.specimens.get(t.specimen)
         return spec.kind if spec is not None else "unknown"
 
@@ -605,7 +605,7 @@ def _cns_progression(f: Facts) -> list[RecommendedTest]:
     if f.point.therapy is None or not f.point.cns_progression or not f.current:
         return []
     cns = any(
-        f._kind(t) == "csf"
+        f.kind_of(t) == "csf"
         or ((spec := f.specimens.get(t.specimen)) is not None and spec.site_kind == "cns")
         for t in f.current
     )
@@ -622,10 +622,47 @@ def _cns_progression(f: Facts) -> list[RecommendedTest]:
     ]
 
 
-RULES: tuple[tuple[str, Callable[[Facts], list[RecommendedTest]]], ...] = (
-    ("quantify", _quantify),
-    ("plasma_negative", _plasma_negative),
-    ("uninformative_plasma", _uninformative_plasma),
-    ("cns_progression", _cns_progression),
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One situation rule: its id, the condition and advice (``check``, which reads
+    :class:`Facts` and returns the advice, empty when the condition does not hold), and its
+    evidence: keys of :data:`SOURCES`, ``knowledge base`` (the statements' own citations and
+    thresholds, quoted in the advice) or ``project decision``."""
+
+    id: str
+    when: str
+    evidence: tuple[str, ...]
+    check: Callable[[Facts], list[RecommendedTest]]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "quantify",
+        "a gene amplified or overexpressed; a KB statement that would apply in this context is "
+        "defined by a measurement (copy number with thresholds, or IHC) not made on this "
+        "progression",
+        ("knowledge base",),
+        _quantify,
+    ),
+    Rule(
+        "plasma_negative",
+        "progression tested on plasma only; a category an approved regimen depends on (level "
+        "A; level B when no mechanism was found) not shown",
+        ("rolfo-2021", "oxnard-2016", "project decision"),
+        _plasma_negative,
+    ),
+    Rule(
+        "uninformative_plasma",
+        "progression tested on plasma only with a tumour fraction < 1% or without the founding "
+        "driver",
+        ("tf-2024", "rolfo-2021"),
+        _uninformative_plasma,
+    ),
+    Rule(
+        "cns_progression",
+        "progression in the CNS tested without CSF or CNS tissue, no new alteration shown",
+        ("csf-2021",),
+        _cns_progression,
+    ),
 )
 """The situation rules, in the order their advice is given."""
