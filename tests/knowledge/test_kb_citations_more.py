@@ -68,12 +68,13 @@ def test_amivantamab_chemotherapy_is_cns_active_and_first_on_cns_progression() -
     """Synthetic: L858R progressing in the brain on osimertinib, no mechanism. MARIPOSA-2 showed
     a longer intracranial PFS with amivantamab + chemotherapy (12.5 vs 8.3 months), so the
     regimen is CNS-active on its own evidence and, being approved, ranks first. COMPEL enrolled
-    only extracranial progression and must not overtake it."""
+    only extracranial progression: its evidence does not reach a brain progression, so it is
+    not offered at all (the statement's `progression_site: extracranial`)."""
     result = _run(["osimertinib"], cns_progression=True)
     ami = _option(result, AMI_CHEMO)
     assert ami.cns_active is True
     assert result.options[0].drugs == AMI_CHEMO
-    assert ami.score > _option(result, COMPEL).score
+    assert COMPEL not in [o.drugs for o in result.options]
 
 
 def test_platinum_pemetrexed_alone_is_not_marked_cns_active() -> None:
