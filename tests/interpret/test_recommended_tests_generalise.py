@@ -262,6 +262,21 @@ def test_cns_progression_tested_on_csf_needs_no_csf(tmp_path: Path) -> None:
     assert "csf" not in text, text
 
 
+def test_untested_cns_progression_is_told_where_to_test(tmp_path: Path) -> None:
+    """Progression in the brain on osimertinib and no molecular test since (synthetic): beside
+    the general re-biopsy advice, the oncologist is told that plasma often misses intracranial
+    disease and that CSF or the CNS lesion is where to look."""
+    events = (
+        dx(cns=True)
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("l1", ["osimertinib"], "2023-02-01", "2025-03-20")
+        + pd("pd", "2025-03-20", "l1", "cns")
+    )
+    r = run(tmp_path, events)
+    assert any(t.kind == "rebiopsy" for t in r.recommended_tests), r.recommended_tests
+    assert "cerebrospinal" in recommended(r), r.recommended_tests
+
+
 def test_extracranial_progression_gets_no_csf_advice(tmp_path: Path) -> None:
     """Progression outside the CNS with a negative plasma test (synthetic): CSF is not the
     answer; the advice is tissue."""

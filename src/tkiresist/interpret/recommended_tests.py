@@ -33,9 +33,9 @@
   - ``uninformative_plasma``: progression tested on plasma only with a tumour fraction below
     1%, or without the founding driver: the draw may carry too little tumour DNA to rule
     anything out; advise tissue;
-  - ``cns_progression``: progression in the CNS tested without CSF or CNS tissue, and no new
-    alteration found: plasma often misses intracranial disease; advise CSF ctDNA or tissue
-    from the CNS lesion.
+  - ``cns_progression``: progression in the CNS not tested, or tested without CSF or CNS
+    tissue and no new alteration found: plasma often misses intracranial disease; advise CSF
+    ctDNA or tissue from the CNS lesion.
 
   None reads an alteration's status word (``lost``, ``not_assessable``): what a plasma test
   did not show is read from the evidence (its result and specimen kind).
@@ -601,8 +601,9 @@ def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
 
 
 def _cns_progression(f: Facts) -> list[RecommendedTest]:
-    """Rule ``cns_progression`` (see the module docstring)."""
-    if f.point.therapy is None or not f.point.cns_progression or not f.current:
+    """Rule ``cns_progression`` (see the module docstring); with no test at all at this
+    progression the advice says where to test (the general re-biopsy advice stands beside)."""
+    if f.point.therapy is None or not f.point.cns_progression:
         return []
     cns = any(
         f.kind_of(t) == "csf"
@@ -611,13 +612,17 @@ def _cns_progression(f: Facts) -> list[RecommendedTest]:
     )
     if cns or f.new_findings():
         return []
+    tested = (
+        "was tested without CSF or CNS tissue, which showed no new alteration"
+        if f.current
+        else "was not tested"
+    )
     return [
         RecommendedTest(
             kind="repeat_testing",
-            reason="the progression is in the CNS and was tested without CSF or CNS tissue, "
-            "which showed no new alteration; plasma often misses intracranial disease: test "
-            "CSF (cerebrospinal fluid) ctDNA, or tissue from the CNS lesion if it is resected "
-            f"or biopsied [{SOURCES['csf-2021']}]",
+            reason=f"the progression is in the CNS and {tested}; plasma often misses "
+            "intracranial disease: test CSF (cerebrospinal fluid) ctDNA, or tissue from the "
+            f"CNS lesion if it is resected or biopsied [{SOURCES['csf-2021']}]",
         )
     ]
 
@@ -660,7 +665,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cns_progression",
-        "progression in the CNS tested without CSF or CNS tissue, no new alteration shown",
+        "progression in the CNS not tested, or tested without CSF or CNS tissue and no new "
+        "alteration shown",
         ("csf-2021",),
         _cns_progression,
     ),
