@@ -237,6 +237,19 @@ def test_plasma_with_the_driver_but_a_low_tumour_fraction_asks_for_tissue(tmp_pa
     assert "tumour fraction (0.5%)" in text and "tissue" in text, text
 
 
+def test_plasma_without_the_driver_but_with_a_mechanism_is_not_called_uninformative(
+    tmp_path: Path,
+) -> None:
+    """Plasma after osimertinib shows an acquired MET amplification but not the exon 19
+    deletion (synthetic). The MET amplification is tumour DNA, so the draw is not read as one
+    without tumour DNA."""
+    events = one_line(
+        [f"{{alteration: {DEL19}, status: not_detected}}", "MET amplification"], plasma=True
+    )
+    text = recommended(run(tmp_path, events))
+    assert "founding driver" not in text, text
+
+
 # -------------------------------------------------------------------------- CNS progression
 
 

@@ -31,7 +31,8 @@
     savolitinib for MET amplification) only when no mechanism explains the progression (a
     project decision: with a mechanism found, chasing a second one is noise);
   - ``uninformative_plasma``: progression tested on plasma only with a tumour fraction below
-    1%, or without the founding driver: the draw may carry too little tumour DNA to rule
+    1%, or without the founding driver (and without a mechanism or a new alteration the KB
+    knows, which would be tumour DNA): the draw may carry too little tumour DNA to rule
     anything out; advise tissue;
   - ``cns_progression``: progression in the CNS not tested, or tested without CSF or CNS
     tissue and no new alteration found: plasma often misses intracranial disease; advise CSF
@@ -580,7 +581,11 @@ def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
             f"its tumour fraction ({100 * max(fractions):.1f}%) is below "
             f"{100 * LOW_TUMOUR_FRACTION:.0f}% [{SOURCES['tf-2024']}]"
         )
-    lost = f.driver_not_shown()
+    # a resistance mechanism, or a new alteration the knowledge base knows, shown in the same
+    # draw is tumour DNA: the driver's absence is then not read as a draw without tumour DNA
+    # (a project decision; an alteration the KB does not know may be clonal haematopoiesis)
+    known = [s for s in f.new_findings() if set(s.category) & set(f.kb.by_category)]
+    lost = [] if f.mechanisms or known else f.driver_not_shown()
     if lost:
         why.append(
             f"it does not show the founding driver ({', '.join(s.name for s in lost)}), so it "
@@ -658,9 +663,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "uninformative_plasma",
-        "progression tested on plasma only with a tumour fraction < 1% or without the founding "
-        "driver",
-        ("tf-2024", "rolfo-2021"),
+        "progression tested on plasma only with a tumour fraction < 1%, or without the founding "
+        "driver and without a mechanism or a new alteration the KB knows",
+        ("tf-2024", "rolfo-2021", "project decision"),
         _uninformative_plasma,
     ),
     Rule(
