@@ -105,6 +105,22 @@ def test_a_test_after_the_next_line_began_belongs_to_that_line(tmp_path: Path) -
     assert not any("T790M" in a.name for a in r.alterations)
 
 
+def test_no_later_test_is_read_once_the_next_line_is_running(tmp_path: Path) -> None:
+    """The gefitinib progression is written on 10 March, but osimertinib already began on 5
+    March (a report that dates the scan's reading late). A biopsy on 19 March was taken on
+    osimertinib: it belongs to that line, not to the gefitinib progression."""
+    events = (
+        dx()
+        + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19])
+        + line("gef", ["gefitinib"], "2023-02-01", "2024-03-01")
+        + pd("pd1", "2024-03-10", "gef")
+        + line("osi", ["osimertinib"], "2024-03-05", None)
+        + sample("t-osi", "2024-03-19", "audit-tissue-panel", [DEL19, "EGFR p.T790M"])
+    )
+    r = run(tmp_path, events)
+    assert used_tests(r) == {"t-dx"}, used_tests(r)
+
+
 def test_with_no_later_line_the_window_closes_after_90_days(tmp_path: Path) -> None:
     """No line after the progression, and the only later test is four months after the scan:
     too late to read as the progression's test (the disease has had a restaging interval to

@@ -384,12 +384,17 @@ def _window(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Wind
         return None
     at = months[event.id]
     own = point.therapy.event_id if point.therapy is not None else None
-    floor = at - EPS if own is None else at + EPS
+    # the lines after the one in effect (at the diagnosis: from the diagnosis on, the first
+    # line included); one that began before the point is already running, so no later test
+    # is this point's
+    floor = at - EPS if own is None else months[own] + EPS
     later_lines = [
         e
         for e in case.events
         if isinstance(e, TherapyLine) and e.id != own and months[e.id] >= floor
     ]
+    if later_lines and min(months[e.id] for e in later_lines) < at - EPS:
+        return None
     later_pd = [
         months[e.id]
         for e in case.events
