@@ -53,6 +53,7 @@ from tkiresist.cohort.reading import (
     _require,
 )
 from tkiresist.errors import FormatError, Location, Problem
+from tkiresist.interpret.dynamics import NOT_RADIOGRAPHIC
 from tkiresist.io.cbioportal import (
     CASE_LISTS,
     CNA_CODE,
@@ -509,9 +510,6 @@ PROGRESSION_RESULTS: Final = frozenset(
 """An IMAGING event's RESULT or a STATUS event's STATUS (lower case) that reads as progressive
 disease: ``PD``, RECIST's abbreviation, as our exports write a response assessment (with a
 modality as IMAGING, without one as STATUS), or the words."""
-NOT_RADIOGRAPHIC: Final = ("clinical",)
-"""A CRITERIA that says the progression was not read on imaging (our exports write the response
-criteria: ``RECIST 1.1``, ``RANO-BM``, ``PERCIST``, ``clinical``, ``not stated``)."""
 
 
 def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: _Head) -> None:
