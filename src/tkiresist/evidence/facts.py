@@ -23,29 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 from tkiresist.errors import EvidenceError, Location
-
-FACTS_TABLE: Final = "registry_case_facts"
-
-ColumnKind = Literal["text", "vocab", "bool", "int", "float", "list"]
-
-
-@dataclass(frozen=True, slots=True)
-class FactColumn:
-    """One column of the facts table as evidence synthesis reads it.
-
-    ``required`` columns are the contract; the others are used when the table has them (the
-    registry's table does) and otherwise derived or left out.
-    """
-
-    name: str
-    kind: ColumnKind
-    meaning: str
-    vocabulary: tuple[str, ...] = ()
-    required: bool = True
-
+from tkiresist.model.facts import FACT_SPEC
+from tkiresist.model.facts import FACTS_TABLE as FACTS_TABLE
+from tkiresist.model.facts import FactColumn as FactColumn
 
 #: Other spellings accepted for vocabulary terms (in filters and claims files).
 VOCABULARY_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
@@ -54,81 +37,10 @@ VOCABULARY_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
 }
 
 
-_COLUMNS: tuple[FactColumn, ...] = (
-    FactColumn("case_uid", "text", "the registry case's identifier"),
-    FactColumn("dataset", "text", "the dataset the case belongs to, e.g. cheung2025-table1"),
-    FactColumn(
-        "source_row",
-        "text",
-        "the row label in the source table ('1' for the seed's present case); needed by "
-        "per-case claims",
-        required=False,
-    ),
-    FactColumn("age", "int", "age in years"),
-    FactColumn("status", "vocab", "curation status", ("draft", "reviewed"), required=False),
-    FactColumn("study", "text", "the cited study as written", required=False),
-    FactColumn("needs_curation", "bool", "the case has cells to curate", required=False),
-    FactColumn("sex", "vocab", "sex", ("female", "male", "other")),
-    FactColumn(
-        "egfr_baseline",
-        "vocab",
-        "the baseline (sensitising) EGFR mutation class",
-        ("ex19del", "l858r", "uncommon", "other"),
-    ),
-    FactColumn("egfr_t790m", "bool", "T790M present at any time in the EGFR history"),
-    FactColumn("egfr_history_text", "text", "the EGFR history as the source wrote it"),
-    FactColumn("prior_tkis", "list", "EGFR TKIs before resistance, generic names in order"),
-    FactColumn(
-        "last_egfr_tki",
-        "text",
-        "the EGFR TKI at resistance (without the column: the last prior TKI)",
-        required=False,
-    ),
-    FactColumn("osimertinib_exposed", "bool", "osimertinib among the prior TKIs"),
-    FactColumn("tki_generations", "text", "generations of the prior TKIs"),
-    FactColumn("alk_partners", "list", "5' partner genes of the ALK fusion(s), e.g. EML4,STRN"),
-    FactColumn("n_alk_fusions", "int", "number of distinct ALK fusions"),
-    FactColumn("eml4_any", "bool", "an EML4::ALK fusion among the fusions"),
-    FactColumn(
-        "partner_class",
-        "vocab",
-        "eml4 (EML4 only), uncommon (non-EML4 only), both, unknown",
-        ("eml4", "uncommon", "both", "unknown"),
-        required=False,
-    ),
-    FactColumn("uncommon_partner_any", "bool", "a partner other than EML4 among the fusions"),
-    FactColumn("interval_months", "float", "months from the start of the line to resistance"),
-    FactColumn("interval_censored", "bool", "still on treatment: the interval is a lower bound"),
-    FactColumn("post_regimen_text", "text", "post-resistance regimens as the source wrote them"),
-    FactColumn(
-        "first_post_regimen", "text", "the first post-resistance regimen, canonical generics"
-    ),
-    FactColumn(
-        "combination_egfr_alk",
-        "bool",
-        "the first post-resistance regimen combines an EGFR TKI and an ALK TKI",
-    ),
-    FactColumn(
-        "best_response",
-        "vocab",
-        "best response to the first post-resistance regimen",
-        ("CR", "PR", "SD", "PD"),
-    ),
-    FactColumn("grade3_any", "bool", "any grade ≥3 adverse event reported"),
-    FactColumn(
-        "grade3_on_first_post_regimen",
-        "bool",
-        "a grade ≥3 event attributed to the first post-resistance regimen (without the column, "
-        "attribution is read from grade3_text)",
-        required=False,
-    ),
-    FactColumn("grade3_text", "text", "the grade ≥3 adverse events as the source wrote them"),
-    FactColumn("biopsy", "text", "the resistance specimen"),
-    FactColumn("testing", "text", "the method(s) that found the fusion"),
-    FactColumn("cns_reported", "bool", "CNS progression status reported (yes or no)"),
-    FactColumn("cns_involved", "bool", "CNS progression at resistance"),
-    FactColumn("extracranial_sites", "text", "extracranial progression sites"),
-)
+_COLUMNS: Final[tuple[FactColumn, ...]] = tuple(c for c in FACT_SPEC if c.evidence)
+"""The columns evidence synthesis reads, in table order: the ``required`` ones are the contract,
+the others are used when the table has them (the registry's table does) and otherwise derived
+or left out. Defined once, in :mod:`tkiresist.model.facts`."""
 
 FACT_COLUMNS: Final[Mapping[str, FactColumn]] = {c.name: c for c in _COLUMNS}
 """The columns of ``registry_case_facts`` that evidence synthesis reads, by name."""

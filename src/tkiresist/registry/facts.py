@@ -26,14 +26,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Literal
-
-from pydantic import Field
+from typing import Final
 
 from tkiresist.model.alterations import Fusion, SequenceVariant
-from tkiresist.model.base import Value
 from tkiresist.model.case import Case
 from tkiresist.model.categories import categorize
+from tkiresist.model.facts import FACT_SPEC, EgfrBaseline, PartnerClass
+from tkiresist.model.facts import CaseFacts as CaseFacts
 from tkiresist.model.time import TimePoint
 from tkiresist.model.timeline import (
     AdverseEvent,
@@ -47,9 +46,6 @@ from tkiresist.model.timeline import (
 from tkiresist.nomenclature.drugs import Drug
 from tkiresist.nomenclature.drugs import lookup as _lookup
 from tkiresist.registry.record import CurationFlag, ReportedSummary
-
-EgfrBaseline = Literal["ex19del", "l858r", "uncommon", "other"]
-PartnerClass = Literal["eml4", "uncommon", "both", "unknown"]
 
 _RANK: Final = {"CR": 0, "PR": 1, "SD": 2, "non-CR/non-PD": 3, "PD": 4}
 
@@ -72,56 +68,7 @@ def _format(alteration: SequenceVariant) -> str:
     return format_alteration(alteration)
 
 
-class CaseFacts(Value):
-    """The flat facts of one case (one row of ``registry_case_facts``)."""
-
-    case_uid: str
-    dataset: str
-    status: str
-    source_id: str
-    source_row: str | None = None
-    study: str | None = None
-    needs_curation: bool = False
-    n_flags: int = 0
-    age: int | None = None
-    sex: str | None = None
-    egfr_baseline: EgfrBaseline | None = None
-    egfr_t790m: bool = False
-    egfr_t790m_de_novo: bool = False
-    egfr_history_text: str | None = None
-    prior_tkis: str | None = None
-    last_egfr_tki: str | None = None
-    osimertinib_exposed: bool = False
-    tki_generations: str | None = None
-    alk_partners: str | None = None
-    n_alk_fusions: int = 0
-    eml4_any: bool | None = None
-    uncommon_partner_any: bool | None = None
-    partner_class: PartnerClass | None = None
-    interval_months: float | None = None
-    interval_censored: bool | None = None
-    post_regimen_status: Literal["given", "none"] | None = None
-    post_regimen_text: str | None = None
-    first_post_regimen: str | None = None
-    n_post_regimens: int = 0
-    combination_egfr_alk: bool | None = None
-    best_response: Literal["CR", "PR", "SD", "PD"] | None = None
-    grade3_any: bool | None = None
-    grade3_on_first_post_regimen: bool | None = None
-    grade3_text: str | None = None
-    biopsy: str | None = None
-    testing: str | None = None
-    cns_reported: bool = False
-    cns_involved: bool | None = None
-    extracranial_sites: str | None = None
-    n_events: int = Field(default=0, ge=0)
-    patient_source: str | None = None
-    patient_ages: str | None = None
-    duplicate_of: str | None = None
-    patient_source_ids: str | None = None
-
-
-FACT_COLUMNS: Final = tuple(CaseFacts.model_fields)
+FACT_COLUMNS: Final = tuple(c.name for c in FACT_SPEC)
 """The column names of ``registry_case_facts``, in order."""
 
 

@@ -23,11 +23,13 @@ value read the facts table, not the JSON.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -35,10 +37,15 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
+from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
+from sqlalchemy.types import TypeEngine
+
+from tkiresist.model.facts import FACT_SPEC, FACTS_TABLE, FactColumn
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -132,57 +139,51 @@ class HistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-class FactsRow(Base):
-    """One row per live (not deleted) case; see ``docs/registry.md`` for every column."""
+def _facts_type(column: FactColumn) -> TypeEngine[Any]:
+    """The SQL type of a facts column, from its kind and length."""
+    if column.kind in _FACT_TYPES:
+        return _FACT_TYPES[column.kind]()
+    return String(column.length) if column.length is not None else Text()
 
-    __tablename__ = "registry_case_facts"
 
-    case_uid: Mapped[str] = mapped_column(
-        String(64), ForeignKey("registry_case.uid", ondelete="CASCADE"), primary_key=True
+_FACT_TYPES: dict[str, type[TypeEngine[Any]]] = {"bool": Boolean, "int": Integer, "float": Float}
+
+
+def _facts_column(column: FactColumn) -> Column[Any]:
+    owner = [ForeignKey("registry_case.uid", ondelete="CASCADE")] if column.key else []
+    return Column(
+        column.name,
+        _facts_type(column),
+        *owner,
+        primary_key=column.key,
+        nullable=column.nullable,
+        index=True if column.index else None,
     )
-    dataset: Mapped[str] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    source_id: Mapped[str] = mapped_column(String(200))
-    source_row: Mapped[str | None] = mapped_column(String(100))
-    study: Mapped[str | None] = mapped_column(Text)
-    needs_curation: Mapped[bool] = mapped_column(Boolean)
-    n_flags: Mapped[int] = mapped_column(Integer)
-    age: Mapped[int | None] = mapped_column(Integer)
-    sex: Mapped[str | None] = mapped_column(String(8))
-    egfr_baseline: Mapped[str | None] = mapped_column(String(16), index=True)
-    egfr_t790m: Mapped[bool] = mapped_column(Boolean)
-    egfr_t790m_de_novo: Mapped[bool] = mapped_column(Boolean)
-    egfr_history_text: Mapped[str | None] = mapped_column(Text)
-    prior_tkis: Mapped[str | None] = mapped_column(Text)
-    last_egfr_tki: Mapped[str | None] = mapped_column(String(64), index=True)
-    osimertinib_exposed: Mapped[bool] = mapped_column(Boolean)
-    tki_generations: Mapped[str | None] = mapped_column(String(16))
-    alk_partners: Mapped[str | None] = mapped_column(Text)
-    n_alk_fusions: Mapped[int] = mapped_column(Integer)
-    eml4_any: Mapped[bool | None] = mapped_column(Boolean)
-    uncommon_partner_any: Mapped[bool | None] = mapped_column(Boolean)
-    partner_class: Mapped[str | None] = mapped_column(String(16), index=True)
-    interval_months: Mapped[float | None] = mapped_column(Float)
-    interval_censored: Mapped[bool | None] = mapped_column(Boolean)
-    post_regimen_status: Mapped[str | None] = mapped_column(String(8))
-    post_regimen_text: Mapped[str | None] = mapped_column(Text)
-    first_post_regimen: Mapped[str | None] = mapped_column(String(400), index=True)
-    n_post_regimens: Mapped[int] = mapped_column(Integer)
-    combination_egfr_alk: Mapped[bool | None] = mapped_column(Boolean, index=True)
-    best_response: Mapped[str | None] = mapped_column(String(4))
-    grade3_any: Mapped[bool | None] = mapped_column(Boolean)
-    grade3_on_first_post_regimen: Mapped[bool | None] = mapped_column(Boolean)
-    grade3_text: Mapped[str | None] = mapped_column(Text)
-    biopsy: Mapped[str | None] = mapped_column(String(200))
-    testing: Mapped[str | None] = mapped_column(String(200))
-    cns_reported: Mapped[bool] = mapped_column(Boolean)
-    cns_involved: Mapped[bool | None] = mapped_column(Boolean)
-    extracranial_sites: Mapped[str | None] = mapped_column(Text)
-    n_events: Mapped[int] = mapped_column(Integer)
-    patient_source: Mapped[str | None] = mapped_column(String(220))
-    patient_ages: Mapped[str | None] = mapped_column(String(64))
-    duplicate_of: Mapped[str | None] = mapped_column(String(64))
-    patient_source_ids: Mapped[str | None] = mapped_column(String(400))
+
+
+class _GeneratedColumns(DeclarativeAttributeIntercept):
+    """The metaclass of a class whose columns are generated: to a type checker, any column
+    attribute is a SQL expression (at run time this adds nothing)."""
+
+    if TYPE_CHECKING:
+
+        def __getattr__(cls, name: str) -> InstrumentedAttribute[Any]: ...
+
+
+class FactsRow(Base, metaclass=_GeneratedColumns):
+    """One row per live (not deleted) case; see ``docs/registry.md`` for every column.
+
+    The columns are generated from :data:`tkiresist.model.facts.FACT_SPEC` (#14): kinds
+    ``bool``/``int``/``float`` as such, text of a known length as ``String(length)``, other
+    text as ``Text``; the key column is the case's uid (cascading from ``registry_case``).
+    """
+
+    __tablename__ = FACTS_TABLE
+    __table__ = Table(FACTS_TABLE, Base.metadata, *(_facts_column(c) for c in FACT_SPEC))
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
 
 class LinkRow(Base):
