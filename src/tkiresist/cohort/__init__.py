@@ -42,7 +42,6 @@ from __future__ import annotations
 from tkiresist.cohort.analysis import (
     LIST_COLUMNS,
     PATIENT_COLUMNS,
-    PRESENT_STATES,
     analyse,
     situations,
 )
@@ -86,7 +85,6 @@ __all__ = [
     "NO_MECHANISM",
     "OUTCOME_LABELS",
     "PATIENT_COLUMNS",
-    "PRESENT_STATES",
     "PRE_EXISTING",
     "PROFILE_HISTOLOGY",
     "PROFILE_IHC",

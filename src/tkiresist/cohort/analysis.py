@@ -78,6 +78,7 @@ from tkiresist.cohort.knowledge_tables import _statements
 from tkiresist.io.cbioportal import (
     PROGRESSION_SAMPLE_TYPES,
 )
+from tkiresist.model.interpretation import PRESENT_STATES  # the engine's present statuses
 from tkiresist.model.time import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -134,11 +135,6 @@ LIST_COLUMNS: Final = frozenset(
         "plasma_lead_months",
     }
 )
-
-
-PRESENT_STATES: Final = ("acquired", "persistent", "not_assessable")
-"""Statuses of an alteration that is there at the decision point, as the engine reads them
-(:data:`tkiresist.interpret.mechanisms.PRESENT`): its categories are *present*."""
 
 
 _SEP: Final = "\x1f"  # joins the parts of a context signature (never in ids or drug names)

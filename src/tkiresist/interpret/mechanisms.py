@@ -33,13 +33,14 @@ from tkiresist.knowledge.applies import (
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.knowledge.schema import MeaningKind, Statement
 from tkiresist.model.interpretation import (
+    PRESENT_STATES,
     AlterationStatus,
     DecisionPoint,
     Mechanism,
     TraceEntry,
 )
 
-PRESENT = ("acquired", "persistent", "not_assessable", "baseline")
+PRESENT = PRESENT_STATES
 
 
 @dataclass(frozen=True, slots=True)

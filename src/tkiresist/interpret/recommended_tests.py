@@ -62,6 +62,7 @@ from tkiresist.model.alterations import CopyNumber, Expression, Fusion
 from tkiresist.model.case import Case
 from tkiresist.model.categories import CATALOGUE, categorize, label
 from tkiresist.model.interpretation import (
+    PRESENT_STATES,
     AlterationStatus,
     DecisionPoint,
     Mechanism,
@@ -69,7 +70,7 @@ from tkiresist.model.interpretation import (
 )
 from tkiresist.model.timeline import MolecularTest, Specimen
 
-PRESENT = ("acquired", "persistent", "not_assessable")
+PRESENT = PRESENT_STATES  # the engine's present statuses, ``baseline`` at diagnosis included
 
 FusionMethod = Literal["fish", "ihc", "rna", "dna", "ctdna", "ngs_input_unknown", "unknown"]
 _ORTHOGONAL = frozenset({"fish", "ihc", "rna"})
