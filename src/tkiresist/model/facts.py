@@ -224,7 +224,7 @@ def _column(name: str, annotation: object, col: Col) -> FactColumn:
         kind, vocabulary = "vocab", tuple(str(v) for v in typing.get_args(base))
     elif isinstance(base, type) and base in _KINDS:
         kind = _KINDS[base]
-    else:  # pragma: no cover - a field added with a type the table cannot hold
+    else:  # a field added with a type the table cannot hold
         raise TypeError(f"CaseFacts.{name}: no column kind for {annotation!r}")
     if col.kind is not None:
         kind = col.kind
