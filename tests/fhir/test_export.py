@@ -315,3 +315,24 @@ def test_shift_days_out_of_range_is_refused(dated_case: Case) -> None:
 
 def test_export_is_deterministic_for_a_given_shift(seed_case: Case) -> None:
     assert case_to_bundle(seed_case, shift_days=5) == case_to_bundle(seed_case, shift_days=5)
+
+
+def test_first_line_implications_derive_from_the_driver_at_diagnosis(seed_case: Case) -> None:
+    """At diagnosis (``interpret --at dx``) the seed's EGFR exon 19 deletion is there before any
+    therapy (status ``baseline``): the first-line implications (osimertinib, FLAURA) must name
+    it as what they derive from, as a molecular tumour board reading the FHIR export expects.
+    Before the ``baseline`` status reached the export, they derived from nothing."""
+    from tkiresist.interpret.engine import interpret
+    from tkiresist.knowledge.loader import load_knowledge_base
+
+    result = interpret(seed_case, load_knowledge_base(), at="dx")
+    assert "baseline" in {s.status for s in result.alterations}
+    bundle = case_to_bundle(seed_case, result, shift_days=0)
+    implications = [
+        r
+        for r in resources(bundle, "Observation")
+        if has_code(r["code"], v.GR_TBD, "therapeutic-implication")
+    ]
+    assert implications
+    for obs in implications:
+        assert obs.get("derivedFrom"), obs["id"]

@@ -990,7 +990,7 @@ def _implications(ctx: _Ctx, interp: Interpretation) -> None:
     current = [
         s.name
         for s in interp.alterations
-        if s.status in ("acquired", "persistent") and s.alteration.kind != "expression"
+        if s.status in ("acquired", "persistent", "baseline") and s.alteration.kind != "expression"
     ]
 
     def implication(
