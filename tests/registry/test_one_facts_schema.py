@@ -293,3 +293,42 @@ def test_the_spec_catches_a_column_without_a_kind() -> None:
 def test_the_fact_column_type_is_shared() -> None:
     assert evidence_facts.FactColumn is FactColumn
     assert evidence_facts.FACTS_TABLE == FACTS_TABLE == FactsRow.__tablename__
+
+
+# -- the registry's identifiers are model.citation's (#14, one Citation) ---------------------
+
+
+@pytest.mark.parametrize("pmid", ["31564718", "1234567890"])
+def test_a_source_pmid_has_the_citations_form(pmid: str) -> None:
+    """A source row's PMID is accepted exactly when a Citation would accept it (the registry
+    allowed 9 digits, the citation 10)."""
+    from tkiresist.model.citation import Citation
+    from tkiresist.registry.record import SourceRef
+
+    assert Citation(pmid=pmid).pmid == pmid
+    ref = SourceRef.parse(f"PMID: {pmid}")
+    assert (ref.kind, ref.id) == ("pmid", pmid)
+
+
+@pytest.mark.parametrize("text", ["PMID 0123", "PMID 12345678901", "pmid:"])
+def test_a_source_pmid_outside_the_citations_form_is_refused(text: str) -> None:
+    from tkiresist.errors import ParseError
+    from tkiresist.registry.record import SourceRef
+
+    with pytest.raises(ParseError):
+        SourceRef.parse(text)
+
+
+def test_a_cited_studys_doi_has_the_citations_form() -> None:
+    from pydantic import ValidationError
+
+    from tkiresist.registry.datasets import PrimaryStudy
+    from tkiresist.registry.record import PrimarySource
+
+    doi = "10.1038/s41416-019-0573-8"
+    assert PrimarySource(text="a study", doi=doi).doi == doi
+    assert PrimaryStudy(rows=("1",), first_author="A", year=2019, doi=doi).doi == doi
+    with pytest.raises(ValidationError):
+        PrimarySource(text="a study", doi="doi:" + doi)
+    with pytest.raises(ValidationError):
+        PrimaryStudy(rows=("1",), first_author="A", year=2019, doi="11.1038/x")

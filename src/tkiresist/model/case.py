@@ -24,7 +24,7 @@ from tkiresist.errors import Location, Problem
 from tkiresist.model.assays import Assay, catalogue
 from tkiresist.model.base import Value
 from tkiresist.model.categories import CATALOGUE
-from tkiresist.model.citation import Citation as Citation  # re-exported for registry (#14)
+from tkiresist.model.citation import Citation
 from tkiresist.model.timeline import (
     AdverseEvent,
     AnyEvent,

@@ -29,7 +29,7 @@ from pydantic import Field, ValidationError
 
 from tkiresist.errors import KnowledgeBaseError, Location, RegistryError
 from tkiresist.model.base import Value
-from tkiresist.model.case import Citation
+from tkiresist.model.citation import Citation, Doi
 from tkiresist.registry.record import PrimarySource
 
 PACKAGE = "tkiresist.data"
@@ -45,7 +45,7 @@ class PrimaryStudy(Value):
     reference: int | None = Field(default=None, description="the review's reference number")
     title: str | None = None
     journal: str | None = None
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    doi: Doi | None = None
     uncertain: bool = Field(
         default=True, description="identifier copied from the review, not verified elsewhere"
     )

@@ -20,7 +20,7 @@ import getpass
 import os
 from pathlib import Path
 
-from tkiresist.model.case import Citation
+from tkiresist.model.citation import Citation
 from tkiresist.registry import datasets
 from tkiresist.registry.db import DatasetMeta, ImportReport, Registry
 from tkiresist.registry.published import iter_abstractions, parse_source

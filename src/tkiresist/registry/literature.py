@@ -42,7 +42,8 @@ from tkiresist.errors import ParseError
 from tkiresist.model.alterations import Fusion
 from tkiresist.model.assays import Assay, Coverage
 from tkiresist.model.base import Value
-from tkiresist.model.case import Case, Citation, Patient
+from tkiresist.model.case import Case, Patient
+from tkiresist.model.citation import Citation
 from tkiresist.model.findings import Finding, Provenance
 from tkiresist.model.time import DAYS_PER_MONTH, TimePoint
 from tkiresist.model.timeline import (

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator
 
 from tkiresist.errors import Location, ParseError
-from tkiresist.model.case import Case, Citation
+from tkiresist.model.case import Case
+from tkiresist.model.citation import Citation
 from tkiresist.registry.literature import abstract_row
 from tkiresist.registry.record import Abstraction, PrimarySource, SourceRef
 from tkiresist.registry.tables import SourceTable

@@ -30,14 +30,15 @@ from pydantic import ConfigDict, Field, model_validator
 from tkiresist.errors import Location, ParseError
 from tkiresist.model.base import Value
 from tkiresist.model.case import Case
+from tkiresist.model.citation import DOI, PMID, Doi
 
 SourceKind = Literal["doi", "pmid", "local"]
 CurationStatus = Literal["draft", "reviewed"]
 STATUSES: tuple[CurationStatus, ...] = ("draft", "reviewed")
 
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI = re.compile(DOI)
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
-_PMID = re.compile(r"^(?:pmid\s*:?\s*)?([1-9]\d{0,8})$", re.IGNORECASE)
+_PMID = re.compile(rf"^(?:pmid\s*:?\s*)?({PMID.strip('^$')})$", re.IGNORECASE)
 
 
 class SourceRef(Value):
@@ -123,7 +124,7 @@ class PrimarySource(Value):
     year: int | None = Field(default=None, ge=1900, le=2200)
     case_label: str | None = Field(default=None, description="e.g. 'Case 7'")
     reference: int | None = Field(default=None, ge=1, description="the review's reference number")
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    doi: Doi | None = None
     uncertain: bool = Field(
         default=False, description="the identifier was not independently verified"
     )
