@@ -139,14 +139,14 @@ class HistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+_FACT_TYPES: dict[str, type[TypeEngine[Any]]] = {"bool": Boolean, "int": Integer, "float": Float}
+
+
 def _facts_type(column: FactColumn) -> TypeEngine[Any]:
     """The SQL type of a facts column, from its kind and length."""
     if column.kind in _FACT_TYPES:
         return _FACT_TYPES[column.kind]()
     return String(column.length) if column.length is not None else Text()
-
-
-_FACT_TYPES: dict[str, type[TypeEngine[Any]]] = {"bool": Boolean, "int": Integer, "float": Float}
 
 
 def _facts_column(column: FactColumn) -> Column[Any]:
