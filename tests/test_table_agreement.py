@@ -28,7 +28,10 @@ The one policy, as compared here:
   the single-patient report), so the table side is compared with the reader's
   ``include_gain_loss=True`` and the default is checked to be the high-level subset.
 
-Divergences that live in ``cohort`` code are marked ``xfail(strict=True)`` with the reason.
+One difference is deliberate and tested as such: ``cohort`` reads a cBioPortal *study*, where
+every MAF row must name a sample of the clinical sample file (a row without one cannot be placed
+on a patient's timeline), so it refuses, located, a MAF row with an empty
+Tumor_Sample_Barcode that the row-wise add-test and annotate keep under an unnamed sample.
 """
 
 from __future__ import annotations
@@ -321,28 +324,9 @@ def test_a_coordinate_only_list_is_refused_by_both(tmp_path: Path) -> None:
 COHORT_CASES = [
     pytest.param("maf", MAF_FILES[1], id="vcf2maf-maf"),
     pytest.param(
-        "maf",
-        MAF_FILES[0],
-        id="genome-nexus-maf",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=FormatError,
-            reason="cohort refuses MAF rows with an empty Tumor_Sample_Barcode ('sample None "
-            "is not defined in the clinical sample file'); add-test and annotate read them "
-            "under an unnamed sample, with a warning (cohort/load.py, _unknown_samples)",
-        ),
-    ),
-    pytest.param(
         "sv",
         "cbioportal/data_sv.txt",
         id="cbioportal-sv",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="cohort keeps an intragenic SV row (both sites in EGFR) as an alteration, "
-            "'EGFR intragenic rearrangement', where add-test and annotate name none (not a "
-            "fusion; likewise a one-gene row whose gene is not a 3' partner) "
-            "(cohort/cells.py, _sv_alteration)",
-        ),
     ),
     pytest.param("cna", CNA_WIDE, id="cbioportal-cna"),
     pytest.param("cna-long", "cbioportal/data_cna_long.txt", id="cbioportal-cna-long"),
@@ -365,3 +349,18 @@ def test_cohort_loads_the_same_alterations(kind: str, name: str, tmp_path: Path)
         result = read_file(path)
         samples = [s or "" for s in result.samples]
     assert cohort_alterations(tmp_path, kind, path, samples) == _case_set(result)
+
+
+def test_cohort_refuses_a_study_maf_row_without_a_sample(tmp_path: Path) -> None:
+    """genome-nexus's example MAF has rows without a Tumor_Sample_Barcode. add-test and
+    annotate read rows one by one and keep them under an unnamed sample; a cohort study needs
+    every row on a sample of its clinical file, so cohort mode refuses the study, naming the
+    column (docs/decisions.md)."""
+    path = FORMATS / MAF_FILES[0]
+    result = read_file(path)
+    assert "" in [s or "" for s in result.samples]
+    with pytest.raises(FormatError) as error:
+        cohort_alterations(tmp_path, "maf", path, [s or "" for s in result.samples])
+    assert error.value.location.field == "Tumor_Sample_Barcode" or "Tumor_Sample_Barcode" in str(
+        error.value
+    )

@@ -132,29 +132,24 @@ def _maf_alteration(
     return reg.raw(f"{gene} {what}", f"raw:{gene}:{what}", PROFILE_MUTATIONS, gene)
 
 
-def _sv_alteration(reg: _Registry, site1: str, site2: str) -> int | None:
-    """An SV row's alteration by the one SV policy (:func:`tkiresist.nomenclature.fusions.sv_pair`):
-    a fusion, or, for an intragenic event or one gene that is not a 3' fusion partner, a raw
-    rearrangement that no fusion category names."""
+def _sv_alteration(reg: _Registry, site1: str, site2: str, event_info: str = "") -> int | None:
+    """An SV row's alteration by the one fusion decision of every reader
+    (:func:`tkiresist.io.fusions.cbioportal_sv_call`: the SV policy of
+    :func:`~tkiresist.nomenclature.fusions.sv_pair`, ``Event_Info`` naming the genes the other
+    way round): a fusion, or none for an intragenic event, one gene that is not a 3' fusion
+    partner, or an empty row, as add-test and annotate read it."""
     from pydantic import ValidationError
 
-    from tkiresist.nomenclature.fusions import sv_pair
+    from tkiresist.io.fusions import cbioportal_sv_call
 
-    a = "" if site1 in NA_VALUES else _gene(site1)
-    b = "" if site2 in NA_VALUES else _gene(site2)
-    pair = sv_pair(a or None, b or None)
-    if pair.kind == "none":
+    a = "" if site1 in NA_VALUES else site1
+    b = "" if site2 in NA_VALUES else site2
+    call = cbioportal_sv_call(a, b, event_info)
+    if call.fusion is None:
         return None
-    if pair.kind == "intragenic":
-        return reg.raw(f"{a} intragenic rearrangement", f"raw:sv:{a}", PROFILE_SV, a)
-    if pair.kind == "one_gene" or pair.fusion is None:
-        gene = pair.gene or a or b
-        return reg.raw(
-            f"{gene} rearrangement (partner not given)", f"raw:sv1:{gene}", PROFILE_SV, gene
-        )
     try:
-        return reg.add(pair.fusion, PROFILE_SV)
-    except ValidationError:
+        return reg.add(call.fusion, PROFILE_SV)
+    except ValidationError:  # pragma: no cover - the decision builds valid fusions
         return reg.raw(f"{a}::{b}", f"raw:sv:{a}:{b}", PROFILE_SV, a or b)
 
 

@@ -617,26 +617,28 @@ def _load_sv(study: LoadedStudy, reg: _Registry) -> None:
             Location(file=str(head.path), line=head.header_line),
         )
     status = ["SV_Status"] if "SV_Status" in head.columns else []
-    _load(con, "sv", head, "SV", ["Sample_Id", *sites, *status])
+    event = ["Event_Info"] if "Event_Info" in head.columns else []
+    _load(con, "sv", head, "SV", ["Sample_Id", *sites, *status, *event])
     _raise(_unknown_samples(con, "sv", "Sample_Id", head))
     s1 = '"Site1_Hugo_Symbol"' if "Site1_Hugo_Symbol" in sites else "''"
     s2 = '"Site2_Hugo_Symbol"' if "Site2_Hugo_Symbol" in sites else "''"
     germline = "AND upper(trim(coalesce(\"SV_Status\", ''))) <> 'GERMLINE'" if status else ""
+    info = "trim(coalesce(\"Event_Info\", ''))" if event else "''"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sv_k AS
         SELECT trim("Sample_Id") AS sample_id, trim(coalesce({s1}, '')) AS a,
-               trim(coalesce({s2}, '')) AS b
+               trim(coalesce({s2}, '')) AS b, {info} AS e
         FROM sv WHERE true {germline}
         """
     )
     con.execute("DROP TABLE sv")
     mapping = []
-    for a, b in con.execute("SELECT DISTINCT a, b FROM sv_k").fetchall():
-        alt_id = _sv_alteration(reg, a, b)
+    for a, b, e in con.execute("SELECT DISTINCT a, b, e FROM sv_k").fetchall():
+        alt_id = _sv_alteration(reg, a, b, e)
         if alt_id is not None:
-            mapping.append((a, b, alt_id))
-    _join_alterations(con, "sv_k", mapping, ("a", "b"), ("str", "str"))
+            mapping.append((a, b, e, alt_id))
+    _join_alterations(con, "sv_k", mapping, ("a", "b", "e"), ("str", "str", "str"))
     study.counts["sv_rows"] = _scalar(con, "SELECT count(*) FROM sv_k")
     con.execute("DROP TABLE sv_k")
 
