@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import SEED_CASE
 from tkiresist.io.casefile import parse_case_text, read_case
-from tkiresist.registry.facts import FACT_COLUMNS, CaseFacts, derive_facts
+from tkiresist.model.facts import CaseFacts
+from tkiresist.registry.facts import FACT_COLUMNS, derive_facts
 from tkiresist.registry.published import abstract_table
 from tkiresist.registry.record import ReportedSummary, SourceRef
 from tkiresist.registry.tables import read_seed_text

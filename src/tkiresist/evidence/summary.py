@@ -650,7 +650,7 @@ def summarize(
             raise EvidenceError(
                 f"a fact value gives statistic id {stat_id!r}, which names an unknown drug, "
                 "gene or regimen",
-                Location(file=facts.description, field="registry_case_facts"),
+                Location(file=facts.description, field=FACTS_TABLE),
             )
         if family.name in ("regimen_orr", "regimen_dcr"):
             k, n = cube_counts.num[stat_id], cube_counts.den[stat_id]

@@ -53,7 +53,8 @@ from sqlalchemy.sql.dml import Insert
 from tkiresist import BUNDLED_DATASET
 from tkiresist.errors import ConflictError, Location, RegistryError
 from tkiresist.model.case import Case
-from tkiresist.registry.facts import CaseFacts, derive_facts
+from tkiresist.model.facts import FACTS_TABLE, CaseFacts
+from tkiresist.registry.facts import derive_facts
 from tkiresist.registry.location import ENV_VAR as ENV_VAR  # re-exported
 from tkiresist.registry.location import default_path as default_path
 from tkiresist.registry.location import default_url as default_url
@@ -223,7 +224,7 @@ def migrate(url: str | None = None, target: str = "head") -> MigrationResult:
 
 def _has_facts_table(engine: Engine) -> bool:
     with engine.connect() as conn:
-        return "registry_case_facts" in inspect(conn).get_table_names()
+        return FACTS_TABLE in inspect(conn).get_table_names()
 
 
 def check_schema(engine: Engine, url: str, *, allow_old: bool) -> SchemaStatus:

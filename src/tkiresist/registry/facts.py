@@ -31,8 +31,7 @@ from typing import Final
 from tkiresist.model.alterations import Fusion, SequenceVariant
 from tkiresist.model.case import Case
 from tkiresist.model.categories import categorize
-from tkiresist.model.facts import FACT_SPEC, EgfrBaseline, PartnerClass
-from tkiresist.model.facts import CaseFacts as CaseFacts
+from tkiresist.model.facts import FACT_SPEC, CaseFacts, EgfrBaseline, PartnerClass
 from tkiresist.model.time import TimePoint
 from tkiresist.model.timeline import (
     AdverseEvent,
