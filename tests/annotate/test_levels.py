@@ -19,7 +19,7 @@ from tkiresist.annotate.levels import (
     statement_matches,
     trigger_categories,
 )
-from tkiresist.knowledge.schema import EvidenceLevel
+from tkiresist.model.vocabulary import EvidenceLevel
 
 EARLY = PriorTherapy(True, frozenset({"egfr_tki"}), frozenset({1}), ("erlotinib",))
 OSI = PriorTherapy(True, frozenset({"egfr_tki"}), frozenset({3}), ("osimertinib",))

@@ -6,16 +6,9 @@ import pytest
 
 from tkiresist.knowledge.lint import lint
 from tkiresist.knowledge.loader import KnowledgeBase, load_knowledge_base
-from tkiresist.knowledge.schema import (
-    DriverState,
-    DrugRole,
-    Effect,
-    EvidenceLevel,
-    MeaningKind,
-    MechanismClass,
-    Phase,
-)
+from tkiresist.knowledge.schema import DrugRole, Effect, MeaningKind, Phase
 from tkiresist.model.categories import CATALOGUE
+from tkiresist.model.vocabulary import DriverState, EvidenceLevel, MechanismClass
 
 
 @pytest.fixture(scope="module")

@@ -144,10 +144,22 @@ def test_the_interpretation_reports_citations_in_their_fixed_shape(seed_case_pat
 
 
 def test_vocabularies_have_one_home() -> None:
-    assert schema.EvidenceLevel is EvidenceLevel
-    assert schema.DriverState is DriverState
-    assert schema.MechanismClass is MechanismClass
-    assert schema.AmpTier is AmpTier
+    """The knowledge schema uses the model's vocabularies (the same objects) and defines none
+    of its own; no module imports them from anywhere but ``model.vocabulary``."""
+    import ast
+    from pathlib import Path
+
+    import tkiresist
+
+    for enum in (EvidenceLevel, DriverState, MechanismClass, AmpTier):
+        assert enum.__module__ == "tkiresist.model.vocabulary"
+        assert getattr(schema, enum.__name__) is enum
+    names = {"EvidenceLevel", "DriverState", "MechanismClass", "AmpTier", "DrugClass"}
+    root = Path(tkiresist.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "tkiresist.model.vocabulary":
+                assert not names & {a.name for a in node.names}, (path, node.module)
     assert drugs.DrugClass.__module__ == "tkiresist.model.vocabulary"
 
 

@@ -68,13 +68,8 @@ from dataclasses import dataclass
 
 from tkiresist.knowledge.applies import DRIVER_CATEGORIES, Prior, Situation, verdict
 from tkiresist.knowledge.loader import KnowledgeBase
-from tkiresist.knowledge.schema import (
-    DriverState,
-    Effect,
-    EvidenceLevel,
-    MeaningKind,
-    Statement,
-)
+from tkiresist.knowledge.schema import Effect, MeaningKind, Statement
+from tkiresist.model.vocabulary import DriverState, EvidenceLevel
 
 DEFAULT_ONCOTREE = "NSCLC"
 """The tumour type of a sample the clinical file does not describe."""

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tkiresist.knowledge.schema import DriverState, ProgressionSite, Statement
+from tkiresist.knowledge.schema import ProgressionSite, Statement
+from tkiresist.model.vocabulary import DriverState
 
 NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SCLC"})
 """OncoTree codes that a statement of disease ``NSCLC`` covers (SCLC: transformed NSCLC)."""

@@ -22,11 +22,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from tkiresist.model.base import Kebab, NonEmpty, Value
 from tkiresist.model.citation import KnowledgeCitation
-from tkiresist.model.vocabulary import AmpTier, MechanismClass
-
-# re-exported for knowledge.applies and annotate.levels, until they import from model (#14)
-from tkiresist.model.vocabulary import DriverState as DriverState
-from tkiresist.model.vocabulary import EvidenceLevel as EvidenceLevel
+from tkiresist.model.vocabulary import AmpTier, DriverState, EvidenceLevel, MechanismClass
 
 SNAKE = r"^[a-z0-9]+(_[a-z0-9]+)*$"
 SEMVER = r"^\d+\.\d+\.\d+$"
