@@ -56,7 +56,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tkiresist.annotate import inputs, keys
-from tkiresist.annotate.inputs import TableHeader
 from tkiresist.annotate.keys import Annotation, RowStatus
 from tkiresist.annotate.levels import (
     DEFAULT_ONCOTREE,
@@ -71,6 +70,9 @@ from tkiresist.annotate.levels import (
 from tkiresist.errors import FormatError, Location, ParseError, Problem
 from tkiresist.io import cna as io_cna
 from tkiresist.io.cna import DISCRETE_EXPECTED
+from tkiresist.io.tables.read import TableHeader, run_located
+from tkiresist.io.tables.read import read_csv_sql as _read_csv
+from tkiresist.io.tables.read import read_lines_sql as _read_lines
 
 if TYPE_CHECKING:
     import duckdb
@@ -160,32 +162,6 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _common(header: TableHeader) -> str:
-    compression = "gzip" if header.compressed else "none"
-    return (
-        "quote='', escape='', auto_detect=false, strict_mode=true, "
-        f"compression='{compression}', max_line_size={header.max_line_size}, "
-        f"buffer_size={16 * header.max_line_size}"
-    )
-
-
-def _read_csv(header: TableHeader) -> str:
-    """``read_csv`` of a tab-separated table, every column as text, no quoting."""
-    spec = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in header.columns) + "}"
-    return (
-        f"read_csv({_q(header.file)}, delim='\t', header=true, skip={header.skip}, "
-        f"columns={spec}, null_padding=false, {_common(header)})"
-    )
-
-
-def _read_lines(header: TableHeader) -> str:
-    """``read_csv`` of a table's data lines, each as one text column ``line``."""
-    return (
-        f"read_csv({_q(header.file)}, delim='\x1f', header=false, skip={header.header_line}, "
-        f"columns={{'line': 'VARCHAR'}}, {_common(header)})"
-    )
-
-
 def _col(header: TableHeader, name: str) -> str:
     return _ident(name) if header.has(name) else "NULL::VARCHAR"
 
@@ -246,18 +222,6 @@ class _Run:
         return row[0]
 
 
-def _csv_error(run: _Run, header: TableHeader, what: str, action: Callable[[], object]) -> Any:
-    """Run ``action``; DuckDB CSV errors become located FormatErrors."""
-    import duckdb
-
-    try:
-        return action()
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise inputs.located_csv_error(str(exc), header, what) from None
-    except duckdb.IOException as exc:
-        raise FormatError(f"cannot read the {what} file: {exc}", Location(header.file)) from None
-
-
 def _line(header: TableHeader, rowid: int) -> int:
     return header.header_line + 1 + int(rowid)
 
@@ -291,7 +255,7 @@ def _maf_keys(run: _Run, header: TableHeader) -> int:
                {_col(header, "NCBI_Build")} AS b
         FROM {_read_csv(header)}
     """
-    _csv_error(run, header, "MAF", lambda: run.sql(sql))
+    run_located(header, "MAF", lambda: run.sql(sql))
     n = int(run.scalar("SELECT count(*) FROM maf_rows"))
     if n == 0:
         raise FormatError(
@@ -587,7 +551,7 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout, sample: str | N
               SELECT {_ident(s)} AS s, {_ident(names[0])} AS g,
                      concat_ws({_q(SV_KEY_SEP)}, {cells}) AS k
               FROM {_read_csv(header)}"""
-    _csv_error(run, header, "SV", lambda: run.sql(sql))
+    run_located(header, "SV", lambda: run.sql(sql))
     n = int(run.scalar("SELECT count(*) FROM sv_rows"))
     _warn_empty_samples(run, header, "sv_rows", s)
     found = run.rows("SELECT k, min(rowid), count(*) FROM sv_rows GROUP BY k ORDER BY 2")
@@ -660,7 +624,7 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
         records.append((u.line, u.text, Annotation(None, "", RowStatus.UNPARSED, u.reason)))
     records.sort(key=lambda r: r[0])
     count_sql = f"SELECT count(*) FROM {_read_lines(header)}"
-    n = int(_csv_error(run, header, "SV", lambda: run.scalar(count_sql)))
+    n = int(run_located(header, "SV", lambda: run.scalar(count_sql)))
     if n != len(records) or len({r[0] for r in records}) != n:
         raise FormatError(  # pragma: no cover - every reader gives each row one record
             f"the {layout} reader gave {len(records):,} records for {n:,} data rows",
@@ -787,7 +751,7 @@ def _cna_wide_cells(run: _Run, header: TableHeader) -> int:
     ncols = len(header.columns)
     sql = f"""CREATE OR REPLACE TABLE cna_lines AS
               SELECT string_split(line, '\t') AS parts FROM {_read_lines(header)}"""
-    _csv_error(run, header, "CNA", lambda: run.sql(sql))
+    run_located(header, "CNA", lambda: run.sql(sql))
     bad = run.rows(
         f"SELECT rowid, len(parts) FROM cna_lines WHERE len(parts) <> {ncols} ORDER BY rowid "
         "LIMIT 1"
@@ -832,7 +796,7 @@ def _cna_long_cells(run: _Run, header: TableHeader) -> int:
                trim("Sample_Id") AS s, trim(coalesce("Value", '')) AS raw
         FROM {_read_csv(header)}
     """
-    _csv_error(run, header, "CNA", lambda: run.sql(sql))
+    run_located(header, "CNA", lambda: run.sql(sql))
     lines = int(run.scalar("SELECT count(*) FROM cna_long"))
     run.sql(
         f"""
@@ -886,7 +850,7 @@ def _clinical_file(run: _Run, header: TableHeader | None) -> dict[str, PriorTher
     sql = f"""CREATE OR REPLACE TABLE clinical_rows AS
               SELECT SAMPLE_ID AS s, upper(trim({onc})) AS onc, trim({th}) AS therapy
               FROM {_read_csv(header)}"""
-    _csv_error(run, header, "clinical", lambda: run.sql(sql))
+    run_located(header, "clinical", lambda: run.sql(sql))
     dup = run.rows(
         "SELECT s, min(rowid), max(rowid) FROM clinical_rows GROUP BY s HAVING count(*) > 1 "
         "ORDER BY 2 LIMIT 1"
@@ -942,7 +906,7 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
                    trim({_col(h, "SAMPLE_ID")}) AS s, {_col(h, "TREATMENT_TYPE")} AS tt,
                    {_col(h, "AGENT_CLASS")} AS ac
             FROM {_read_csv(h)}"""
-        _csv_error(run, h, "timeline", partial(run.sql, sql))
+        run_located(h, "timeline", partial(run.sql, sql))
         bad = run.rows(
             f"SELECT rowid, d FROM tl_{i} WHERE TRY_CAST(d AS INTEGER) IS NULL "
             "ORDER BY rowid LIMIT 1"
@@ -1161,7 +1125,7 @@ def _copy(run: _Run, header: TableHeader, copy: str, out: Path, rows_in: int) ->
     tmp = _tmp_beside(out)
     query = copy.replace(TMP, _q(str(tmp)))
     try:
-        row = _csv_error(run, header, header.kind.upper(), lambda: run.sql(query).fetchone())
+        row = run_located(header, header.kind.upper(), lambda: run.sql(query).fetchone())
         written = int(row[0]) if row else 0
         if written != rows_in:
             raise FormatError(

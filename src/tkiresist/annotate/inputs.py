@@ -37,17 +37,16 @@ raise :class:`~tkiresist.errors.FormatError` with the file, the header line and 
 
 from __future__ import annotations
 
-import gzip
-import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from tkiresist.annotate.levels import NO_THERAPY, UNKNOWN_THERAPY, PriorTherapy
 from tkiresist.errors import FormatError, Location, ParseError, Problem
 from tkiresist.io import base as io_base
-from tkiresist.io.base import require_columns, split_header
+from tkiresist.io.tables import read as tables_read
+from tkiresist.io.tables.read import MIN_LINE_SIZE as MIN_LINE_FLOOR
+from tkiresist.io.tables.read import TableHeader, is_gzip, require
 
 TableKind = Literal["maf", "sv", "cna", "clinical", "timeline"]
 SvLayout = Literal[
@@ -85,112 +84,16 @@ NO_THERAPY_WORDS = frozenset(
     {"none", "no", "naive", "treatment naive", "treatment-naive", "untreated", "no prior therapy"}
 )
 
-HEAD_BYTES = 1 << 20
-
-
-MIN_LINE_SIZE = 2_097_152
-"""DuckDB's line-length limit for every table read (at least; more for a wider header). The
-engine asks DuckDB to read in buffers of 16 times this (DuckDB's default for 2 MB), and
-threads share out the buffers: a test sets it lower to make a small file read in parallel."""
-
-
-@dataclass(frozen=True, slots=True)
-class TableHeader:
-    """A table's header: where it is, its columns, and the comment lines before it."""
-
-    file: str
-    kind: TableKind
-    header_line: int
-    columns: tuple[str, ...]
-    preamble: tuple[str, ...]
-    compressed: bool = False
-    header_bytes: int = 0
-    header_mark: str = ""
-    """Written before the column names (Arriba's and STAR-Fusion's header starts with ``#``)."""
-
-    @property
-    def max_line_size(self) -> int:
-        """A line-length limit for DuckDB that admits the header (a wide CNA matrix)."""
-        return max(MIN_LINE_SIZE, 2 * self.header_bytes)
-
-    @property
-    def skip(self) -> int:
-        """Lines before the header (DuckDB's ``skip``)."""
-        return self.header_line - 1
-
-    def column_number(self, name: str) -> int:
-        """1-based position of column ``name``."""
-        return self.columns.index(name) + 1
-
-    def has(self, name: str) -> bool:
-        return name in self.columns
-
-    def loc(self, line: int | None = None, name: str | None = None) -> Location:
-        column = self.column_number(name) if name is not None and name in self.columns else None
-        return Location(file=self.file, line=line, column=column, field=name)
-
-    def header_loc(self, name: str | None = None) -> Location:
-        return self.loc(self.header_line, name)
-
-
-def _open_text(path: Path) -> IO[str]:
-    if _is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fb:
-        return fb.read(2) == b"\x1f\x8b"
-
-
-def _lines(fh: IO[str]) -> Iterator[str]:
-    read = 0
-    for raw in fh:
-        read += len(raw)
-        yield raw.rstrip("\r\n")
-        if read > HEAD_BYTES * 64:  # a header is never this far in
-            return
+MIN_LINE_SIZE = MIN_LINE_FLOOR
+"""DuckDB's line-length limit for every table read (at least; more for a wider header): the
+floor given to :func:`tkiresist.io.tables.read.read_header`, read at each call (a test sets
+it lower to make a small file read in parallel)."""
 
 
 def read_header(path: Path, kind: TableKind, *, what: str) -> TableHeader:
-    """Find the header (after ``#`` comment lines) and check its shape."""
-    file = str(path)
-    if not path.is_file():
-        raise FormatError(f"no such {what} file", Location(file=file))
-    preamble: list[str] = []
-    header: tuple[int, str] | None = None
-    with _open_text(path) as fh:
-        for number, line in enumerate(_lines(fh), start=1):
-            text = line.removeprefix("\ufeff") if number == 1 else line
-            if text.startswith("#"):
-                preamble.append(text)
-                continue
-            if not text.strip():
-                continue
-            header = (number, text)
-            break
-    if header is None:
-        where = len(preamble) + 1
-        raise FormatError(
-            f"empty {what} file: expected a tab-separated header line",
-            Location(file=file, line=where),
-        )
-    number, text = header
-    columns = split_header(text, file, number, what)  # refuses a repeated column, located
-    for i, name in enumerate(columns, start=1):
-        if not name:
-            raise FormatError(
-                f"empty column name in the {what} header",
-                Location(file=file, line=number, column=i),
-            )
-    return TableHeader(
-        file, kind, number, columns, tuple(preamble), _is_gzip(path), len(text.encode())
-    )
-
-
-def require(header: TableHeader, names: Sequence[str], what: str) -> None:
-    require_columns(header.columns, names, header.file, header.header_line, what)
+    """Find the header (after ``#`` comment lines) and check its shape (the shared reader,
+    :func:`tkiresist.io.tables.read.read_header`)."""
+    return tables_read.read_header(path, kind, what=what, line_floor=MIN_LINE_SIZE)
 
 
 def maf_header(path: Path) -> TableHeader:
@@ -251,9 +154,10 @@ def caller_header(path: Path, layout: str) -> TableHeader:
         table.header_line,
         table.columns,
         table.comments,
-        _is_gzip(path),
+        is_gzip(path),
         width,
         mark,
+        line_floor=MIN_LINE_SIZE,
     )
 
 
@@ -342,38 +246,6 @@ def timeline_header(path: Path) -> TableHeader:
 
 def therapy_column(header: TableHeader) -> str | None:
     return next((c for c in THERAPY_COLUMNS if header.has(c)), None)
-
-
-# ---------------------------------------------------------------------------------------------
-# DuckDB's CSV errors, located
-# ---------------------------------------------------------------------------------------------
-
-_DUCK_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_DUCK_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def located_csv_error(message: str, header: TableHeader, what: str) -> FormatError:
-    """Turn a DuckDB CSV reading error into a FormatError naming file, line and column."""
-    m = _DUCK_LINE.search(message)
-    line = int(m.group(1)) if m else None
-    count = _DUCK_COUNT.search(message)
-    if count:
-        expected, found = int(count.group(1)), int(count.group(2))
-        if found < expected:
-            missing = header.columns[found] if found < len(header.columns) else None
-            return FormatError(
-                f"expected {expected} tab-separated fields as in the {what} header, found "
-                f"{found} (truncated file or wrong delimiter?)",
-                Location(file=header.file, line=line, column=found + 1, field=missing),
-            )
-        return FormatError(
-            f"expected {expected} tab-separated fields as in the {what} header, found {found}",
-            Location(file=header.file, line=line, column=expected + 1),
-        )
-    first = message.strip().splitlines()[0] if message.strip() else "unreadable"
-    return FormatError(
-        f"cannot read the {what} file: {first}", Location(file=header.file, line=line)
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,16 +42,7 @@ from tkiresist.cohort.duck import (
     connect,
 )
 from tkiresist.cohort.knowledge_tables import install_knowledge
-from tkiresist.cohort.reading import (
-    MAX_PROBLEMS,
-    _Head,
-    _head,
-    _line_of,
-    _load,
-    _offenders,
-    _raise,
-    _require,
-)
+from tkiresist.cohort.reading import MAX_PROBLEMS, _head, _offenders, _raise
 from tkiresist.errors import FormatError, Location, Problem
 from tkiresist.interpret.dynamics import NOT_RADIOGRAPHIC
 from tkiresist.io.cbioportal import (
@@ -74,6 +65,7 @@ from tkiresist.io.cbioportal import (
 )
 from tkiresist.io.cna import DISCRETE_CNA, DISCRETE_EXPECTED
 from tkiresist.io.maf import NON_PROTEIN_CLASSIFICATIONS
+from tkiresist.io.tables.read import TableHeader, line_of, load_table, require
 
 if TYPE_CHECKING:
     import duckdb
@@ -183,12 +175,12 @@ def _load_clinical(study: LoadedStudy) -> bool:
     has_patients = False
     if layout.patient is not None:
         phead = _head(layout.data(layout.patient), "clinical patient")
-        _require(phead, ("PATIENT_ID",), "clinical patient")
+        require(phead, ("PATIENT_ID",), "clinical patient")
         keep_p = [
             "PATIENT_ID",
             *(c for c in ("DRIVER_CATEGORY", "HISTOLOGY") if c in phead.columns),
         ]
-        _load(con, "patients", phead, "clinical patient", keep_p)
+        load_table(con, "patients", phead, "clinical patient", keep_p)
         problems = _offenders(
             con,
             'SELECT "PATIENT_ID" FROM patients GROUP BY 1 HAVING count(*) > 1',
@@ -199,7 +191,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
         _raise(problems)
         has_patients = True
     shead = _head(layout.data(layout.sample), "clinical sample")
-    _require(shead, ("PATIENT_ID", "SAMPLE_ID"), "clinical sample")
+    require(shead, ("PATIENT_ID", "SAMPLE_ID"), "clinical sample")
     keep = [
         c
         for c in (
@@ -212,7 +204,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
         )
         if c in shead.columns
     ]
-    _load(con, "samples_raw", shead, "clinical sample", keep)
+    load_table(con, "samples_raw", shead, "clinical sample", keep)
     problems = _offenders(
         con,
         'SELECT "SAMPLE_ID" FROM samples_raw GROUP BY 1 HAVING count(*) > 1',
@@ -337,10 +329,10 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         if head.columns[:4] != TIMELINE_LEAD:
             raise FormatError(
                 "a timeline file starts with the columns " + ", ".join(TIMELINE_LEAD),
-                Location(file=str(head.path), line=head.header_line, column=1),
+                Location(file=head.file, line=head.header_line, column=1),
             )
         table = f"tl_{i}"
-        _load(con, table, head, "timeline")
+        load_table(con, table, head, "timeline")
         problems += _offenders(
             con,
             f'SELECT "START_DATE" FROM {table} '
@@ -512,7 +504,7 @@ disease: ``PD``, RECIST's abbreviation, as our exports write a response assessme
 modality as IMAGING, without one as STATUS), or the words."""
 
 
-def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: _Head) -> None:
+def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: TableHeader) -> None:
     """``progressions`` (patient_id, day): the timeline's radiographic progressions, each an
     IMAGING or STATUS event that reads as progressive disease (:data:`PROGRESSION_RESULTS`),
     unless its CRITERIA says it was a clinical progression (:data:`NOT_RADIOGRAPHIC`)."""
@@ -541,7 +533,7 @@ def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: _Head) 
 
 
 def _unknown_samples(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, head: _Head
+    con: duckdb.DuckDBPyConnection, table: str, column: str, head: TableHeader
 ) -> list[Problem]:
     return _offenders(
         con,
@@ -559,7 +551,7 @@ def _load_mutations(study: LoadedStudy, reg: _Registry) -> None:
         return
     con = study.con
     head = _head(study.layout.data(meta), "MAF")
-    _require(head, ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification"), "MAF")
+    require(head, ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification"), "MAF")
     protein = next(
         (c for c in ("HGVSp_Short", "HGVSp", "Amino_Acid_Change") if c in head.columns), None
     )
@@ -567,10 +559,10 @@ def _load_mutations(study: LoadedStudy, reg: _Registry) -> None:
         raise FormatError(
             "missing required column 'HGVSp_Short' (or HGVSp / Amino_Acid_Change) in the MAF "
             "header",
-            Location(file=str(head.path), line=head.header_line, field="HGVSp_Short"),
+            Location(file=head.file, line=head.header_line, field="HGVSp_Short"),
         )
     optional = [c for c in ("HGVSc", "TKIRESIST_ALTERATION") if c in head.columns]
-    _load(
+    load_table(
         con,
         "maf",
         head,
@@ -609,16 +601,16 @@ def _load_sv(study: LoadedStudy, reg: _Registry) -> None:
         return
     con = study.con
     head = _head(study.layout.data(meta), "SV")
-    _require(head, ("Sample_Id",), "SV")
+    require(head, ("Sample_Id",), "SV")
     sites = [c for c in ("Site1_Hugo_Symbol", "Site2_Hugo_Symbol") if c in head.columns]
     if not sites:
         raise FormatError(
             "an SV file needs Site1_Hugo_Symbol or Site2_Hugo_Symbol",
-            Location(file=str(head.path), line=head.header_line),
+            Location(file=head.file, line=head.header_line),
         )
     status = ["SV_Status"] if "SV_Status" in head.columns else []
     event = ["Event_Info"] if "Event_Info" in head.columns else []
-    _load(con, "sv", head, "SV", ["Sample_Id", *sites, *status, *event])
+    load_table(con, "sv", head, "SV", ["Sample_Id", *sites, *status, *event])
     _raise(_unknown_samples(con, "sv", "Sample_Id", head))
     s1 = '"Site1_Hugo_Symbol"' if "Site1_Hugo_Symbol" in sites else "''"
     s2 = '"Site2_Hugo_Symbol"' if "Site2_Hugo_Symbol" in sites else "''"
@@ -650,15 +642,15 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
     con = study.con
     head = _head(study.layout.data(meta), "CNA")
     if meta.kind[1] == "DISCRETE_LONG":
-        _require(head, ("Hugo_Symbol", "Sample_Id", "Value"), "CNA")
-        _load(con, "cna", head, "CNA", ["Hugo_Symbol", "Sample_Id", "Value"])
+        require(head, ("Hugo_Symbol", "Sample_Id", "Value"), "CNA")
+        load_table(con, "cna", head, "CNA", ["Hugo_Symbol", "Sample_Id", "Value"])
         _raise(_unknown_samples(con, "cna", "Sample_Id", head))
         con.execute(
             'CREATE OR REPLACE TEMP TABLE cna_long AS SELECT trim("Hugo_Symbol") AS g, '
             'trim("Sample_Id") AS sample_id, trim(coalesce("Value", \'\')) AS v FROM cna'
         )
     else:
-        _require(head, ("Hugo_Symbol",), "CNA")
+        require(head, ("Hugo_Symbol",), "CNA")
         sample_cols = [
             c for c in head.columns if c not in ("Hugo_Symbol", "Entrez_Gene_Id", "Cytoband")
         ]
@@ -666,13 +658,13 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
         problems = [
             Problem(
                 f"sample {c!r} is not defined in the clinical sample file",
-                head.loc(c, head.header_line),
+                head.loc(head.header_line, c),
             )
             for c in sample_cols
             if c not in known
         ]
         _raise(problems)
-        _load(con, "cna", head, "CNA", ["Hugo_Symbol", *sample_cols])
+        load_table(con, "cna", head, "CNA", ["Hugo_Symbol", *sample_cols])
         if sample_cols:
             cols = ", ".join(_q(c) for c in sample_cols)
             con.execute(
@@ -698,11 +690,11 @@ def _load_cna(study: LoadedStudy, reg: _Registry) -> None:
         problems = []
         for g, sample, value in bad:
             if meta.kind[1] == "DISCRETE_LONG":
-                line = _line_of(head, {"Hugo_Symbol": g, "Sample_Id": sample, "Value": value})
-                loc = head.loc("Value", line)
+                line = line_of(head, {"Hugo_Symbol": g, "Sample_Id": sample, "Value": value})
+                loc = head.loc(line, "Value")
             else:
-                line = _line_of(head, {"Hugo_Symbol": g, sample: value})
-                loc = head.loc(sample, line)
+                line = line_of(head, {"Hugo_Symbol": g, sample: value})
+                loc = head.loc(line, sample)
             problems.append(
                 Problem(f"CNA value {value!r}: expected {DISCRETE_EXPECTED} or NA", loc)
             )
@@ -847,9 +839,9 @@ def _load_coverage(study: LoadedStudy) -> None:
     problems: list[Problem] = []
     if layout.matrix is not None:
         head = _head(layout.data(layout.matrix), "gene panel matrix")
-        _require(head, ("SAMPLE_ID",), "gene panel matrix")
+        require(head, ("SAMPLE_ID",), "gene panel matrix")
         matrix_cols = {c for c in head.columns[1:] if c in kind_of}
-        _load(con, "matrix", head, "gene panel matrix")
+        load_table(con, "matrix", head, "gene panel matrix")
         _raise(_unknown_samples(con, "matrix", "SAMPLE_ID", head))
         for stable in sorted(matrix_cols):
             profile = kind_of[stable]
@@ -865,12 +857,12 @@ def _load_coverage(study: LoadedStudy) -> None:
                 elif panel in panels:
                     rows.append((sample, profile, panel))
                 elif len(problems) < MAX_PROBLEMS:
-                    line = _line_of(head, {"SAMPLE_ID": sample, stable: panel})
+                    line = line_of(head, {"SAMPLE_ID": sample, stable: panel})
                     problems.append(
                         Problem(
                             f"gene panel {panel!r} has no definition (data_gene_panel_*.txt with "
                             f"'stable_id: {panel}')",
-                            head.loc(stable, line),
+                            head.loc(line, stable),
                         )
                     )
         con.execute("DROP TABLE matrix")
