@@ -395,3 +395,50 @@ def test_openapi_lists_the_routes_and_the_case_schema(viewer: Session) -> None:
     assert "/api/interpret" in spec["paths"] and "/api/cases/{uid}" in spec["paths"]
     assert "Case" in spec["components"]["schemas"]
     assert "ErrorOut" in spec["components"]["schemas"]
+
+
+SERIAL_CSV = DATA / "formats" / "ctdna" / "serial_plasma.csv"
+
+
+def test_attach_a_serial_ctdna_csv_adds_one_test_per_draw(curator: Session, seed_yaml: str) -> None:
+    """A clinic copying a commercial plasma report's serial results (one row per alteration
+    per draw, synthetic values) uploads them once: each draw becomes its own dated plasma test
+    on its own specimen, as `tkiresist add-test` does, and the interpretation then reads the
+    series (the dynamics section). Before, the web attached one sample per submission, so a
+    series needed one upload per draw with the date typed by hand (#15)."""
+    create_seed(curator, seed_yaml)
+    before = {e["id"] for e in curator.get("/api/cases/cheung2025-case1").json()["case"]["events"]}
+    r = curator.post(
+        "/api/cases/cheung2025-case1/tests",
+        data={"version": "1"},
+        files={"file": ("serial.csv", SERIAL_CSV.read_bytes(), "text/csv")},
+    )
+    assert r.status_code == 201, r.text
+    events = r.json()["case"]["events"]
+    added = [e for e in events if e["type"] == "test" and e["id"] not in before]
+    dates = {row.split(",")[0] for row in SERIAL_CSV.read_text().splitlines()[3:] if row}
+    assert len(added) == len(dates) >= 2
+    specimens = {e["id"]: e for e in events if e["type"] == "specimen"}
+    assert {specimens[t["specimen"]]["kind"] for t in added} == {"plasma"}
+    assert len({t["specimen"] for t in added}) == len(added)
+    result = curator.post(
+        "/api/interpret", content=yaml.safe_dump(r.json()["case"]), headers=YAML
+    ).json()
+    assert result["dynamics"], "the series is read"
+
+
+def test_a_date_given_with_a_serial_ctdna_csv_is_refused_located(
+    curator: Session, seed_yaml: str
+) -> None:
+    """The CSV dates each draw; a date typed in the form would be ambiguous, so it is refused
+    naming the field, and nothing is saved."""
+    create_seed(curator, seed_yaml)
+    r = curator.post(
+        "/api/cases/cheung2025-case1/tests",
+        data={"version": "1", "date": "2024-03-05"},
+        files={"file": ("serial.csv", SERIAL_CSV.read_bytes(), "text/csv")},
+    )
+    assert r.status_code == 422, r.text
+    assert_error_shape(r)
+    assert "date" in r.text
+    assert curator.get("/api/cases/cheung2025-case1").json()["version"] == 1

@@ -561,8 +561,13 @@ def attach_upload(
     allow_build_mix: bool = False,
 ) -> tuple[CaseRecord, tuple[Problem, ...]]:
     """Attach a result file (VCF, MAF, fusion, CNA, IHC table) to a case as a new test, as
-    ``tkiresist add-test`` does; return the saved record and the reader's warnings."""
-    from tkiresist.io.attach import attach_test
+    ``tkiresist add-test`` does; return the saved record and the reader's warnings.
+
+    A file that dates its draws (the serial ctDNA table, #15) adds one test per date, each on
+    its own specimen, in one submission, as ``add-test`` does: ``date``, ``test_id`` and
+    ``specimen`` are the file's, so a ``date`` or ``test_id`` given with it is refused
+    (located) and ``specimen`` is not used; ``sample`` (a date of the file) adds one draw."""
+    from tkiresist.io.attach import attach_draws, attach_test
     from tkiresist.io.readers import read_file
 
     rec = get_record(ctx, uid)
@@ -571,18 +576,35 @@ def attach_upload(
     with audited(ctx, info, "case.attach", uid, remote, detail) as extra:
         with uploaded(filename, data) as path:
             result = _relabel(read_file(path, file_format or None), str(path), shown)
-            updated = attach_test(
-                rec.case,
-                result,
-                specimen=specimen,
-                date_or_time=date,
-                assay=assay or None,
-                sample=sample or None,
-                test_id=test_id or None,
-                specimen_kind=specimen_kind or None,
-                specimen_site=specimen_site or None,
-                allow_build_mix=allow_build_mix,
-            )
+            if result.draws:
+                for name, value in (("date", date), ("test_id", test_id)):
+                    if value and value.strip():
+                        raise FormatError(
+                            f"{name}: not for a {result.format} file, which dates each draw: "
+                            "one test is added per date, on its own specimen (leave it empty)",
+                            Location(file=shown, field=name),
+                        )
+                updated = attach_draws(
+                    rec.case,
+                    result,
+                    assay=assay or None,
+                    sample=sample or None,
+                    specimen_kind=specimen_kind or "plasma",
+                    specimen_site=specimen_site or None,
+                )
+            else:
+                updated = attach_test(
+                    rec.case,
+                    result,
+                    specimen=specimen,
+                    date_or_time=date,
+                    assay=assay or None,
+                    sample=sample or None,
+                    test_id=test_id or None,
+                    specimen_kind=specimen_kind or None,
+                    specimen_site=specimen_site or None,
+                    allow_build_mix=allow_build_mix,
+                )
             warnings = result.warnings
         saved = ctx.registry.update(
             uid,

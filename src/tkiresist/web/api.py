@@ -324,8 +324,19 @@ def attach_test(
     info: Curator,
     file: Annotated[UploadFile, File(description="the result file")],
     version: Annotated[int, Form(ge=1)],
-    specimen: Annotated[str, Form(description="a specimen id of the case, or a new one")],
-    date: Annotated[str, Form(description="2024-03-05, 2024-03 or '13 months after osi'")],
+    specimen: Annotated[
+        str,
+        Form(
+            description="a specimen id of the case, or a new one (not used for a serial ctDNA CSV)"
+        ),
+    ] = "",
+    date: Annotated[
+        str,
+        Form(
+            description="2024-03-05, 2024-03 or '13 months after osi'; empty for a serial ctDNA "
+            "CSV, which dates each draw (one test per date)"
+        ),
+    ] = "",
     assay: Annotated[str | None, Form()] = None,
     sample: Annotated[str | None, Form()] = None,
     test_id: Annotated[str | None, Form()] = None,
