@@ -51,7 +51,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -885,66 +884,35 @@ def _clinical_file(run: _Run, header: TableHeader | None) -> dict[str, PriorTher
 def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTherapy]:
     """``timeline_prior(s, therapy)``: each sample's prior therapy from cBioPortal timelines.
 
-    A sample's day is the earliest START_DATE of its SPECIMEN (or SAMPLE ACQUISITION,
-    SEQUENCING) events, whose PATIENT_ID names its patient. Its prior therapy is every AGENT
-    of the patient's TREATMENT events (radiation left out) that started before that day,
-    joined into one text (``erlotinib, osimertinib``) and read like a clinical therapy cell
-    (radiation: a TREATMENT_TYPE naming it, or AGENT_CLASS ``radiotherapy``, as the cohort
-    mode reads timelines);
-    ``none`` when the patient has treatments but none started before; unknown (no row) when
-    the timelines give the patient no treatment at all. An AGENT the drug dictionary does not
-    know is left out, with a warning at its first line. Refused, naming file, line and
-    column: a START_DATE that is not whole days, a sample given two patients.
+    The files are read and checked by the shared loader
+    (:func:`tkiresist.io.tables.timeline.load_timelines`, as cohort reads them). A sample's
+    day is the earliest START_DATE of its SPECIMEN (or SAMPLE ACQUISITION, SEQUENCING) events,
+    whose PATIENT_ID names its patient. Its prior therapy is every AGENT of the patient's
+    TREATMENT events (radiation left out: a TREATMENT_TYPE naming it, or AGENT_CLASS
+    ``radiotherapy``) that started before that day, joined into one text
+    (``erlotinib, osimertinib``) and read like a clinical therapy cell
+    (:func:`tkiresist.io.tables.timeline.agents_before_sample`); ``none`` when the patient has
+    treatments but none started before; unknown (no row) when the timelines give the patient
+    no treatment at all. An AGENT the drug dictionary does not know is left out, with a
+    warning at its first line. Refused, naming file, line and column: a START_DATE that is not
+    whole days, a STOP_DATE that is neither whole days nor blank or is before its START_DATE,
+    a sample given two patients.
     """
-    from tkiresist.io.cbioportal import SPECIMEN_EVENTS, radiation_sql
+    from tkiresist.io.tables.timeline import (
+        TimelineError,
+        agents_before_sample,
+        drop_raw,
+        load_timelines,
+    )
 
-    parts: list[str] = []
-    for i, h in enumerate(headers):
-        sql = f"""CREATE OR REPLACE TABLE tl_{i} AS
-            SELECT trim(PATIENT_ID) AS p, trim(START_DATE) AS d,
-                   upper(trim(EVENT_TYPE)) AS e, trim({_col(h, "AGENT")}) AS a,
-                   trim({_col(h, "SAMPLE_ID")}) AS s, {_col(h, "TREATMENT_TYPE")} AS tt,
-                   {_col(h, "AGENT_CLASS")} AS ac
-            FROM {_read_csv(h)}"""
-        run_located(h, "timeline", partial(run.sql, sql))
-        bad = run.rows(
-            f"SELECT rowid, d FROM tl_{i} WHERE TRY_CAST(d AS INTEGER) IS NULL "
-            "ORDER BY rowid LIMIT 1"
-        )
-        if bad:
-            rowid, value = bad[0]
-            raise FormatError(
-                f"START_DATE {value!r}: expected whole days (an integer, as cBioPortal "
-                "timelines give them)",
-                h.loc(_line(h, rowid), "START_DATE"),
-            )
-        parts.append(f"SELECT {i} AS f, rowid AS r, * FROM tl_{i}")
-    run.sql(f"CREATE OR REPLACE TABLE tl AS {' UNION ALL '.join(parts)}")
-    kinds = ", ".join(_q(k) for k in SPECIMEN_EVENTS)
-    run.sql(
-        f"""CREATE OR REPLACE TABLE tl_specimen AS
-            SELECT s, p, min(d::INTEGER) AS day, arg_min(f, (f, r)) AS f, arg_min(r, (f, r)) AS r
-            FROM tl WHERE e IN ({kinds}) AND coalesce(s, '') <> '' GROUP BY s, p"""
-    )
-    two = run.rows(
-        "SELECT s, min(p), max(p), max(f), max(r) FROM tl_specimen GROUP BY s "
-        "HAVING count(*) > 1 ORDER BY s LIMIT 1"
-    )
-    if two:
-        sample, p1, p2, f, r = two[0]
-        h = headers[f]
-        raise FormatError(
-            f"sample {sample!r} is given two patients in the timelines ({p1!r} and {p2!r})",
-            h.loc(_line(h, r), "PATIENT_ID"),
-        )
-    run.sql(
-        f"""CREATE OR REPLACE TABLE tl_treat AS
-            SELECT p, d::INTEGER AS day, a, f, r FROM tl
-            WHERE e = 'TREATMENT' AND coalesce(a, '') <> '' AND NOT {radiation_sql("tt", "ac")}"""
-    )
+    problems = load_timelines(run.con, headers)
+    drop_raw(run.con, headers)
+    if problems:
+        raise TimelineError(problems)
     known: list[tuple[object, ...]] = []
     for agent, f, r in run.rows(
-        "SELECT a, arg_min(f, (f, r)), arg_min(r, (f, r)) FROM tl_treat GROUP BY a ORDER BY 2, 3"
+        "SELECT agent, arg_min(f, (f, r)), arg_min(r, (f, r)) FROM tl_treat "
+        "GROUP BY agent ORDER BY 2, 3"
     ):
         h = headers[f]
         loc = h.loc(_line(h, r), "AGENT")
@@ -954,19 +922,7 @@ def _timelines(run: _Run, headers: Sequence[TableHeader]) -> dict[str, PriorTher
         except ParseError as exc:
             run.warn(f"{exc.message}; left out of the prior therapy of its patient's samples", loc)
     _table_from_rows(run.con, "tl_agents", [("a", "VARCHAR")], known)
-    run.sql(
-        """CREATE OR REPLACE TABLE timeline_prior AS
-           WITH before AS (
-             SELECT sp.s, t.a, t.a IN (SELECT a FROM tl_agents) AS ok
-             FROM tl_specimen sp JOIN tl_treat t ON t.p = sp.p AND t.day < sp.day),
-           agg AS (
-             SELECT s, count(*) AS n, count(*) FILTER (WHERE ok) AS n_ok,
-                    string_agg(DISTINCT a, ', ' ORDER BY a) FILTER (WHERE ok) AS txt
-             FROM before GROUP BY s)
-           SELECT sp.s, CASE WHEN g.s IS NULL THEN 'none' ELSE g.txt END AS therapy
-           FROM tl_specimen sp LEFT JOIN agg g USING (s)
-           WHERE sp.p IN (SELECT p FROM tl_treat) AND (g.s IS NULL OR g.n_ok > 0)"""
-    )
+    run.sql(f"CREATE OR REPLACE TABLE timeline_prior AS {agents_before_sample('tl_agents')}")
     found: dict[str, PriorTherapy] = {}
     for (text,) in run.rows("SELECT DISTINCT therapy FROM timeline_prior"):
         try:

@@ -236,12 +236,11 @@ def clinical_header(path: Path) -> TableHeader:
 
 def timeline_header(path: Path) -> TableHeader:
     """A cBioPortal timeline file (``PATIENT_ID``, ``START_DATE``, ``STOP_DATE``,
-    ``EVENT_TYPE``, then ``AGENT`` for treatments and ``SAMPLE_ID`` for specimens)."""
-    from tkiresist.io.cbioportal import TIMELINE_LEAD
+    ``EVENT_TYPE`` first, in this order, then ``AGENT`` for treatments and ``SAMPLE_ID`` for
+    specimens): the shared reader's, :func:`tkiresist.io.tables.timeline.timeline_header`."""
+    from tkiresist.io.tables.timeline import timeline_header as read_timeline_header
 
-    header = read_header(path, "timeline", what="timeline")
-    require(header, TIMELINE_LEAD, "timeline")
-    return header
+    return read_timeline_header(path, line_floor=MIN_LINE_SIZE)
 
 
 def therapy_column(header: TableHeader) -> str | None:

@@ -42,7 +42,7 @@ from tkiresist.cohort.duck import (
     connect,
 )
 from tkiresist.cohort.knowledge_tables import install_knowledge
-from tkiresist.cohort.reading import MAX_PROBLEMS, _head, _offenders, _raise
+from tkiresist.cohort.reading import MAX_PROBLEMS, _head, _raise
 from tkiresist.errors import FormatError, Location, Problem
 from tkiresist.interpret.dynamics import NOT_RADIOGRAPHIC
 from tkiresist.io.cbioportal import (
@@ -53,19 +53,17 @@ from tkiresist.io.cbioportal import (
     PROFILE_CNA,
     PROFILE_MUTATIONS,
     PROFILE_SV,
-    SPECIMEN_EVENTS,
     TARGETED_CLASSES,
-    TIMELINE_LEAD,
     WHOLE_GENOME_PANELS,
     MetaFile,
     StudyLayout,
-    radiation_sql,
     read_meta,
     study_layout,
 )
 from tkiresist.io.cna import DISCRETE_CNA, DISCRETE_EXPECTED
 from tkiresist.io.maf import NON_PROTEIN_CLASSIFICATIONS
-from tkiresist.io.tables.read import TableHeader, line_of, load_table, require
+from tkiresist.io.tables.read import TableHeader, line_of, load_table, offenders, require
+from tkiresist.io.tables.timeline import drop_raw, load_timelines, raw_table, timeline_header
 
 if TYPE_CHECKING:
     import duckdb
@@ -181,7 +179,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
             *(c for c in ("DRIVER_CATEGORY", "HISTOLOGY") if c in phead.columns),
         ]
         load_table(con, "patients", phead, "clinical patient", keep_p)
-        problems = _offenders(
+        problems = offenders(
             con,
             'SELECT "PATIENT_ID" FROM patients GROUP BY 1 HAVING count(*) > 1',
             phead,
@@ -205,7 +203,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
         if c in shead.columns
     ]
     load_table(con, "samples_raw", shead, "clinical sample", keep)
-    problems = _offenders(
+    problems = offenders(
         con,
         'SELECT "SAMPLE_ID" FROM samples_raw GROUP BY 1 HAVING count(*) > 1',
         shead,
@@ -213,7 +211,7 @@ def _load_clinical(study: LoadedStudy) -> bool:
         "sample {0!r} appears twice",
     )
     if has_patients:
-        problems += _offenders(
+        problems += offenders(
             con,
             'SELECT s."PATIENT_ID", s."SAMPLE_ID" FROM samples_raw s '
             'ANTI JOIN patients p ON p."PATIENT_ID" = s."PATIENT_ID"',
@@ -304,15 +302,11 @@ def _declared_drivers(study: LoadedStudy, rows: Sequence[tuple[str, str]]) -> li
 
 
 def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
+    """The timelines, read and checked by the shared loader
+    (:func:`tkiresist.io.tables.timeline.load_timelines`: ``tl_treat``, ``tl_specimen``, as
+    ``annotate --timeline`` reads them), then cohort's own checks (every patient and sample
+    defined in the clinical files) and reads (lab tests, progressions) of each file."""
     con = study.con
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE tl_treat (patient_id VARCHAR, start_day INTEGER, "
-        "stop_day INTEGER, agent VARCHAR, agent_class VARCHAR, line_no INTEGER)"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE tl_specimen (sample_id VARCHAR, day INTEGER, "
-        "specimen_type VARCHAR)"
-    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tl_lab (sample_id VARCHAR, test VARCHAR, result VARCHAR, "
         "score VARCHAR, pattern VARCHAR)"
@@ -323,43 +317,11 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         if has_patients
         else '(SELECT DISTINCT patient_id AS "PATIENT_ID" FROM samples_meta)'
     )
-    problems: list[Problem] = []
-    for i, meta in enumerate(study.layout.timelines):
-        head = _head(study.layout.data(meta), "timeline")
-        if head.columns[:4] != TIMELINE_LEAD:
-            raise FormatError(
-                "a timeline file starts with the columns " + ", ".join(TIMELINE_LEAD),
-                Location(file=head.file, line=head.header_line, column=1),
-            )
-        table = f"tl_{i}"
-        load_table(con, table, head, "timeline")
-        problems += _offenders(
-            con,
-            f'SELECT "START_DATE" FROM {table} '
-            'WHERE TRY_CAST(trim("START_DATE") AS INTEGER) IS NULL',
-            head,
-            "START_DATE",
-            "START_DATE: expected whole days from diagnosis, found {0!r}",
-        )
-        problems += _offenders(
-            con,
-            f"SELECT \"STOP_DATE\" FROM {table} WHERE trim(coalesce(\"STOP_DATE\", '')) <> '' "
-            'AND TRY_CAST(trim("STOP_DATE") AS INTEGER) IS NULL',
-            head,
-            "STOP_DATE",
-            "STOP_DATE: expected whole days from diagnosis or blank, found {0!r}",
-        )
-        problems += _offenders(
-            con,
-            f'SELECT "STOP_DATE", "START_DATE", "PATIENT_ID" FROM {table} '
-            'WHERE TRY_CAST(trim("STOP_DATE") AS INTEGER) '
-            '< TRY_CAST(trim("START_DATE") AS INTEGER)',
-            head,
-            "STOP_DATE",
-            "STOP_DATE {0} is before START_DATE {1} (patient {2!r})",
-            extra=("START_DATE", "PATIENT_ID"),
-        )
-        problems += _offenders(
+    heads = [timeline_header(study.layout.data(meta)) for meta in study.layout.timelines]
+    problems: list[Problem] = load_timelines(con, heads)
+    for i, head in enumerate(heads):
+        table = raw_table(i)
+        problems += offenders(
             con,
             f'SELECT t."PATIENT_ID" FROM {table} t ANTI JOIN {known} k '
             'ON k."PATIENT_ID" = trim(t."PATIENT_ID")',
@@ -368,7 +330,7 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
             "patient {0!r} is not defined in the clinical files",
         )
         if "SAMPLE_ID" in head.columns:
-            problems += _offenders(
+            problems += offenders(
                 con,
                 f'SELECT t."SAMPLE_ID" FROM {table} t ANTI JOIN samples_meta s '
                 'ON s.sample_id = trim(t."SAMPLE_ID") '
@@ -380,52 +342,22 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         if problems:
             continue
         etype = 'upper(trim("EVENT_TYPE"))'
-        if "AGENT" in head.columns:
-            klass = '"AGENT_CLASS"' if "AGENT_CLASS" in head.columns else "NULL"
-            ttype = '"TREATMENT_TYPE"' if "TREATMENT_TYPE" in head.columns else "''"
-            line_no = 'TRY_CAST(trim("LINE") AS INTEGER)' if "LINE" in head.columns else "NULL"
-            con.execute(
-                f"""
-                INSERT INTO tl_treat
-                SELECT trim("PATIENT_ID"), CAST(trim("START_DATE") AS INTEGER),
-                       TRY_CAST(trim("STOP_DATE") AS INTEGER), trim("AGENT"),
-                       trim(coalesce({klass}, '')), {line_no}
-                FROM {table}
-                WHERE {etype} = 'TREATMENT' AND trim(coalesce("AGENT", '')) NOT IN ('', 'NA')
-                  AND NOT {radiation_sql(ttype, klass)}
-                """
-            )
-        if "SAMPLE_ID" in head.columns:
-            kinds = ", ".join(_lit(k) for k in SPECIMEN_EVENTS)
-            stype = (
-                "lower(trim(coalesce(\"SPECIMEN_TYPE\", '')))"
-                if "SPECIMEN_TYPE" in head.columns
-                else "''"
+        if "SAMPLE_ID" in head.columns and "TEST" in head.columns and "RESULT" in head.columns:
+            score = "trim(coalesce(\"SCORE\", ''))" if "SCORE" in head.columns else "''"
+            pattern = (
+                "lower(trim(coalesce(\"PATTERN\", '')))" if "PATTERN" in head.columns else "''"
             )
             con.execute(
                 f"""
-                INSERT INTO tl_specimen
-                SELECT trim("SAMPLE_ID"), CAST(trim("START_DATE") AS INTEGER), {stype}
+                INSERT INTO tl_lab
+                SELECT trim("SAMPLE_ID"), trim(coalesce("TEST", '')),
+                       lower(trim(coalesce("RESULT", ''))), {score}, {pattern}
                 FROM {table}
-                WHERE {etype} IN ({kinds}) AND trim(coalesce("SAMPLE_ID", '')) <> ''
+                WHERE {etype} = 'LAB_TEST' AND trim(coalesce("SAMPLE_ID", '')) <> ''
                 """
             )
-            if "TEST" in head.columns and "RESULT" in head.columns:
-                score = "trim(coalesce(\"SCORE\", ''))" if "SCORE" in head.columns else "''"
-                pattern = (
-                    "lower(trim(coalesce(\"PATTERN\", '')))" if "PATTERN" in head.columns else "''"
-                )
-                con.execute(
-                    f"""
-                    INSERT INTO tl_lab
-                    SELECT trim("SAMPLE_ID"), trim(coalesce("TEST", '')),
-                           lower(trim(coalesce("RESULT", ''))), {score}, {pattern}
-                    FROM {table}
-                    WHERE {etype} = 'LAB_TEST' AND trim(coalesce("SAMPLE_ID", '')) <> ''
-                    """
-                )
         _read_progressions(con, table, head)
-        con.execute(f"DROP TABLE {table}")
+    drop_raw(con, heads)
     _raise(problems)
     con.execute(
         f"""
@@ -535,7 +467,7 @@ def _read_progressions(con: duckdb.DuckDBPyConnection, table: str, head: TableHe
 def _unknown_samples(
     con: duckdb.DuckDBPyConnection, table: str, column: str, head: TableHeader
 ) -> list[Problem]:
-    return _offenders(
+    return offenders(
         con,
         f"SELECT t.{_q(column)} FROM {table} t "
         f"ANTI JOIN samples s ON s.sample_id = trim(t.{_q(column)})",

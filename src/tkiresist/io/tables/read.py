@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, TypeVar
 
-from tkiresist.errors import FormatError, Location
+from tkiresist.errors import FormatError, Location, Problem
 from tkiresist.io.base import require_columns, split_header
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ T = TypeVar("T")
 
 HEAD_BYTES: Final = 1 << 20
 """A header is looked for in the first 64 times this many characters."""
+
+MAX_PROBLEMS: Final = 20
+"""Problems reported together at most (as cBioPortal's validator reports them)."""
 
 MIN_LINE_SIZE: Final = 2_097_152
 """DuckDB's line-length limit for every table read (at least; more for a wider header). The
@@ -268,3 +271,22 @@ def line_of(header: TableHeader, match: Mapping[str, str]) -> int | None:
             if all(i < len(cells) and cells[i].strip() == v for i, v in index.items()):
                 return number
     return None
+
+
+def offenders(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    header: TableHeader,
+    column: str,
+    message: str,
+    extra: Sequence[str] = (),
+) -> list[Problem]:
+    """Problems for the rows ``sql`` returns (first the offending value of ``column``, then
+    ``extra`` values), up to :data:`MAX_PROBLEMS`; each located by finding its line again
+    (:func:`line_of`, error path only); ``message`` is formatted with the row."""
+    problems: list[Problem] = []
+    for row in con.execute(sql + f" LIMIT {MAX_PROBLEMS}").fetchall():
+        cells = ("" if v is None else str(v) for v in row)
+        values = dict(zip((column, *extra), cells, strict=False))
+        problems.append(Problem(message.format(*row), header.loc(line_of(header, values), column)))
+    return problems

@@ -1,0 +1,187 @@
+"""The whole-table core shared by ``annotate`` and ``cohort`` (issue #14): one header reader,
+one ``read_csv`` builder with located errors, one cBioPortal timeline loader.
+
+The cross-mode tests give the same timeline file to ``tkiresist annotate --timeline`` and to
+``tkiresist cohort`` and expect the same located error; before the shared loader the two
+disagreed (annotate accepted a STOP_DATE before its START_DATE, and placed a bad START_DATE
+one line too early after a blank line)."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tkiresist.annotate import annotate_tables
+from tkiresist.cohort import StudyValidationError, run_cohort
+from tkiresist.errors import FormatError
+from tkiresist.io.casefile import read_case
+from tkiresist.io.cbioportal import export_study
+from tkiresist.io.tables.read import load_table, read_header
+from tkiresist.io.tables.timeline import (
+    TimelineError,
+    load_timelines,
+    timeline_header,
+)
+
+from ..conftest import SEED_CASE
+
+
+@pytest.fixture(scope="module")
+def seed_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("seed") / "study"
+    export_study([read_case(SEED_CASE)], out, study_id="seed_case")
+    return out
+
+
+@pytest.fixture
+def study(seed_export: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "study"
+    shutil.copytree(seed_export, copy)
+    return copy
+
+
+def _maf(tmp_path: Path) -> Path:
+    path = tmp_path / "in.maf"
+    path.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+        "EGFR\tcheung2025-case1-spec-lung\tMissense_Mutation\tp.L858R\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _both_errors(study: Path, tmp_path: Path) -> tuple[FormatError, FormatError]:
+    timelines = (study / "data_timeline_treatment.txt", study / "data_timeline_specimen.txt")
+    with pytest.raises(FormatError) as by_annotate:
+        annotate_tables(_maf(tmp_path), out=tmp_path / "out.tsv", timelines=timelines)
+    with pytest.raises(StudyValidationError) as by_cohort:
+        run_cohort(study)
+    assert not (tmp_path / "out.tsv").exists()
+    return by_annotate.value, by_cohort.value
+
+
+def _where(err: FormatError) -> tuple[str, str | None, int | None, int | None, str | None]:
+    loc = err.location
+    assert loc is not None
+    return (err.message, loc.file, loc.line, loc.column, loc.field)
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_stop_date_before_its_start_is_refused_alike_by_annotate_and_cohort(
+    study: Path, tmp_path: Path
+) -> None:
+    """Synthetic edit of the exported seed case: osimertinib "stopped" at day 609 having
+    "started" at day 700. An oncologist reading the prior therapy from this timeline cannot
+    tell when the drug was given, so neither mode may guess: both refuse the row at the same
+    file, line and column (annotate once accepted it and dated the drug by its START_DATE)."""
+    path = study / "data_timeline_treatment.txt"
+    _replace(path, "cheung2025-case1\t0\t609\tTREATMENT", "cheung2025-case1\t700\t609\tTREATMENT")
+    annotate_err, cohort_err = _both_errors(study, tmp_path)
+    assert _where(annotate_err) == _where(cohort_err)
+    assert _where(cohort_err) == (
+        "STOP_DATE 609 is before START_DATE 700 (patient 'cheung2025-case1')",
+        str(path),
+        2,
+        3,
+        "STOP_DATE",
+    )
+    assert isinstance(annotate_err, TimelineError)
+
+
+def test_a_bad_start_date_after_a_blank_line_is_located_on_its_own_line(
+    study: Path, tmp_path: Path
+) -> None:
+    """A blank line inside a timeline (DuckDB skips it) must not shift the reported line:
+    annotate once counted rows, not lines, and named the line above the bad cell."""
+    path = study / "data_timeline_specimen.txt"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace("\t396\t", "\tday 396\t", 1)
+    path.write_text("".join([*lines[:2], "\n", *lines[2:]]), encoding="utf-8")
+    annotate_err, cohort_err = _both_errors(study, tmp_path)
+    assert _where(annotate_err) == _where(cohort_err)
+    assert _where(cohort_err)[1:] == (str(path), 4, 2, "START_DATE")
+    assert "'day 396'" in cohort_err.message
+
+
+def test_a_sample_given_two_patients_is_refused_by_the_shared_loader(tmp_path: Path) -> None:
+    """Synthetic timeline: one specimen id under two patients. Whose tumour it is cannot be
+    told, so it is refused at the second patient's row (annotate refused it before; cohort
+    now does too, through the same loader)."""
+    path = tmp_path / "t.txt"
+    path.write_text(
+        "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tSAMPLE_ID\n"
+        "P1\t5\t\tSPECIMEN\tS1\nP2\t9\t\tSPECIMEN\tS1\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    problems = load_timelines(con, [timeline_header(path)])
+    assert [(p.message, p.location.line, p.location.field) for p in problems] == [
+        ("sample 'S1' is given two patients in the timelines ('P1' and 'P2')", 3, "PATIENT_ID")
+    ]
+
+
+def test_treatments_leave_out_radiation_and_rows_without_an_agent(tmp_path: Path) -> None:
+    """Synthetic timeline. An oncologist counts the drugs a patient received before a
+    biopsy: stereotactic radiotherapy is not a drug, and a TREATMENT row whose AGENT is
+    ``NA`` or ``[Not Available]`` names no drug; only erlotinib is a treatment, and the
+    specimen is dated by its START_DATE."""
+    path = tmp_path / "t.txt"
+    path.write_text(
+        "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tTREATMENT_TYPE\tAGENT\tAGENT_CLASS\t"
+        "SAMPLE_ID\n"
+        "P1\t0\t300\tTREATMENT\tMedical Therapy\terlotinib\tegfr_tki\t\n"
+        "P1\t100\t\tTREATMENT\tRadiation Therapy\tSRT 30 Gy\tradiotherapy\t\n"
+        "P1\t120\t\tTREATMENT\tMedical Therapy\tNA\t\t\n"
+        "P1\t130\t\tTREATMENT\tMedical Therapy\t[Not Available]\t\t\n"
+        "P1\t400\t\tSPECIMEN\t\t\t\tS1\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    assert load_timelines(con, [timeline_header(path)]) == []
+    assert con.execute(
+        "SELECT patient_id, start_day, stop_day, agent FROM tl_treat"
+    ).fetchall() == [("P1", 0, 300, "erlotinib")]
+    assert con.execute("SELECT sample_id, patient_id, day FROM tl_specimen").fetchall() == [
+        ("S1", "P1", 400)
+    ]
+
+
+def test_a_timeline_must_start_with_the_cbioportal_lead_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("START_DATE\tPATIENT_ID\tSTOP_DATE\tEVENT_TYPE\n0\tP1\t\tSTATUS\n")
+    with pytest.raises(FormatError, match="starts with the columns PATIENT_ID, START_DATE") as e:
+        timeline_header(path)
+    assert (e.value.location.line, e.value.location.column) == (1, 1)
+
+
+def test_a_short_row_of_a_gzipped_table_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("#comment\nA\tB\tC\n1\t2\t3\n4\t5\n")
+    header = read_header(path, "table", what="test")
+    assert (header.header_line, header.columns, header.compressed) == (2, ("A", "B", "C"), True)
+    with pytest.raises(FormatError) as e:
+        load_table(duckdb.connect(), "t", header, "test")
+    loc = e.value.location
+    assert (loc.file, loc.line, loc.column, loc.field) == (str(path), 4, 3, "C")
+    assert "expected 3 tab-separated fields" in e.value.message
+
+
+def test_importing_the_table_core_does_not_import_duckdb() -> None:
+    code = (
+        "import sys, tkiresist.io.tables.read, tkiresist.io.tables.timeline; "
+        "print('duckdb' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
