@@ -9,7 +9,6 @@ one line too early after a blank line)."""
 from __future__ import annotations
 
 import gzip
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +19,6 @@ import pytest
 from tkiresist.annotate import annotate_tables
 from tkiresist.cohort import StudyValidationError, run_cohort
 from tkiresist.errors import FormatError
-from tkiresist.io.casefile import read_case
-from tkiresist.io.cbioportal import export_study
 from tkiresist.io.tables.read import load_table, read_header
 from tkiresist.io.tables.timeline import (
     TimelineError,
@@ -29,21 +26,10 @@ from tkiresist.io.tables.timeline import (
     timeline_header,
 )
 
-from ..conftest import SEED_CASE
+from ..cohort import test_cohort
 
-
-@pytest.fixture(scope="module")
-def seed_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("seed") / "study"
-    export_study([read_case(SEED_CASE)], out, study_id="seed_case")
-    return out
-
-
-@pytest.fixture
-def study(seed_export: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "study"
-    shutil.copytree(seed_export, copy)
-    return copy
+seed_export = test_cohort.seed_export  # the exported seed case, a fixture shared with cohort
+study = test_cohort.seed_copy
 
 
 def _maf(tmp_path: Path) -> Path:
