@@ -3,15 +3,17 @@
 The plan, per input table, never looping over rows in Python:
 
 1. **Keys.** DuckDB reads the table's key columns (MAF: gene, protein change, c. change,
-   classification, sample, build) into a narrow temporary table; ``rowid`` is the data row's
-   position in the file.
+   classification, sample, build) into a narrow temporary table, through the ``read_csv``
+   builder and located CSV errors ``cohort`` uses too (:mod:`tkiresist.io.tables.read`);
+   ``rowid`` is the data row's position in the file.
 2. **Normalise.** The distinct strings go to Python once each (:mod:`tkiresist.annotate.keys`):
    gene symbols, protein and c. changes the SQL fast paths leave, the keys of genes whose
    categories depend on the change, fusions, copy-number calls. The answers come back as small
    tables, and the rows are joined to them (one hash join per small table) into a
    materialised per-row annotation.
 3. **Context.** Per sample: the OncoTree code and prior therapy of the clinical file (or, for
-   the therapy, of cBioPortal timelines), and the categories (of every table) that some
+   the therapy, of cBioPortal timelines, read by the loader ``cohort`` uses too,
+   :mod:`tkiresist.io.tables.timeline`), and the categories (of every table) that some
    statement's context names (:func:`tkiresist.annotate.levels.context_categories`).
 4. **Match.** The distinct (row categories, sample context) pairs that can trigger a statement
    go to :func:`tkiresist.annotate.levels.row_levels` once each.

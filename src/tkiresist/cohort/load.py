@@ -7,7 +7,9 @@ whether it is plasma (:data:`LIQUID`), IHC results, radiographic progressions), 
 structural variants, discrete CNA, histology, IHC, and what each sample covered (gene panels,
 case lists, the CNA table's genes, IHC markers); then the knowledge tables
 (:mod:`tkiresist.cohort.knowledge_tables`). Distinct values are read by
-:mod:`tkiresist.cohort.cells`; the files by :mod:`tkiresist.cohort.reading`.
+:mod:`tkiresist.cohort.cells`; the files by the shared table core
+(:mod:`tkiresist.io.tables`: one ``read_csv`` builder, one timeline loader, as
+``annotate`` reads them).
 
 Bad input is refused with located errors, as cBioPortal's validator locates them: a missing
 meta file, a timeline STOP_DATE before its START_DATE, a sample (or timeline row, or genomic
