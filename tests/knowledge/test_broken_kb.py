@@ -30,6 +30,9 @@ BROKEN = [
     ("class_only_drug", "statements.yaml", "'chemotherapy' names a class, not a drug"),
     ("continued_wrong_class", "statements.yaml", "'alectinib' is continued"),
     ("unused_citation", "citations.yaml", "citation 'nobody-2020' is cited by no statement"),
+    # a regimen's CNS claim needs its own evidence, or every targeted drug documented CNS-active
+    # (gefitinib is not): #13, CNS evidence per regimen
+    ("cns_claim_uncited", "statements.yaml", "claims CNS activity (cns_active) but neither"),
 ]
 
 

@@ -99,11 +99,6 @@ WEAK_LEVELS = {"D": "preclinical", "E": "inferential"}
 standard care of the same situation."""
 CHEMOTHERAPY = frozenset({"chemotherapy"})
 
-NOT_TARGETED = frozenset(
-    {"chemotherapy", "immunotherapy", "anti_vegf_antibody", "anti_vegfr2_antibody"}
-)
-"""Drug classes that are not targeted therapy: they need no CNS documentation of their own for
-a regimen to count as CNS-active (the targeted drugs decide)."""
 
 if TYPE_CHECKING:
     from tkiresist.nomenclature.drugs import Drug
@@ -128,6 +123,13 @@ class _Candidate:
     order: int = 0
 
 
+def documented_cns(names: tuple[str, ...]) -> bool:
+    """:func:`tkiresist.nomenclature.drugs.documented_cns`, imported when first needed."""
+    from tkiresist.nomenclature.drugs import documented_cns as rule
+
+    return rule(names)
+
+
 @cache
 def _drug(name: str) -> Drug:
     """The dictionary's drug for ``name``, looked up once per name (the dictionary is fixed)."""
@@ -136,21 +138,11 @@ def _drug(name: str) -> Drug:
     return drugs.lookup(name)
 
 
-@cache
-def _documented_cns(names: tuple[str, ...]) -> bool:
-    """Every targeted drug of ``names`` documented CNS-active (high or moderate); a regimen
-    without a targeted drug is not."""
-    levels = [
-        d.cns.level.value
-        for d in map(_drug, names)
-        if not {c.value for c in d.classes} <= NOT_TARGETED
-    ]
-    return bool(levels) and all(level in ("high", "moderate") for level in levels)
-
-
 def _cns_active(regimen: Regimen) -> bool:
-    """The statement's flag, or each targeted drug documented CNS-active."""
-    return regimen.cns_active or _documented_cns(regimen.drug_names)
+    """The regimen's own CNS evidence (``cns_active`` with its ``cns_citations``, which
+    ``kb lint`` requires), or each targeted drug documented CNS-active
+    (:func:`tkiresist.nomenclature.drugs.documented_cns`)."""
+    return regimen.cns_active or documented_cns(regimen.drug_names)
 
 
 def cns_detail(names: Iterable[str]) -> str:
@@ -215,7 +207,7 @@ def _variants(reg: Regimen, own: str | None) -> list[_Variant]:
         _Variant(
             mine,
             roles,
-            _documented_cns(mine),
+            documented_cns(mine),
             f"Continues {own}, the patient's own EGFR TKI: the evidence is with {trial}; a class "
             "effect is assumed.",
         ),

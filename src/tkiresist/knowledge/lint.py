@@ -140,6 +140,25 @@ def _regimen_citations(kb: KnowledgeBase, st: Statement) -> Iterator[Problem]:
                 "regimen has no citation of its own: a regimen never inherits its statement's",
                 kb.location(st.id, f"regimens.{j}"),
             )
+        if regimen.cns_active and not regimen.cns_citations and not _documented(regimen):
+            yield Problem(
+                "regimen claims CNS activity (cns_active) but neither cites its own CNS evidence "
+                "(cns_citations) nor has every targeted drug documented CNS-active in the drug "
+                "dictionary",
+                kb.location(st.id, f"regimens.{j}.cns_active"),
+            )
+
+
+def _documented(regimen: Regimen) -> bool:
+    """Each targeted drug of the regimen documented CNS-active; a regimen naming a drug the
+    dictionary does not know (reported by its own check) counts as documented here."""
+    from tkiresist.errors import TkiResistError
+    from tkiresist.nomenclature.drugs import documented_cns
+
+    try:
+        return documented_cns(regimen.drug_names)
+    except TkiResistError:
+        return True
 
 
 DEFAULT_MAX_AGE_DAYS = 365

@@ -261,6 +261,11 @@ class Regimen(Value):
     drugs: tuple[RegimenDrug, ...] = Field(min_length=1)
     effect: Effect
     cns_active: bool = False
+    cns_citations: tuple[Kebab, ...] = Field(
+        default=(),
+        description="the evidence of the regimen's own CNS activity (citation ids): needed when "
+        "cns_active is claimed for a regimen whose drugs are not each documented CNS-active",
+    )
     note: str | None = None
     evidence_level: EvidenceLevel | None = None
     citations: tuple[Kebab, ...] = ()
@@ -356,7 +361,7 @@ class Statement(Value):
         if self.uncertain_note and not self.uncertain:
             raise ValueError("uncertain_note is given but uncertain is false")
         known = set(ids)
-        cited = [c for r in self.regimens for c in r.citations]
+        cited = [c for r in self.regimens for c in (*r.citations, *r.cns_citations)]
         cited += [t.citation for t in self.thresholds]
         cited += [c.citation for c in self.cautions]
         cited += [
@@ -374,9 +379,10 @@ class Statement(Value):
         return frozenset(c.id for c in self.citations)
 
     def citations_for(self, regimen: Regimen) -> tuple[KnowledgeCitation, ...]:
-        """The citations behind one regimen: its own, never the statement's (#12: FLAURA was
-        printed under gefitinib). ``kb lint`` refuses a sensitivity regimen without any."""
-        wanted = set(regimen.citations)
+        """The citations behind one regimen: its own (efficacy, and the evidence of its own CNS
+        activity), never the statement's (#12: FLAURA was printed under gefitinib). ``kb lint``
+        refuses a sensitivity regimen without any."""
+        wanted = {*regimen.citations, *regimen.cns_citations}
         return tuple(c for c in self.citations if c.id in wanted)
 
     def level_for(self, regimen: Regimen) -> EvidenceLevel:

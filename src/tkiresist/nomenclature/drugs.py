@@ -30,7 +30,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -254,6 +254,26 @@ def dictionary() -> DrugDictionary:
 def lookup(name: str, location: Location | None = None) -> Drug:
     """The drug ``name`` denotes; raise UnknownDrugError if the dictionary does not know it."""
     return dictionary().lookup(name, location)
+
+
+NOT_TARGETED: Final = frozenset(
+    {"chemotherapy", "immunotherapy", "anti_vegf_antibody", "anti_vegfr2_antibody"}
+)
+"""Drug classes that are not targeted therapy: they need no CNS documentation of their own for
+a regimen to count as CNS-active (the targeted drugs decide)."""
+
+
+@cache
+def documented_cns(names: tuple[str, ...]) -> bool:
+    """Every targeted drug of ``names`` documented CNS-active (high or moderate) in the
+    dictionary; a regimen without a targeted drug is not. The one rule for "this regimen's CNS
+    activity rests on its drugs' own evidence" (the ranking and ``kb lint`` both ask it)."""
+    levels = [
+        d.cns.level
+        for d in (lookup(n) for n in names)
+        if not {c.value for c in d.classes} <= NOT_TARGETED
+    ]
+    return bool(levels) and all(lv in (CnsLevel.HIGH, CnsLevel.MODERATE) for lv in levels)
 
 
 def is_known(name: str) -> bool:
