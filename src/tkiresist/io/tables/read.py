@@ -11,14 +11,14 @@ CSV error becomes a :class:`~tkiresist.errors.FormatError` at its file, line and
 
 from __future__ import annotations
 
-import gzip
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from tkiresist.errors import FormatError, Location, Problem
+from tkiresist.io import base
 from tkiresist.io.base import require_columns, split_header
 
 if TYPE_CHECKING:
@@ -84,24 +84,8 @@ class TableHeader:
 
 
 def is_gzip(path: Path) -> bool:
-    with path.open("rb") as fb:
-        return fb.read(2) == b"\x1f\x8b"
-
-
-def open_text(path: Path) -> IO[str]:
-    """The file as text (gzip read when it is), undecodable bytes replaced."""
-    if is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
-
-
-def _lines(fh: IO[str]) -> Iterator[str]:
-    read = 0
-    for raw in fh:
-        read += len(raw)
-        yield raw.rstrip("\r\n")
-        if read > HEAD_BYTES * 64:  # a header is never this far in
-            return
+    """Is the file gzip-compressed (its first two bytes)?"""
+    return base._is_gzip(path)
 
 
 def read_header(
@@ -115,16 +99,16 @@ def read_header(
         raise FormatError(f"no such {what} file", Location(file=file))
     preamble: list[str] = []
     header: tuple[int, str] | None = None
-    number = 0
-    with open_text(path) as fh:
-        for number, line in enumerate(_lines(fh), start=1):
-            text = line.removeprefix("\ufeff") if number == 1 else line
-            if text.startswith("#"):
-                preamble.append(text)
-                continue
-            if not text.strip():
-                continue
+    number = read = 0
+    for number, line, _ in base.iter_lines(path):
+        text = line.removeprefix("\ufeff") if number == 1 else line
+        if text.startswith("#"):
+            preamble.append(text)
+        elif text.strip():
             header = (number, text)
+            break
+        read += len(line)
+        if read > HEAD_BYTES * 64:  # a header is never this far in
             break
     if header is None:
         raise FormatError(
@@ -263,13 +247,12 @@ def run_located(header: TableHeader, what: str, action: Callable[[], T]) -> T:
 def line_of(header: TableHeader, match: Mapping[str, str]) -> int | None:
     """The file line of the first data row whose cells equal ``match`` (error path only)."""
     index = {header.columns.index(k): v for k, v in match.items() if k in header.columns}
-    with open_text(header.path) as fh:
-        for number, raw in enumerate(fh, start=1):
-            if number <= header.header_line:
-                continue
-            cells = raw.rstrip("\r\n").split("\t")
-            if all(i < len(cells) and cells[i].strip() == v for i, v in index.items()):
-                return number
+    for number, text, _ in base.iter_lines(header.path):
+        if number <= header.header_line:
+            continue
+        cells = text.split("\t")
+        if all(i < len(cells) and cells[i].strip() == v for i, v in index.items()):
+            return number
     return None
 
 
