@@ -80,7 +80,7 @@ def interpret(
         )
     if not options:
         warnings.append("no option in the knowledge base for this context")
-    tests = recommend(case, point, statuses, mechanisms, phase, kb=kb)
+    tests = recommend(case, point, statuses, mechanisms, phase, kb=kb, situation=ctx.situation)
     return Interpretation(
         case_id=case.id,
         decision_point=point,

@@ -161,10 +161,13 @@ def recommend(
     mechanisms: Sequence[Mechanism],
     phase: str | None = None,
     kb: KnowledgeBase | None = None,
+    situation: Situation | None = None,
 ) -> list[RecommendedTest]:
     """The tests still needed (or done) at ``point``. ``kb`` is the knowledge base the
     situation rules read (thresholds, approvals, the matching rule); without it, the packaged
-    one (loaded once and cached)."""
+    one (loaded once and cached). ``situation`` is the
+    matching rule's situation at ``point`` (the engine passes the one it built; without it, it
+    is built here)."""
     out: list[RecommendedTest] = []
     phases = phases_of_tests(case, point)
     current_tests = [
@@ -283,14 +286,16 @@ def recommend(
                     "fusions is limited: test tissue (RNA) if it can be obtained",
                 )
             )
-    ctx = case_context(point, case.diagnosis.oncotree_code, statuses, case.diagnosis.driver, phase)
+    if situation is None:  # the engine passes the one it built for the same point
+        dx = case.diagnosis
+        situation = case_context(point, dx.oncotree_code, statuses, dx.driver, phase).situation
     facts = Facts(
         case=case,
         point=point,
         statuses=tuple(statuses),
         current=tuple(current_tests),
         specimens=specimens,
-        situation=ctx.situation,
+        situation=situation,
         kb=kb if kb is not None else load_knowledge_base(),
         mechanisms=tuple(mechanisms),
     )
@@ -456,13 +461,14 @@ def _quantify(f: Facts) -> list[RecommendedTest]:
             for measure, cats in _measurement_categories(gene).items():
                 if not cats or (gene, measure) in done:
                     continue
+                # the cheap checks first: a measurement already made needs no advice
+                if measure == "copy_number" and _quantity_measured(f, gene):
+                    continue
+                if measure != "copy_number" and _ihc_measured(f, gene):
+                    continue
                 statements = f.would_fire(cats)
                 if measure == "copy_number":
                     statements = [st for st in statements if st.thresholds]
-                    if _quantity_measured(f, gene):
-                        continue
-                elif _ihc_measured(f, gene):
-                    continue
                 if not statements:
                     continue
                 done.add((gene, measure))

@@ -100,7 +100,7 @@ from tkiresist.model.alterations import (
     SequenceVariant,
 )
 from tkiresist.model.assays import Assay
-from tkiresist.model.case import Case
+from tkiresist.model.case import Case, per_events
 from tkiresist.model.categories import (
     PATTERN_MARKERS,
     categorize,
@@ -125,7 +125,6 @@ from tkiresist.model.timeline import (
     Specimen,
     Surgery,
     TherapyLine,
-    time_points,
 )
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
@@ -323,7 +322,7 @@ Phase = Literal["earlier", "current"]
 def _time_points(case: Case) -> dict[str, TimePoint]:
     """The time each event is written with (:func:`tkiresist.model.timeline.time_points`), and
     the diagnosis's under ``diagnosis`` too."""
-    out = time_points(case.events)
+    out = case.time_points()
     if case.diagnosis.id in out:
         out["diagnosis"] = out[case.diagnosis.id]
     return out
@@ -434,7 +433,13 @@ def _in_window(
 def phases_of_tests(case: Case, point: DecisionPoint) -> dict[str, Phase]:
     """Every molecular test that belongs to ``point``: ``earlier`` (the line's baseline) or
     ``current`` (on the line, or after the point within its window), by the rules in the
-    module docstring. The serial comparison and the recommended-tests step both use it."""
+    module docstring. The serial comparison and the recommended-tests step both use it, so it
+    is computed once per case and point (a copy is returned)."""
+    key = ("phases", point.event_id, point.therapy.event_id if point.therapy else None)
+    return dict(per_events(case.events, key, lambda: _phases(case, point)))
+
+
+def _phases(case: Case, point: DecisionPoint) -> dict[str, Phase]:
     months = case.months()
     points = _time_points(case)
     at = months[point.event_id]
