@@ -62,9 +62,11 @@ from tkiresist.annotate.levels import (
     DEFAULT_ONCOTREE,
     UNKNOWN_THERAPY,
     PriorTherapy,
+    RowLevels,
     SampleContext,
     context_categories,
     no_level_reason,
+    relevant_context,
     row_levels,
     trigger_categories,
 )
@@ -976,16 +978,23 @@ def _matches(run: _Run, therapies: dict[str, PriorTherapy]) -> None:
     )
     combos = run.rows(union) if run.tables else []
     out: list[tuple[object, ...]] = []
+    relevant: dict[str, frozenset[str]] = {}
+    answers: dict[tuple[object, ...], tuple[RowLevels, str | None]] = {}
     for cats, onc, therapy, present in combos:
-        prior = therapies.get(therapy, UNKNOWN_THERAPY) if therapy is not None else None
-        ctx = SampleContext(
-            oncotree=onc,
-            prior=prior or UNKNOWN_THERAPY,
-            present=frozenset(present.split(",")) if present else frozenset(),
-        )
         row_cats = frozenset(cats.split(","))
-        lv = row_levels(run.kb, row_cats, ctx)
-        reason = no_level_reason(run.kb, row_cats, ctx, lv)
+        if cats not in relevant:
+            relevant[cats] = relevant_context(run.kb, row_cats)
+        # the sample's context as far as this row's statements can see it: samples that differ
+        # only elsewhere get the same answer, computed once
+        seen = frozenset(present.split(",")) & relevant[cats] if present else frozenset()
+        key = (cats, onc, therapy, seen)
+        answer = answers.get(key)
+        if answer is None:
+            prior = therapies.get(therapy, UNKNOWN_THERAPY) if therapy is not None else None
+            ctx = SampleContext(oncotree=onc, prior=prior or UNKNOWN_THERAPY, present=seen)
+            lv = row_levels(run.kb, row_cats, ctx)
+            answer = answers[key] = (lv, no_level_reason(run.kb, row_cats, ctx, lv))
+        lv, reason = answer
         if not lv.statements and reason is None:
             continue
         out.append(

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tkiresist.knowledge.applies import DRIVER_CATEGORIES, Prior, Situation, verdict
 from tkiresist.knowledge.loader import KnowledgeBase
@@ -162,16 +163,34 @@ def context_categories(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(out)
 
 
+def relevant_context(kb: KnowledgeBase, categories: frozenset[str]) -> frozenset[str]:
+    """The sample-context categories that can change the levels or the reason of a row with
+    ``categories``: the ``all_of``, ``none_of`` and ``context.driver`` of the statements the
+    row can trigger (the only ones :func:`row_levels` and :func:`no_level_reason` read), and
+    every EGFR driver category (they set the driver state of the situation). A sample context
+    projected on these gives the row the same answer as the whole context; ``annotate`` uses
+    it to match each distinct (row, projected context) once."""
+    out: set[str] = set(_DRIVER_CLOSURE)
+    for st in kb.for_categories(categories):
+        out.update(st.match.all_of)
+        out.update(st.match.none_of)
+        if st.context.driver is not None:
+            out.add(st.context.driver)
+    return frozenset(out)
+
+
 def trigger_categories(kb: KnowledgeBase) -> frozenset[str]:
     """Categories that can trigger a statement (every ``any_of``): a row with none of them
     matches nothing."""
     return frozenset(c for st in kb.statements for c in st.match.any_of)
 
 
+@lru_cache(maxsize=8192)
 def situation_of(categories: frozenset[str], ctx: SampleContext) -> Situation:
     """The matching rule's :class:`Situation` for a row: one sample shows its driver present
     (``persistent``) or not at all; a driver it does not show is presumed from an EGFR TKI
-    line, as in the case engine."""
+    line, as in the case engine. Cached: a table asks for the same (row categories, sample
+    context) once per statement, for the levels and again for the reason."""
     prior = ctx.prior
     present = categories | ctx.present
     drivers = frozenset(c for c in present if c in _DRIVER_CLOSURE)
