@@ -526,9 +526,20 @@ def cbioportal_sv_call(
         return FusionCall(None, reason, "SV_Status", left_out=True)
     a, b = (site1 or "").strip(), (site2 or "").strip()
     event = (event_info or "").strip()
-    if event and a not in MISSING and b not in MISSING and _event_genes(event) == (b, a):
+    if event and a not in MISSING and b not in MISSING and _names_reversed(event, a, b):
         return call_pair(b, a, SITE2, SITE1, by_knowledge=True)
     return call_pair(a, b, SITE1, SITE2, by_knowledge=True)
+
+
+def _names_reversed(event: str, a: str, b: str) -> bool:
+    """Whether ``event`` names the genes as ``b`` then ``a``. Both symbols written in it with
+    ``a`` first is the common case and settles it without parsing (parsing may load the HGNC
+    alias table, half a second, for nothing); otherwise the event text is parsed."""
+    upper = event.upper()
+    i, j = upper.find(a.upper()), upper.find(b.upper())
+    if i >= 0 and j >= 0 and i < j:
+        return False
+    return _event_genes(event) == (b, a)
 
 
 @lru_cache(maxsize=4096)
