@@ -539,7 +539,12 @@ def _names_reversed(event: str, a: str, b: str) -> bool:
     i, j = upper.find(a.upper()), upper.find(b.upper())
     if i >= 0 and j >= 0 and i < j:
         return False
+    if len(_WORDS.findall(event)) < 2:  # "Fusion": one word cannot name two genes
+        return False
     return _event_genes(event) == (b, a)
+
+
+_WORDS = re.compile(r"[A-Za-z0-9]+")
 
 
 @lru_cache(maxsize=4096)
