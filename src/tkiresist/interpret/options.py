@@ -131,6 +131,12 @@ def documented_cns(names: tuple[str, ...]) -> bool:
 
 
 @cache
+def _chemotherapy_only(name: str) -> bool:
+    """Whether every class of the drug is chemotherapy (asked per drug of every candidate)."""
+    return {k.value for k in _drug(name).classes} <= CHEMOTHERAPY
+
+
+@cache
 def _drug(name: str) -> Drug:
     """The dictionary's drug for ``name``, looked up once per name (the dictionary is fixed)."""
     from tkiresist.nomenclature import drugs
@@ -362,8 +368,7 @@ def _re_offered(c: _Candidate, ctx: CaseContext) -> list[str]:
     active = [
         d
         for d, role in zip(c.drugs, c.roles, strict=True)
-        if role != DrugRole.CONTINUE.value
-        and not {k.value for k in _drug(d).classes} <= CHEMOTHERAPY
+        if role != DrugRole.CONTINUE.value and not _chemotherapy_only(d)
     ]
     again = [d for d in active if d in current]
     return again if len(again) == len(active) else []
