@@ -192,3 +192,35 @@ def test_leonetti_at_diagnosis_has_no_test_so_no_first_line_answer() -> None:
     case = read_case(ROOT / "examples" / "leonetti2021" / "case.yaml")
     result = interpret(case, KB, at="dx")
     assert not result.options
+
+
+@pytest.mark.parametrize(
+    ("baseline", "first", "also"),
+    [
+        # two uncommon sensitising mutations: afatinib (the uncommon statement's level A) first
+        (["EGFR p.G719A", "EGFR p.S768I"], ["afatinib"], [["osimertinib"]]),
+        # a classical mutation with an uncommon one: the classical standard, afatinib beside it
+        (["EGFR p.L858R", "EGFR p.G719A"], ["osimertinib"], [["afatinib"]]),
+        (["EGFR p.L858R", "EGFR p.L861Q"], ["osimertinib"], [["afatinib"]]),
+        # de novo T790M with an exon 19 deletion: osimertinib, which covers T790M
+        (["EGFR exon 19 deletion", "EGFR p.T790M"], ["osimertinib"], []),
+    ],
+    ids=["g719a+s768i", "l858r+g719a", "l858r+l861q", "ex19del+de-novo-t790m"],
+)
+def test_compound_egfr_mutations_get_the_options_of_their_components(
+    baseline: list[str], first: list[str], also: list[list[str]]
+) -> None:
+    """Synthetic. A compound EGFR genotype is read as its components (a project decision: no
+    statement of its own): each sensitising mutation brings its first-line statement, and the
+    ranking orders their regimens. A thoracic oncologist expects afatinib first for two
+    uncommon mutations (its label covers G719X, S768I and L861Q), the classical standard
+    (osimertinib) first when one mutation is classical, with afatinib as an alternative for the
+    uncommon partner, and osimertinib for a de novo T790M; never a first- or second-generation
+    TKI alone against T790M."""
+    result = _at_diagnosis(baseline)
+    options = _options(result)
+    assert options[0] == first
+    for regimen in also:
+        assert regimen in options
+    if "EGFR p.T790M" in baseline:
+        assert not any(o in (["gefitinib"], ["erlotinib"], ["afatinib"]) for o in options)
