@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from tkiresist.knowledge.loader import KnowledgeBase
+    from tkiresist.model.alterations import Fusion
 
 OutputFormat = Literal["tsv", "parquet"]
 
@@ -546,6 +547,8 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout, sample: str | N
     """``sv_rowann`` and ``sv_ann`` for an SV table; returns its data rows."""
     if layout in inputs.CALLER_LAYOUTS:
         return _sv_caller(run, header, layout, sample)
+    if layout == "vcf":
+        return _sv_vcf(run, header, sample)
     s, names = SV_COLUMNS[layout]
     # One text key per row (the key cells joined by a separator no cell holds): one hash
     # join back to the distinct keys instead of four IS NOT DISTINCT FROM conditions.
@@ -592,6 +595,16 @@ def _sv(run: _Run, header: TableHeader, layout: inputs.SvLayout, sample: str | N
     return n
 
 
+def _fusion_annotation(alt: Fusion) -> Annotation:
+    """A fusion a case-side reader named: its categories, or an unknown gene."""
+    from tkiresist.nomenclature.genes import is_known
+
+    unknown = [g for g in alt.genes if not is_known(g)]
+    if unknown:
+        return Annotation(None, "", RowStatus.UNKNOWN_GENE, f"unknown gene {unknown[0]!r}")
+    return Annotation(alt.name, keys.categories_text(alt), RowStatus.NO_MATCH)
+
+
 def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) -> int:
     """A fusion caller's output (Arriba, STAR-Fusion, FusionCatcher): its case-side reader
     reads every row (a caller writes one file per sample, of at most a few thousand rows) and
@@ -607,7 +620,6 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
     from tkiresist.io.fusions import CALLERS, sample_column
     from tkiresist.io.readers import BY_NAME
     from tkiresist.model.alterations import Fusion
-    from tkiresist.nomenclature.genes import is_known
 
     result = BY_NAME[layout].read(Path(header.file))
     run.warnings.extend(result.warnings)
@@ -616,12 +628,7 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
         for f in findings:
             alt = f.alteration
             assert isinstance(alt, Fusion) and f.provenance is not None
-            unknown = [g for g in alt.genes if not is_known(g)]
-            ann = (
-                Annotation(None, "", RowStatus.UNKNOWN_GENE, f"unknown gene {unknown[0]!r}")
-                if unknown
-                else Annotation(alt.name, keys.categories_text(alt), RowStatus.NO_MATCH)
-            )
+            ann = _fusion_annotation(alt)
             records.append((f.provenance.line or 0, f.provenance.source_text or "", ann))
     for u in result.unannotated:
         records.append((u.line, u.text, Annotation(None, "", RowStatus.UNPARSED, u.reason)))
@@ -654,6 +661,70 @@ def _sv_caller(run: _Run, header: TableHeader, layout: str, sample: str | None) 
     run.sql("CREATE OR REPLACE TABLE sv_ann AS SELECT DISTINCT alteration, status FROM sv_rowann")
     run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
     return n
+
+
+VCF_SV_COLUMNS = ("Sample_Id", "Fusion", "VCF_Lines")
+"""The input-side columns of a VCF's SV output (one row per fusion, not per line): the
+sample, the fusion the VCF reader names, and the line number(s) of its record(s)."""
+
+
+def _sv_vcf(run: _Run, header: TableHeader, sample: str | None) -> int:
+    """A VCF with fusion records: the case-side VCF reader (:func:`tkiresist.io.vcf.read`, the
+    one VCF fusion parser) reads the file; each *detected* fusion it reports is one row of
+    ``sv_rowann`` (and of ``sv_vcf_rows``: sample, fusion, the VCF line(s) of its record(s)).
+    Its other findings are not SV rows: they are counted in a warning. Returns the rows."""
+    from tkiresist.io.base import iter_lines
+    from tkiresist.io.readers import BY_NAME
+    from tkiresist.model.alterations import Fusion
+
+    result = BY_NAME["vcf"].read(Path(header.file))
+    run.warnings.extend(result.warnings)
+    found: list[tuple[int, str | None, Fusion, str]] = []
+    other: dict[str, int] = {}
+    for own, findings in result.findings_by_sample.items():
+        for f in findings:
+            alt = f.alteration
+            if isinstance(alt, Fusion) and f.status == "detected" and f.provenance is not None:
+                text = f.provenance.source_text or ""
+                found.append((f.provenance.line or 0, own or sample, alt, text))
+            else:
+                what = "not-detected fusion" if isinstance(alt, Fusion) else type(alt).__name__
+                other[what] = other.get(what, 0) + 1
+    if other:
+        shown = ", ".join(f"{n:,} {what}" for what, n in sorted(other.items()))
+        run.warn(
+            f"VCF findings that are not detected fusions are not SV rows: {shown}",
+            Location(header.file),
+        )
+    found.sort(key=lambda r: r[0])
+    wanted = {t for r in found for t in r[3].split("\n") if t}
+    line_of: dict[str, int] = {}
+    for number, text, _ in iter_lines(Path(header.file)):
+        if text in wanted:
+            line_of.setdefault(text, number)
+    ctx_cats = context_categories(run.kb)
+    rows: list[tuple[object, ...]] = []
+    src: list[tuple[object, ...]] = []
+    for rid, (first, s, alt, text) in enumerate(found):
+        ann = _fusion_annotation(alt)
+        lines = sorted({line_of.get(t, first) for t in text.split("\n") if t} or {first})
+        rows.append(
+            (rid, s, alt.name, ann.alteration, ann.categories, _ctx(ann, ctx_cats),
+             str(ann.status))
+        )  # fmt: skip
+        src.append((rid, s or "", alt.name, ",".join(str(n) for n in lines)))
+    columns = [("rid", "BIGINT"), ("s", "VARCHAR"), ("g", "VARCHAR"), ("alteration", "VARCHAR"),
+               ("cats", "VARCHAR"), ("ctx", "VARCHAR"), ("status", "VARCHAR")]  # fmt: skip
+    _table_from_rows(run.con, "sv_rowann", columns, rows)
+    _table_from_rows(
+        run.con,
+        "sv_vcf_rows",
+        [("rid", "BIGINT"), *((c, "VARCHAR") for c in VCF_SV_COLUMNS)],
+        src,
+    )
+    run.sql("CREATE OR REPLACE TABLE sv_ann AS SELECT DISTINCT alteration, status FROM sv_rowann")
+    run.sql("CREATE OR REPLACE VIEW sv_ctxrows AS SELECT * FROM sv_rowann WHERE cats <> ''")
+    return len(rows)
 
 
 # --- CNA ------------------------------------------------------------------------------------
@@ -1164,6 +1235,20 @@ def _write_rows(
     return _copy(run, header, query, out, rows_in)
 
 
+def _write_sv_vcf(
+    run: _Run, header: TableHeader, out: Path, fmt: OutputFormat, rows_in: int
+) -> int:
+    """A VCF's SV output: one row per fusion (:data:`VCF_SV_COLUMNS`, then the annotation
+    columns), in the order of the fusions' first records."""
+    cols = ", ".join(f"coalesce(a.{c}, '') AS {c}" for c in OUTPUT_COLUMNS)
+    names = ", ".join(f"v.{c}" for c in VCF_SV_COLUMNS)
+    body = f"SELECT {names}, {cols} FROM sv_final a JOIN sv_vcf_rows v USING (rid) ORDER BY rid"
+    options = (
+        "(HEADER, DELIMITER '\t', QUOTE '')" if fmt == "tsv" else _parquet_options(run, header)
+    )
+    return _copy(run, header, f"COPY ({body}) TO {TMP} {options}", out, rows_in)
+
+
 def _write_cna(run: _Run, header: TableHeader, out: Path, fmt: OutputFormat, rows_in: int) -> int:
     """The long CNA output: input columns, then the annotation columns, in matrix order."""
     cols = ", ".join(f"coalesce(a.{c}, '') AS {c}" for c in OUTPUT_COLUMNS)
@@ -1326,8 +1411,10 @@ def _annotate(
         headers["sv"] = sv_h[0]
     if cna_h is not None:
         headers["cna"] = cna_h[0]
+    vcf_sv = sv_h is not None and sv_h[1] == "vcf"  # rows are fusions, not lines
     for table in run.tables:
-        _final(run, table, joined=fmt == "tsv" and table != "cna")
+        long = table == "cna" or (table == "sv" and vcf_sv)
+        _final(run, table, joined=fmt == "tsv" and not long)
         if table == "maf":  # the final table holds what is still needed
             run.sql("DROP TABLE maf_rowann")
         run.stage(f"{table} order")
@@ -1335,6 +1422,8 @@ def _annotate(
         rows_in, distinct = counts[table]
         if table == "cna":
             written = _write_cna(run, header, paths[table], fmt, rows_in)
+        elif table == "sv" and vcf_sv:
+            written = _write_sv_vcf(run, header, paths[table], fmt, rows_in)
         else:
             gene = "Hugo_Symbol" if table == "maf" else _sv_gene_column(sv_h)
             sample = "Tumor_Sample_Barcode" if table == "maf" else _sv_sample_column(sv_h)

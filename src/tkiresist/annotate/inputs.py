@@ -18,7 +18,9 @@ Formats
   or an OncoKB-annotator SV table (``Tumor_Sample_Barcode``, ``GeneA``, ``GeneB``), or a
   fusion caller's output (Arriba, STAR-Fusion, FusionCatcher: :data:`CALLER_LAYOUTS`),
   recognised and read by its case-side reader in :mod:`tkiresist.io.fusions`; the sample of a
-  caller's rows is :func:`sv_sample`.
+  caller's rows is :func:`sv_sample`. A VCF with fusion records (Ion Reporter / Oncomine
+  ``SVTYPE=Fusion`` pairs, gene-annotated breakends) is recognised and read by the case-side
+  VCF reader (:mod:`tkiresist.io.vcf`): one SV row per detected fusion it reports.
 * **CNA**: cBioPortal discrete CNA, wide (``Hugo_Symbol``, optional ``Entrez_Gene_Id``, then
   one column per sample) or ``DISCRETE_LONG`` (``Hugo_Symbol``, ``Sample_Id``, ``Value``), or
   GISTIC's ``all_thresholded.by_genes.txt`` (``Gene Symbol``, ``Locus ID``, ``Cytoband``, then
@@ -50,7 +52,7 @@ from tkiresist.io.tables.read import TableHeader, is_gzip, require
 
 TableKind = Literal["maf", "sv", "cna", "clinical", "timeline"]
 SvLayout = Literal[
-    "cbioportal", "oncokb_fusion", "oncokb_sv", "arriba", "star-fusion", "fusioncatcher"
+    "cbioportal", "oncokb_fusion", "oncokb_sv", "arriba", "star-fusion", "fusioncatcher", "vcf"
 ]
 CALLER_LAYOUTS: tuple[SvLayout, ...] = ("arriba", "star-fusion", "fusioncatcher")
 """Fusion callers' outputs: read row by row by their case-side readers
@@ -117,6 +119,10 @@ def sv_header(path: Path) -> tuple[TableHeader, SvLayout]:
 
     if path.is_file():
         lines = head(path)
+        from tkiresist.io.readers import BY_NAME
+
+        if BY_NAME["vcf"].sniff(path, lines):
+            return vcf_header(path), "vcf"
         for reader in fusions.READERS:
             if reader.name in CALLER_LAYOUTS and reader.sniff(path, lines):
                 return caller_header(path, reader.name), reader.name
@@ -134,7 +140,7 @@ def sv_header(path: Path) -> tuple[TableHeader, SvLayout]:
         + ", ".join(SV_ONCOKB)
         + "), an OncoKB-annotator SV table ("
         + ", ".join(SV_ONCOKB_SV)
-        + ") and the outputs of Arriba, STAR-Fusion and FusionCatcher",
+        + "), the outputs of Arriba, STAR-Fusion and FusionCatcher, and a VCF",
         Location(file=header.file, line=header.header_line),
     )
 
@@ -161,15 +167,38 @@ def caller_header(path: Path, layout: str) -> TableHeader:
     )
 
 
+def vcf_header(path: Path) -> TableHeader:
+    """A VCF's ``#CHROM`` line as a header (its columns name the samples); the records are
+    read, and checked, by the case-side VCF reader (:func:`tkiresist.io.vcf.read`)."""
+    preamble: list[str] = []
+    for number, text, _ in io_base.iter_lines(path):
+        if text.startswith("#CHROM"):
+            columns = tuple(text.lstrip("#").split("\t"))
+            return TableHeader(
+                str(path), "sv", number, columns, tuple(preamble), is_gzip(path),
+                len(text.encode()), "#", line_floor=MIN_LINE_SIZE,
+            )  # fmt: skip
+        if not text.startswith("##"):
+            break
+        preamble.append(text)
+    raise FormatError(
+        "a VCF without its '#CHROM' header line after the '##' meta lines",
+        Location(file=str(path), line=len(preamble) + 1),
+    )
+
+
 def sv_sample(header: TableHeader, layout: SvLayout, given: str | None) -> str | None:
     """The sample of an SV table's rows when the table names none: ``given`` (``--sample``),
     else the file name up to its first dot (``tumour1.fusions.tsv`` -> ``tumour1``). None when
     the table has a sample column (cBioPortal, OncoKB, a caller output with ``tumor_id``
-    appended); ``given`` is then refused, since the table's own column says whose rows they
-    are."""
+    appended, a VCF with a sample column: the VCF reader's tumour sample); ``given`` is then
+    refused, since the table's own column says whose rows they are."""
     from tkiresist.io.fusions import sample_column
 
-    own = sample_column(header.columns) if layout in CALLER_LAYOUTS else "table"
+    if layout == "vcf":  # a sample column after FORMAT: the VCF reader's tumour sample
+        own: str | None = header.columns[9] if len(header.columns) > 9 else None
+    else:
+        own = sample_column(header.columns) if layout in CALLER_LAYOUTS else "table"
     if own is not None:
         if given is not None:
             raise FormatError(
