@@ -141,7 +141,6 @@ _SEP: Final = "\x1f"  # joins the parts of a context signature (never in ids or 
 
 
 _WORK_TABLES: Final = (
-    "cx_cand",
     "cx_prog",
     "cx_prior",
     "cx_phase",
@@ -160,6 +159,7 @@ _WORK_TABLES: Final = (
 
 def _stage_sql(max_gap_days: int) -> list[str]:
     """Steps 1-5 and the patients' contexts, as work tables (``cx_*``)."""
+    from tkiresist.io.tables.timeline import line_in_effect, line_key, not_stopped
     from tkiresist.knowledge.applies import DRIVER_CATEGORIES
 
     progression = ", ".join(_lit(t) for t in sorted(PROGRESSION_SAMPLE_TYPES))
@@ -167,26 +167,20 @@ def _stage_sql(max_gap_days: int) -> list[str]:
     present = ", ".join(_lit(s) for s in PRESENT_STATES)
     gap = int(max_gap_days)
     sep = _lit(_SEP)
+    in_effect = line_in_effect(
+        "samples",
+        "treatments",
+        max_gap_days=gap,
+        treatment_if="t.targeted",
+        sample_if=f"s.sample_type IN ({progression})",
+    )
     return [
-        # 1-2. progression samples and the targeted line in effect at each
+        # 1-2. progression samples and the targeted line in effect at each (the shared
+        # timeline view: the latest start, among equal starts the highest LINE number); the
+        # decision point: the patient's latest such sample
         f"""
-CREATE OR REPLACE TEMP TABLE cx_cand AS
-SELECT s.patient_id, s.sample_id, s.day, t.start_day, coalesce(t.line_no, -1) AS line_no,
-       t.agent, t.drug_class, t.generation, t.class_only
-FROM samples s JOIN treatments t
-  ON t.patient_id = s.patient_id AND t.targeted AND t.start_day < s.day
- AND (t.stop_day IS NULL OR t.stop_day >= s.day - {gap})
-WHERE s.sample_type IN ({progression}) AND s.day IS NOT NULL
-""",
-        # the decision point: the patient's latest such sample; its line is the latest start
-        # (among equal starts the highest LINE number, when given)
-        """
 CREATE OR REPLACE TEMP TABLE cx_prog AS
-WITH line_start AS (
-  SELECT patient_id, sample_id, day, arg_max(start_day, (start_day, line_no)) AS start_day,
-         max((start_day, line_no)) AS pick
-  FROM cx_cand GROUP BY ALL
-)
+WITH line_start AS ({in_effect})
 SELECT * FROM line_start
 QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY day DESC, sample_id DESC) = 1
 """,
@@ -195,8 +189,8 @@ QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY day DESC, sample_id 
 CREATE OR REPLACE TEMP TABLE cx_prior AS
 SELECT t.patient_id, t.agent, t.drug_class, t.generation, t.class_only, t.stop_day
 FROM cx_prog p JOIN treatments t
-  ON t.patient_id = p.patient_id AND (t.start_day, coalesce(t.line_no, -1)) = p.pick
- AND (t.stop_day IS NULL OR t.stop_day >= p.day - {gap})
+  ON t.patient_id = p.patient_id AND {line_key("t")} = p.pick
+ AND {not_stopped("t", "p.day", gap)}
 """,
         # 3. the samples of the decision point: baseline (on or before the line began) and
         # current (during the line, up to the decision sample: pooled, as the engine pools
@@ -355,7 +349,7 @@ line AS (
 hist AS (
   SELECT p.patient_id, list_sort(list(DISTINCT t.drug_class)) AS history
   FROM cx_prog p JOIN treatments t ON t.patient_id = p.patient_id
-  WHERE t.drug_class IS NOT NULL AND (t.start_day, coalesce(t.line_no, -1)) <= p.pick
+  WHERE t.drug_class IS NOT NULL AND {line_key("t")} <= p.pick
   GROUP BY p.patient_id
 ),
 orig_cats AS (

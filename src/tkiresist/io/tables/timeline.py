@@ -17,7 +17,9 @@ normalised tables:
 located at file, line and column (up to :data:`MAX_PROBLEMS` returned together): a START_DATE
 that is not whole days, a STOP_DATE that is neither whole days nor blank, a STOP_DATE before
 its START_DATE, and a sample given two patients. :func:`agents_before_sample` is the view
-``annotate --timeline`` reads prior therapy from.
+``annotate --timeline`` reads prior therapy from; :func:`line_in_effect` is the view ``cohort``
+reads the line a progression sample progressed on from (with :func:`line_key` naming that line's
+rows). Both count a treatment as prior when it :func:`started_before` the sample's day.
 """
 
 from __future__ import annotations
@@ -202,13 +204,60 @@ def drop_raw(con: duckdb.DuckDBPyConnection, headers: Sequence[TableHeader]) -> 
         con.execute(f"DROP TABLE IF EXISTS {raw_table(i)}")
 
 
+def started_before(t: str, day: str) -> str:
+    """SQL condition: treatment row ``t`` started before ``day``, strictly (a line begun on the
+    day a sample was taken had not yet acted on it). Both views below read prior therapy so."""
+    return f"{t}.start_day < {day}"
+
+
+def not_stopped(t: str, day: str, max_gap_days: int) -> str:
+    """SQL condition: treatment row ``t`` had not stopped more than ``max_gap_days`` before
+    ``day`` (a blank STOP_DATE: still given)."""
+    return f"({t}.stop_day IS NULL OR {t}.stop_day >= {day} - {int(max_gap_days)})"
+
+
+def line_key(t: str) -> str:
+    """SQL: the order of treatment row ``t``'s line: its START_DATE, then its LINE number
+    (none given: -1). Among lines in effect the greatest key is *the* line; the rows sharing
+    that key are its agents (chemotherapy given with the TKI among them)."""
+    return f"({t}.start_day, coalesce({t}.line_no, -1))"
+
+
+def line_in_effect(
+    samples: str,
+    treatments: str,
+    *,
+    max_gap_days: int,
+    treatment_if: str = "TRUE",
+    sample_if: str = "TRUE",
+) -> str:
+    """SQL ``(patient_id, sample_id, day, start_day, pick)``: per sample of table ``samples``
+    (patient_id, sample_id, day) that has one, the line in effect at its day. Of the rows of
+    ``treatments`` (patient_id, start_day, stop_day, line_no; e.g. ``tl_treat``) meeting
+    ``treatment_if`` (over alias ``t``) that :func:`started_before` the sample and had
+    :func:`not_stopped` more than ``max_gap_days`` before it, the one of greatest
+    :func:`line_key` (``pick``; ``start_day`` is the line's start). ``sample_if`` (over alias
+    ``s``) chooses the samples; a sample with no such row has no row."""
+    t = "t"
+    key = line_key(t)
+    return f"""
+SELECT s.patient_id, s.sample_id, s.day, arg_max(t.start_day, {key}) AS start_day,
+       max({key}) AS pick
+FROM {samples} s JOIN {treatments} t
+  ON t.patient_id = s.patient_id AND ({treatment_if}) AND {started_before(t, "s.day")}
+ AND {not_stopped(t, "s.day", max_gap_days)}
+WHERE s.day IS NOT NULL AND ({sample_if})
+GROUP BY s.patient_id, s.sample_id, s.day
+"""
+
+
 AGENTS_BEFORE_SAMPLE: Final = """
     WITH sp AS (
       SELECT sample_id AS s, patient_id AS p, min(day) AS day
       FROM tl_specimen GROUP BY sample_id, patient_id),
     before AS (
       SELECT sp.s, t.agent AS a, t.agent IN (SELECT a FROM {known}) AS ok
-      FROM sp JOIN tl_treat t ON t.patient_id = sp.p AND t.start_day < sp.day),
+      FROM sp JOIN tl_treat t ON t.patient_id = sp.p AND {before}),
     agg AS (
       SELECT s, count(*) FILTER (WHERE ok) AS n_ok,
              string_agg(DISTINCT a, ', ' ORDER BY a) FILTER (WHERE ok) AS txt
@@ -225,4 +274,4 @@ def agents_before_sample(known: str) -> str:
     into one text (``erlotinib, osimertinib``); ``none`` when its patient has treatments but
     none started before; no row when the patient has no treatment, or when every agent before
     the sample is unknown."""
-    return AGENTS_BEFORE_SAMPLE.format(known=known)
+    return AGENTS_BEFORE_SAMPLE.format(known=known, before=started_before("t", "sp.day"))
