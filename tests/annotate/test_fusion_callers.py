@@ -146,3 +146,117 @@ def test_the_command_takes_sample(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "sv: 1 rows in, 1 rows out" in result.stdout
     assert _rows(_sv_output(tmp_path))[0]["TKIRESIST_ALTERATION"] == "BCR::ABL1"
+
+
+# --- a VCF with fusion records (#14) ---------------------------------------------------------
+
+ONCOMINE_PD = DATA / "oncomine" / "seed_progression_brain.vcf"
+ONCOMINE_DX = DATA / "oncomine" / "seed_baseline_lung.vcf"
+DELLY = DATA / "sv_bnd_vcf" / "vcf2maf_test_delly.vcf"
+
+
+def _vcf_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_an_oncomine_vcf_gives_one_row_per_detected_fusion(tmp_path: Path) -> None:
+    """The constructed Oncomine VCF of the seed patient's progression biopsy: its EML4::ALK
+    (E13;A20) pair FILTER=PASS is one SV row naming both record lines, annotated with the ALK
+    first-line statement a thoracic oncologist expects for a detected ALK fusion. The FAIL
+    isoforms (ROS1, RET, NTRK1 not detected), the EGFR variants and the MET copy number are
+    not SV rows, and the report says so: a negative assay result must never be matched as a
+    fusion."""
+    report = annotate_tables(GENOME_NEXUS_MAF, sv=ONCOMINE_PD, out=tmp_path / "o.tsv")
+    rows = _rows(_sv_output(tmp_path))
+    assert [(r["Sample_Id"], r["Fusion"], r["VCF_Lines"]) for r in rows] == [
+        ("SEED-BRAIN-PD", "EML4::ALK", "39,40")
+    ]
+    source = _vcf_lines(ONCOMINE_PD)
+    assert "EML4-ALK.E13A20.COSF408_1" in source[38] and "COSF408_2" in source[39]
+    assert rows[0]["TKIRESIST_STATUS"] == "annotated"
+    assert rows[0]["TKIRESIST_HIGHEST_SENSITIVE_LEVEL"] == "A"
+    assert "alk-fusion-first-line" in rows[0]["TKIRESIST_STATEMENTS"]
+    assert report.table("sv").rows_in == report.table("sv").rows_out == 1
+    skipped = next(w for w in report.warnings if "not SV rows" in w.message)
+    assert "3 not-detected fusion" in skipped.message
+    assert "SequenceVariant" in skipped.message and "CopyNumber" in skipped.message
+    assert skipped.location.file == str(ONCOMINE_PD)
+
+
+def test_a_vcf_whose_fusion_isoforms_all_failed_gives_no_rows(tmp_path: Path) -> None:
+    """The diagnostic biopsy's VCF: every targeted fusion isoform FILTER=FAIL. An oncologist
+    reads that as "no ALK/ROS1/RET/NTRK1 fusion found", so the SV output has its header and no
+    row, and the warning counts the not-detected fusions."""
+    report = annotate_tables(GENOME_NEXUS_MAF, sv=ONCOMINE_DX, out=tmp_path / "o.tsv")
+    lines = _sv_output(tmp_path).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Sample_Id\tFusion\tVCF_Lines\tTKIRESIST_ALTERATION")
+    assert lines[1:] == []
+    assert report.table("sv").rows_out == 0
+    assert any("not-detected fusion" in w.message for w in report.warnings)
+
+
+def test_unannotated_breakends_give_no_rows_and_say_why(tmp_path: Path) -> None:
+    """DELLY's somatic SV VCF has breakends without gene names: no fusion is claimed (the
+    reader's own warnings are passed on, located at the record)."""
+    report = annotate_tables(GENOME_NEXUS_MAF, sv=DELLY, out=tmp_path / "o.tsv")
+    assert report.table("sv").rows_out == 0
+    assert _rows(_sv_output(tmp_path)) == []
+    assert any(
+        "no gene annotation" in w.message and w.location.file == str(DELLY) and w.location.line
+        for w in report.warnings
+    )
+
+
+def test_a_breakend_pair_is_one_row_naming_both_lines(tmp_path: Path) -> None:
+    """Scenario (synthetic): a KIF5B/RET breakend pair annotated with GENE_NAME, its two
+    records apart, with an unannotated small variant between them. One row, the 3' kinase
+    partner last (KIF5B::RET), both record lines; parquet output has the same columns."""
+    vcf = tmp_path / "pair.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n"
+        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="type">\n'
+        '##INFO=<ID=MATEID,Number=1,Type=String,Description="mate">\n'
+        '##INFO=<ID=GENE_NAME,Number=1,Type=String,Description="gene">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr10\t43612031\tbnd_R\tA\tA]chr10:32306071]\t.\tPASS\t"
+        "SVTYPE=BND;MATEID=bnd_K;GENE_NAME=RET\n"
+        "chr10\t40000000\t.\tC\tT\t.\tPASS\t.\n"
+        "chr10\t32306071\tbnd_K\tG\t]chr10:43612031]G\t.\tPASS\t"
+        "SVTYPE=BND;MATEID=bnd_R;GENE_NAME=KIF5B\n",
+        encoding="utf-8",
+    )
+    report = annotate_tables(GENOME_NEXUS_MAF, sv=vcf, out=tmp_path / "o.tsv", sample="T-9")
+    rows = _rows(_sv_output(tmp_path))
+    assert [(r["Sample_Id"], r["Fusion"], r["VCF_Lines"]) for r in rows] == [
+        ("T-9", "KIF5B::RET", "6,8")
+    ]
+    assert any(w.location.line == 7 and "kept unannotated" in w.message for w in report.warnings)
+    skipped = next(w for w in report.warnings if "not SV rows" in w.message)
+    assert "1 record(s) kept unannotated" in skipped.message
+    annotate_tables(
+        GENOME_NEXUS_MAF, sv=vcf, out=tmp_path / "p.parquet", fmt="parquet", sample="T-9"
+    )
+    got = duckdb.sql(
+        f"SELECT Sample_Id, Fusion, VCF_Lines, TKIRESIST_ALTERATION "
+        f"FROM read_parquet('{tmp_path / 'p.sv.parquet'}')"
+    ).fetchall()
+    assert got == [("T-9", "KIF5B::RET", "6,8", "KIF5B::RET")]
+
+
+def test_a_vcf_sample_column_names_the_sample_and_sample_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FormatError) as err:
+        annotate_tables(GENOME_NEXUS_MAF, sv=ONCOMINE_PD, out=tmp_path / "o.tsv", sample="x")
+    loc = err.value.location
+    assert (loc.file, loc.line, loc.field) == (str(ONCOMINE_PD), 35, "SEED-BRAIN-PD")
+
+
+def test_a_bad_fusion_record_is_refused_where_it_is(tmp_path: Path) -> None:
+    """The VCF reader's own check, located: a SVTYPE=Fusion record without READ_COUNT."""
+    lines = _vcf_lines(ONCOMINE_PD)
+    lines[39] = lines[39].replace("READ_COUNT=1843;", "")
+    bad = tmp_path / "bad.vcf"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(FormatError) as err:
+        annotate_tables(GENOME_NEXUS_MAF, sv=bad, out=tmp_path / "o.tsv")
+    loc = err.value.location
+    assert (loc.file, loc.line, loc.field) == (str(bad), 40, "INFO.READ_COUNT")

@@ -690,6 +690,8 @@ def _sv_vcf(run: _Run, header: TableHeader, sample: str | None) -> int:
             else:
                 what = "not-detected fusion" if isinstance(alt, Fusion) else type(alt).__name__
                 other[what] = other.get(what, 0) + 1
+    if result.unannotated:  # each already warned about, at its line, by the reader
+        other["record(s) kept unannotated"] = len(result.unannotated)
     if other:
         shown = ", ".join(f"{n:,} {what}" for what, n in sorted(other.items()))
         run.warn(
