@@ -22,6 +22,9 @@ from tkiresist.errors import FormatError
 from tkiresist.io.tables.read import load_table, read_header
 from tkiresist.io.tables.timeline import (
     TimelineError,
+    agents_before_sample,
+    line_in_effect,
+    line_key,
     load_timelines,
     timeline_header,
 )
@@ -171,3 +174,71 @@ def test_importing_the_table_core_does_not_import_duckdb() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _lines_timeline(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """Synthetic timeline (a scenario, no published patient): erlotinib as line 1 from day 0
+    to day 300; osimertinib with carboplatin as line 2 from day 310 (the chemotherapy row
+    carries no LINE); amivantamab and lazertinib both begun on day 600, numbered 3 and 4; a
+    biopsy on day 310, the day osimertinib began, one on day 500 and one on day 700."""
+    path = tmp_path / "lines.txt"
+    path.write_text(
+        "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT\tAGENT_CLASS\tLINE\tSAMPLE_ID\n"
+        "P1\t0\t300\tTREATMENT\terlotinib\tegfr_tki\t1\t\n"
+        "P1\t310\t590\tTREATMENT\tosimertinib\tegfr_tki\t2\t\n"
+        "P1\t310\t400\tTREATMENT\tcarboplatin\tchemotherapy\t\t\n"
+        "P1\t600\t\tTREATMENT\tamivantamab\tegfr_antibody\t3\t\n"
+        "P1\t600\t\tTREATMENT\tlazertinib\tegfr_tki\t4\t\n"
+        "P1\t310\t\tSPECIMEN\t\t\t\tS310\n"
+        "P1\t500\t\tSPECIMEN\t\t\t\tS500\n"
+        "P1\t700\t\tSPECIMEN\t\t\t\tS700\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    assert load_timelines(con, [timeline_header(path)]) == []
+    return con
+
+
+def _in_effect(con: duckdb.DuckDBPyConnection, gap: int) -> dict[str, list[str]]:
+    """Each sample's line in effect, as the agents sharing its line key."""
+    rows = con.execute(
+        f"""
+        WITH l AS ({line_in_effect("tl_specimen", "tl_treat", max_gap_days=gap)})
+        SELECT l.sample_id, list_sort(list(t.agent))
+        FROM l JOIN tl_treat t ON t.patient_id = l.patient_id AND {line_key("t")} = l.pick
+        GROUP BY l.sample_id ORDER BY l.sample_id
+        """
+    ).fetchall()
+    return {str(s): list(a) for s, a in rows}
+
+
+def test_the_line_in_effect_at_a_sample_is_the_latest_begun_before_it(tmp_path: Path) -> None:
+    """Synthetic timeline (:func:`_lines_timeline`). An oncologist reading a biopsy asks what
+    the patient was progressing on: the line begun most recently before the biopsy, not one
+    begun that very day (it had not acted yet), and not one stopped long before it. So the
+    day-310 biopsy is erlotinib's when a 10-day gap since its stop still counts, and no
+    line's without that allowance; the day-500 biopsy is osimertinib's line (the
+    carboplatin row begun with it, without a LINE number, is not a later line: the higher
+    LINE of an equal start wins, none given counting lowest); the day-700 biopsy is on
+    lazertinib, line 4 of the two begun on day 600."""
+    con = _lines_timeline(tmp_path)
+    assert _in_effect(con, gap=10) == {
+        "S310": ["erlotinib"],
+        "S500": ["osimertinib"],
+        "S700": ["lazertinib"],
+    }
+    assert _in_effect(con, gap=0) == {"S500": ["osimertinib"], "S700": ["lazertinib"]}
+
+
+def test_the_line_in_effect_and_the_agents_before_a_sample_agree_on_before(
+    tmp_path: Path,
+) -> None:
+    """Synthetic timeline (:func:`_lines_timeline`). Prior therapy and the line in effect
+    read "before the sample" alike: osimertinib, begun on the day of the day-310 biopsy, is
+    neither prior therapy for it nor its line."""
+    con = _lines_timeline(tmp_path)
+    con.execute("CREATE TEMP TABLE known AS SELECT unnest(['erlotinib', 'osimertinib']) AS a")
+    therapy = dict(con.execute(agents_before_sample("known")).fetchall())
+    assert therapy["S310"] == "erlotinib"
+    assert therapy["S500"] == "erlotinib, osimertinib"
+    assert _in_effect(con, gap=10)["S310"] == ["erlotinib"]
