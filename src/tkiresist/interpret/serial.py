@@ -185,14 +185,14 @@ def _covers_key(finding_alt: AnyAlteration, key: str, own: str | None = None) ->
     return False
 
 
-def _names_gene_of(finding: Finding, key: str) -> bool:
-    """A detected variant of a gene speaks for that gene's finding of unspecified type: with
-    TP53 p.R273H at baseline, "TP53 mutation" at progression is persistent (#12). A negative
-    for one variant says nothing of the rest of the gene."""
+def _gene_keys(finding: Finding) -> tuple[str, ...]:
+    """The keys of the gene's findings of unspecified type a finding speaks for: a detected
+    variant of a gene does (with TP53 p.R273H at baseline, "TP53 mutation" at progression is
+    persistent, #12). A negative for one variant says nothing of the rest of the gene."""
     alt = finding.alteration
     if not isinstance(alt, SequenceVariant) or alt.unspecified or finding.status != "detected":
-        return False
-    return key in (f"sv:{alt.gene} mutation", f"sv:{alt.gene} alteration")
+        return ()
+    return (f"sv:{alt.gene} mutation", f"sv:{alt.gene} alteration")
 
 
 # ------------------------------------------------------------------------------------------
@@ -510,6 +510,9 @@ def window_notes(case: Case, point: DecisionPoint, phases: dict[str, Phase]) -> 
 # Serial comparison
 
 
+Result = Literal["detected", "not_detected", "not_detected_implicit", "equivocal"]
+
+
 @dataclass(frozen=True, slots=True)
 class _Obs:
     test: MolecularTest
@@ -519,11 +522,13 @@ class _Obs:
     finding: Finding | None  # None: implicit negative (covered, not listed)
     current: bool
     sheds: str | None = None  # a liquid draw without evidence of tumour DNA: why (else None)
+    result: Result = "equivocal"  # _result(finding), computed once in __post_init__
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "result", _result(self.finding))
 
 
-def _result(
-    finding: Finding | None,
-) -> Literal["detected", "not_detected", "not_detected_implicit", "equivocal"]:
+def _result(finding: Finding | None) -> Result:
     """What a finding says about its alteration. An IHC result is read for its marker
     (:func:`~tkiresist.model.categories.ihc_reading`): aberrant is detected, normal not
     detected, unclear equivocal."""
@@ -547,7 +552,7 @@ def _evidence(o: _Obs) -> TestEvidence:
         assay=o.test.assay,
         month=round(o.month, 3),
         phase="current" if o.current else "earlier",
-        result=_result(f),
+        result=o.result,
         vaf=f.vaf if f else None,
         reads=(f.alt_reads or f.split_reads) if f else None,
         name_as_reported=_as_reported(f) if f else "(not listed)",
@@ -572,17 +577,15 @@ def is_liquid(specimen: Specimen | None, assay: Assay | None) -> bool:
 def _sheds(
     test: MolecularTest,
     specimen: Specimen | None,
-    assay: Assay | None,
     key: str,
     own: dict[int, str],
 ) -> str | None:
-    """Why a liquid test's negative for ``key`` is uninformative, or None when it can be read
-    (a tissue test, or a draw that shows tumour DNA). A draw shows tumour DNA by its stated
+    """Why a liquid test's (:func:`is_liquid`, checked by the caller) negative for ``key`` is
+    uninformative, or None when it can be read (a draw that shows tumour DNA). A draw shows
+    tumour DNA by its stated
     tumour fraction (at least :data:`LOW_TUMOUR_FRACTION`; a lower one settles it the other
     way), or, with none stated, by another tumour alteration detected in it (not in a gene of
     clonal haematopoiesis, :data:`CH_GENES`)."""
-    if not is_liquid(specimen, assay):
-        return None
     where = "CSF" if specimen is not None and specimen.kind == "csf" else "plasma"
     tf = test.tumour_fraction
     if tf is not None:
@@ -637,20 +640,43 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
         if k.endswith(":*") and any(o.startswith(k[:-1]) and o != k for o in keys):
             del keys[k]
 
+    # what does not depend on the key, once per test and per finding (not once per key)
+    per_test = []
+    for t in tests:
+        assay = case.assay(t.assay)
+        spec = by_id.get(t.specimen)
+        specimen = spec if isinstance(spec, Specimen) else None
+        implicit = t.lists == "all" and _implicit_scope(assay) and assay is not None
+        per_test.append(
+            (t, assay, specimen, phases[t.id] == "current", is_liquid(specimen, assay), implicit)
+        )
+    # the keys each finding speaks about exactly (its own, and the gene's unspecified finding
+    # it names, :func:`_gene_keys`), and the key prefix of a partner-unknown fusion
+    speaks: dict[int, tuple[str, ...]] = {}
+    prefix: dict[int, str | None] = {}
+    for t in tests:
+        for f in t.findings:
+            alt = f.alteration
+            speaks[id(f)] = (own[id(f)], *_gene_keys(f))
+            prefix[id(f)] = (
+                f"fusion:{alt.three_prime}:"
+                if isinstance(alt, Fusion) and alt.five_prime is None
+                else None
+            )
+
+    def speaks_of(f: Finding, key: str) -> bool:
+        """``_covers_key(f.alteration, key, own) or key in _gene_keys(f)``, from the tables."""
+        if key in speaks[id(f)]:
+            return True
+        start = prefix[id(f)]
+        return start is not None and key.startswith(start)
+
     statuses: list[AlterationStatus] = []
     for key, alt in keys.items():
         obs: list[_Obs] = []
-        for t in tests:
-            assay = case.assay(t.assay)
-            spec = by_id.get(t.specimen)
-            specimen = spec if isinstance(spec, Specimen) else None
-            current = phases[t.id] == "current"
-            relevant = [
-                f
-                for f in t.findings
-                if _covers_key(f.alteration, key, own[id(f)]) or _names_gene_of(f, key)
-            ]
-            silent = _sheds(t, specimen, assay, key, own)
+        for t, assay, specimen, current, liquid, implicit in per_test:
+            relevant = [f for f in t.findings if speaks_of(f, key)]
+            silent = _sheds(t, specimen, key, own) if liquid else None
             if relevant:
                 results = {_result(f) for f in relevant}
                 if "detected" in results and "not_detected" in results:
@@ -661,12 +687,7 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
                 obs.extend(
                     _Obs(t, assay, specimen, months[t.id], f, current, silent) for f in relevant
                 )
-            elif (
-                t.lists == "all"
-                and _implicit_scope(assay)
-                and assay is not None
-                and assay.covers(alt)
-            ):
+            elif implicit and assay is not None and assay.covers(alt):
                 obs.append(_Obs(t, assay, specimen, months[t.id], None, current, silent))
         status = _status(key, alt, obs, warnings, reps.get(key), point.therapy is None)
         statuses.append(_against_diagnosis(case, status))
@@ -722,16 +743,16 @@ def _status(
     pretreatment: bool = False,
 ) -> AlterationStatus:
     def pos(o: _Obs) -> bool:
-        return _result(o.finding) == "detected"
+        return o.result == "detected"
 
     def neg(o: _Obs) -> bool:
         """A negative that can be read: not a liquid draw without tumour DNA."""
-        return o.sheds is None and _result(o.finding) in ("not_detected", "not_detected_implicit")
+        return o.sheds is None and o.result in ("not_detected", "not_detected_implicit")
 
     blind = [
         o
         for o in obs
-        if o.sheds is not None and _result(o.finding) in ("not_detected", "not_detected_implicit")
+        if o.sheds is not None and o.result in ("not_detected", "not_detected_implicit")
     ]
 
     earlier = [o for o in obs if not o.current]
@@ -855,7 +876,7 @@ def _serial_liquid(obs: Sequence[_Obs]) -> str | None:
         return None
 
     def when(found: bool) -> str:
-        ms = sorted({o.month for o in obs if (_result(o.finding) == "detected") == found})
+        ms = sorted({o.month for o in obs if (o.result == "detected") == found})
         return ", ".join(f"{m:.1f}" for m in ms)
 
     where = " and ".join(k if k == "plasma" else "CSF" for k in sorted(kinds))
