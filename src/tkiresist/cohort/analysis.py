@@ -16,7 +16,8 @@ The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
    (:data:`~tkiresist.io.cbioportal.TARGETED_CLASSES`) of the TREATMENT timeline that started before
    the sample and had not stopped more than ``max_gap_days`` before it; of those, the ones that
    started last form the line in effect, with any other agent of that line (chemotherapy given with
-   the TKI); its agents joined with ``+`` name the *prior drug*. Per patient, the latest such
+   the TKI; :func:`tkiresist.io.tables.timeline.line_in_effect`, the view shared with the
+   timeline loader); its agents joined with ``+`` name the *prior drug*. Per patient, the latest such
    progression sample is the *decision point* (as the engine takes the latest progression).
 3. **Baseline and current samples.** Baseline: every sample taken on or before the day the line
    began. Current: every sample taken during the line up to the decision point, pooled, as the
