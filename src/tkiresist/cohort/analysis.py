@@ -17,8 +17,8 @@ The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
    the sample and had not stopped more than ``max_gap_days`` before it; of those, the ones that
    started last form the line in effect, with any other agent of that line (chemotherapy given with
    the TKI; :func:`tkiresist.io.tables.timeline.line_in_effect`, the view shared with the
-   timeline loader); its agents joined with ``+`` name the *prior drug*. Per patient, the latest such
-   progression sample is the *decision point* (as the engine takes the latest progression).
+   timeline loader); its agents joined with ``+`` name the *prior drug*. Per patient, the latest
+   such progression sample is the *decision point* (as the engine takes the latest progression).
 3. **Baseline and current samples.** Baseline: every sample taken on or before the day the line
    began. Current: every sample taken during the line up to the decision point, pooled, as the
    engine pools every test of the line (three lesions biopsied at progression are one
