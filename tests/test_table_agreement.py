@@ -364,3 +364,36 @@ def test_cohort_refuses_a_study_maf_row_without_a_sample(tmp_path: Path) -> None
     assert error.value.location.field == "Tumor_Sample_Barcode" or "Tumor_Sample_Barcode" in str(
         error.value
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# fusions in VCFs (#14): one annotate row per fusion, not per line
+# ---------------------------------------------------------------------------------------------
+
+VCF_FUSION_FILES = (
+    "oncomine/seed_progression_brain.vcf",
+    "oncomine/seed_baseline_lung.vcf",
+    "sv_bnd_vcf/vcf2maf_test_delly.vcf",
+    "sv_bnd_vcf/hts-specs_sv44.vcf",
+)
+
+
+@pytest.mark.parametrize("name", VCF_FUSION_FILES)
+def test_vcf_fusions_agree(name: str, tmp_path: Path) -> None:
+    """A VCF's detected fusions, as add-test reads them (sample, fusion, first record line), are
+    annotate's SV rows, in the same order: EML4::ALK from the Oncomine pair; none from the
+    FAIL-only panel or from breakends without gene names."""
+    path = FORMATS / name
+    case = [
+        (s or "", _case_name(f), f.provenance.line)
+        for s, fs in read_file(path).findings_by_sample.items()
+        for f in fs
+        if f.status == "detected" and f.alteration.kind == "fusion" and f.provenance is not None
+    ]
+    out = tmp_path / "annotated.tsv"
+    annotate_tables(FORMATS / MAF_FILES[1], out=out, sv=path)
+    rows = _read_output(out.with_name("annotated.sv.tsv"))
+    table = [(r["Sample_Id"], _table_name(r), int(r["VCF_Lines"].split(",")[0])) for r in rows]
+    assert table == sorted(case, key=lambda c: c[2])
+    if "progression" in name:
+        assert [c[1] for c in case] == ["EML4::ALK"]
