@@ -321,11 +321,15 @@ Phase = Literal["earlier", "current"]
 
 def _time_points(case: Case) -> dict[str, TimePoint]:
     """The time each event is written with (:func:`tkiresist.model.timeline.time_points`), and
-    the diagnosis's under ``diagnosis`` too."""
-    out = case.time_points()
-    if case.diagnosis.id in out:
-        out["diagnosis"] = out[case.diagnosis.id]
-    return out
+    the diagnosis's under ``diagnosis`` too. Once per events tuple: callers only read it."""
+
+    def compute() -> dict[str, TimePoint]:
+        out = case.time_points()
+        if case.diagnosis.id in out:
+            out["diagnosis"] = out[case.diagnosis.id]
+        return out
+
+    return per_events(case.events, "serial_time_points", compute)
 
 
 def _calendar(key: str, points: dict[str, TimePoint]) -> PartialDate | None:
@@ -369,6 +373,13 @@ class _Window:
 
 
 def _window(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Window | None:
+    """:func:`_window_of`, once per events tuple and decision point (the phases of the tests
+    and the window notes both ask; ``months`` are the case's, derived from the same tuple)."""
+    key = ("window", point.event_id, point.therapy.event_id if point.therapy else None)
+    return per_events(case.events, key, lambda: _window_of(case, point, months))
+
+
+def _window_of(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Window | None:
     """How far after the decision point a test still belongs to it (rule in the module
     docstring): a re-biopsy days or weeks after the scan that showed progression, before the
     next line starts, is the progression's test; so is the diagnostic work-up dated after the
