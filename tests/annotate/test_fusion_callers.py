@@ -9,6 +9,7 @@ those add-test reads (``tests/test_table_agreement.py`` compares every row).
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 
 import duckdb
@@ -260,3 +261,21 @@ def test_a_bad_fusion_record_is_refused_where_it_is(tmp_path: Path) -> None:
         annotate_tables(GENOME_NEXUS_MAF, sv=bad, out=tmp_path / "o.tsv")
     loc = err.value.location
     assert (loc.file, loc.line, loc.field) == (str(bad), 40, "INFO.READ_COUNT")
+
+
+def test_a_gzipped_vcf_gives_the_same_rows(tmp_path: Path) -> None:
+    packed = tmp_path / "pd.vcf.gz"
+    packed.write_bytes(gzip.compress(ONCOMINE_PD.read_bytes()))
+    annotate_tables(GENOME_NEXUS_MAF, sv=packed, out=tmp_path / "o.tsv")
+    rows = _rows(_sv_output(tmp_path))
+    assert [(r["Fusion"], r["VCF_Lines"], r["TKIRESIST_STATUS"]) for r in rows] == [
+        ("EML4::ALK", "39,40", "annotated")
+    ]
+
+
+def test_a_vcf_without_its_chrom_line_is_refused_where_it_stops(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.vcf"
+    bad.write_text("##fileformat=VCFv4.2\nchr1\t1\t.\tA\tT\t.\tPASS\t.\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="#CHROM") as err:
+        annotate_tables(GENOME_NEXUS_MAF, sv=bad, out=tmp_path / "o.tsv")
+    assert (err.value.location.file, err.value.location.line) == (str(bad), 2)

@@ -30,7 +30,10 @@ Outputs: ``OUT`` for the MAF; ``OUT`` with ``.sv`` and ``.cna`` before its suffi
 and CNA tables (``cohort.tsv`` -> ``cohort.sv.tsv``, ``cohort.cna.tsv``). The SV output has
 one row per input row. A fusion caller's output (Arriba, STAR-Fusion, FusionCatcher) is the
 one table whose rows go through Python: its case-side reader reads them (``_sv_caller``), so
-its fusions are add-test's by construction; a caller writes one small file per sample. The
+its fusions are add-test's by construction; a caller writes one small file per sample. A VCF
+with fusion records is read the same way, by the case-side VCF reader (``_sv_vcf``), and its
+SV output has one row per detected fusion (a fusion may span two records), with the VCF line
+number(s) in ``VCF_Lines`` (``_write_sv_vcf``). The
 CNA output is long, one row per non-zero, assessed cell (a wide matrix of 200,000 samples
 holds mostly zeros): ``Hugo_Symbol``, ``Entrez_Gene_Id`` when
 given, ``Sample_Id``, ``Value``, then the new columns.
@@ -1318,7 +1321,7 @@ def annotate_tables(
     """Annotate a MAF (and SV and CNA tables) with normalised alterations, categories,
     highest levels, matching statements and a status; see the module docstring.
 
-    ``sample``: the sample id of a fusion caller's output (``sv``) without a sample column
+    ``sample``: the sample id of a fusion caller's output or VCF (``sv``) without a sample column
     (default: the file name up to its first dot; :func:`~tkiresist.annotate.inputs.sv_sample`).
 
     Raises :class:`~tkiresist.errors.FormatError` (file, line, column) for bad input: an empty
