@@ -34,8 +34,9 @@ def annotate_command(
         Path | None,
         typer.Option(
             "--sv",
-            help="cBioPortal data_sv.txt, an OncoKB-style fusion or SV table, or a fusion "
-            "caller's output (Arriba, STAR-Fusion, FusionCatcher).",
+            help="cBioPortal data_sv.txt, an OncoKB-style fusion or SV table, a fusion "
+            "caller's output (Arriba, STAR-Fusion, FusionCatcher), or a VCF with fusion records "
+            "(one output row per detected fusion).",
         ),
     ] = None,
     sample: Annotated[
@@ -43,8 +44,8 @@ def annotate_command(
         typer.Option(
             "--sample",
             metavar="ID",
-            help="Sample id of a fusion caller's output without a sample column (default: "
-            "the --sv file name up to its first dot).",
+            help="Sample id of a fusion caller's output or a VCF without a sample column "
+            "(default: the --sv file name up to its first dot).",
         ),
     ] = None,
     cna: Annotated[
