@@ -68,7 +68,7 @@ Ties keep knowledge-base order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
@@ -167,7 +167,9 @@ def _cns_detail(names: tuple[str, ...]) -> str:
     return "; ".join(parts)
 
 
+@cache
 def _is_egfr_tki(name: str) -> bool:
+    """Whether the drug is an EGFR TKI, asked once per name (the dictionary is fixed)."""
     return _drug(name).is_egfr_tki
 
 
@@ -227,8 +229,10 @@ def _variants(reg: Regimen, own: str | None) -> list[_Variant]:
 
 
 def _caution_hits(
-    drugs: Iterable[str], cautions: Iterable[tuple[Statement, Caution]]
+    drugs: Iterable[str], cautions: Sequence[tuple[Statement, Caution]]
 ) -> list[tuple[Statement, Caution]]:
+    if not cautions:  # most cases: no fired statement cautions; skip the drug classes
+        return []
     names = set(drugs)
     classes = {c.value for d in names for c in _drug(d).classes}
     return [
