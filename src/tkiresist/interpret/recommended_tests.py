@@ -49,8 +49,10 @@ it, so the advice and the alteration statuses never place one test on both sides
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
+from types import MappingProxyType
 from typing import Literal
 
 from tkiresist.interpret.mechanisms import case_context
@@ -388,7 +390,8 @@ class Facts:
         shown, in this context, with what is present now."""
         sit = replace(self.situation, present=self.situation.present | categories)
         out = []
-        for st in self.kb.statements:
+        # the index's candidates (knowledge-base order, a superset: all_of is indexed too)
+        for st in self.kb.for_categories(categories):
             if not set(st.match.any_of) & categories:
                 continue
             if not any(r.effect.value == "sensitivity" for r in st.regimens):
@@ -398,13 +401,17 @@ class Facts:
         return out
 
 
-def _measurement_categories(gene: str) -> dict[str, frozenset[str]]:
+@cache
+def _measurement_categories(gene: str) -> Mapping[str, frozenset[str]]:
     """The categories a measurement of ``gene`` defines: copy number (an amplification) and
-    IHC (a positive 3+ stain), read from the category rules, not listed per gene."""
-    return {
-        "copy_number": categorize(CopyNumber(gene=gene, change="amplification")),
-        "ihc": categorize(Expression(marker=gene, result="positive", score="3+")),
-    }
+    IHC (a positive 3+ stain), read from the category rules, not listed per gene. Once per
+    gene (the rules are fixed); read-only."""
+    return MappingProxyType(
+        {
+            "copy_number": categorize(CopyNumber(gene=gene, change="amplification")),
+            "ihc": categorize(Expression(marker=gene, result="positive", score="3+")),
+        }
+    )
 
 
 def _quantity_measured(f: Facts, gene: str) -> bool:
