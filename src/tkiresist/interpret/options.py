@@ -68,6 +68,7 @@ Ties keep knowledge-base order.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -197,16 +198,52 @@ class _Variant:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _RegimenParts:
+    """What :func:`_variants` reads of a regimen whatever the patient's own TKI: its drugs
+    (lower case), roles, CNS activity, and the positions of its continued EGFR TKIs."""
+
+    drugs: tuple[str, ...]
+    roles: tuple[str, ...]
+    cns_active: bool
+    continued_tkis: tuple[int, ...]
+
+
+_PARTS: dict[int, tuple[Regimen, _RegimenParts]] = {}
+""":class:`_RegimenParts` by regimen id, identity-checked (the entry keeps the regimen alive, so
+its id is not reused); a knowledge base's regimens are few and fixed once loaded."""
+_PARTS_MAX = 4096
+_PARTS_LOCK = threading.Lock()  # the web server interprets cases on several threads
+
+
+def _parts(reg: Regimen) -> _RegimenParts:
+    with _PARTS_LOCK:
+        hit = _PARTS.get(id(reg))
+    if hit is not None and hit[0] is reg:
+        return hit[1]
+    parts = _RegimenParts(
+        drugs=tuple(d.drug.lower() for d in reg.drugs),
+        roles=tuple(d.role.value for d in reg.drugs),
+        cns_active=_cns_active(reg),
+        continued_tkis=tuple(
+            i
+            for i, d in enumerate(reg.drugs)
+            if d.role is DrugRole.CONTINUE and _is_egfr_tki(d.drug)
+        ),
+    )
+    with _PARTS_LOCK:
+        if len(_PARTS) >= _PARTS_MAX:
+            _PARTS.pop(next(iter(_PARTS)), None)
+        _PARTS[id(reg)] = (reg, parts)
+    return parts
+
+
 def _variants(reg: Regimen, own: str | None) -> list[_Variant]:
-    drugs = tuple(d.drug.lower() for d in reg.drugs)
-    roles = tuple(d.role.value for d in reg.drugs)
-    kept = [
-        i
-        for i, d in enumerate(reg.drugs)
-        if d.role is DrugRole.CONTINUE and _is_egfr_tki(d.drug) and d.drug.lower() != own
-    ]
+    p = _parts(reg)
+    drugs, roles = p.drugs, p.roles
+    kept = [i for i in p.continued_tkis if drugs[i] != own]
     if own is None or not kept or own in drugs:
-        return [_Variant(drugs, roles, _cns_active(reg))]
+        return [_Variant(drugs, roles, p.cns_active)]
     i = kept[0]
     trial = drugs[i]
     mine = (*drugs[:i], own, *drugs[i + 1 :])
@@ -222,7 +259,7 @@ def _variants(reg: Regimen, own: str | None) -> list[_Variant]:
         _Variant(
             drugs,
             switch,
-            _cns_active(reg),
+            p.cns_active,
             f"Switches {own} to {trial}, the EGFR TKI of the evidence.",
         ),
     ]
