@@ -280,8 +280,12 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
                 f"no event {at!r} in case {case.id!r}", Location(field="at")
             ) from None
     else:
+        # with their positions: the latest, ties to the later-listed (events.index compared
+        # pydantic models field by field)
         progressions = [
-            e for e in case.events if isinstance(e, ResponseAssessment) and e.is_progression
+            (i, e)
+            for i, e in enumerate(case.events)
+            if isinstance(e, ResponseAssessment) and e.is_progression
         ]
         if not progressions:
             raise InterpretationError(
@@ -289,7 +293,7 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
                 "assessment with category PD); name an event with --at",
                 Location(field="events"),
             )
-        event = max(progressions, key=lambda e: (months[e.id], case.events.index(e)))
+        event = max(progressions, key=lambda p: (months[p[1].id], p[0]))[1]
     month = months[event.id]
     named = event.therapy if isinstance(event, ResponseAssessment) else None
     line = _line_in_effect(case, month, months, named)
