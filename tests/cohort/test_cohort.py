@@ -421,3 +421,18 @@ def test_sparse_literature_rows_take_the_last_line_and_read_absence_as_the_engin
     assert rows["cheung2025-table1-row12"]["prior_drug"] == "gefitinib"
     assert all(r["acquired"] == [] and r["mechanisms"] == [] for r in rows.values())
     assert rows["cheung2025-table1-row12"]["n_not_assessable"] == 2  # EML4::ALK and STRN::ALK
+
+
+def test_the_summary_lists_prior_drugs_in_a_fixed_order(tmp_path: Path) -> None:
+    """summary.json must be the same file for the same study on every run (a results file
+    people diff and archive): its prior drugs come sorted, the all-drugs total last. The order
+    used to be DuckDB's GROUP BY order, which varied between runs."""
+    from tkiresist.cohort import ALL_DRUGS, run_cohort
+
+    cases = [read_case(p) for p in sorted(EXAMPLES.glob("*/case.yaml"))]
+    export_study(cases, tmp_path / "study", study_id="examples")
+    summary = run_cohort(tmp_path / "study").summary
+    keys = list(summary.by_drug)
+    assert len(keys) > 2
+    assert keys[-1] == ALL_DRUGS
+    assert keys[:-1] == sorted(keys[:-1])

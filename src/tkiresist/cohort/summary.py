@@ -152,7 +152,10 @@ def summarise(
             SELECT {_lit(ALL_DRUGS)}, count(*), count(*) FILTER (WHERE assessable) FROM pp2
             """
         ).fetchall()
-        by_drug = {str(d): (int(n), int(a)) for d, n, a in groups}
+        # in a fixed order (drug names, then all drugs): GROUP BY alone gives DuckDB's order,
+        # which varies between runs, and summary.json must not
+        ordered = sorted(groups, key=lambda g: (str(g[0]) == ALL_DRUGS, str(g[0])))
+        by_drug = {str(d): (int(n), int(a)) for d, n, a in ordered}
         rows = con.execute(
             f"""
             WITH u AS (SELECT prior_drug, unnest(cats) AS cat FROM pp2 WHERE assessable)
