@@ -174,6 +174,13 @@ def _is_egfr_tki(name: str) -> bool:
     return _drug(name).is_egfr_tki
 
 
+@cache
+def _egfr_tki_generation(name: str) -> int | None:
+    """The generation of an EGFR TKI (None for another drug, or none recorded), once per name."""
+    drug = _drug(name)
+    return drug.generation if drug.is_egfr_tki else None
+
+
 def _own_egfr_tki(ctx: CaseContext) -> str | None:
     """The patient's own, named EGFR TKI in the line in effect (None for none, or only a class
     word such as "EGFR TKI")."""
@@ -388,11 +395,8 @@ def _failing_share(c: _Candidate, ctx: CaseContext) -> tuple[float, list[str]]:
         return 0.0, []
     failing = []
     for d in new:
-        drug = _drug(d)
-        same_gen = (
-            drug.is_egfr_tki and drug.generation is not None and drug.generation in generations
-        )
-        if d in current or same_gen:
+        gen = _egfr_tki_generation(d)
+        if d in current or (gen is not None and gen in generations):
             failing.append(d)
     return len(failing) / len(new), failing
 
