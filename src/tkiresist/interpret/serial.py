@@ -597,10 +597,9 @@ def _sheds(
 ) -> str | None:
     """Why a liquid test's (:func:`is_liquid`, checked by the caller) negative for ``key`` is
     uninformative, or None when it can be read (a draw that shows tumour DNA). A draw shows
-    tumour DNA by its stated
-    tumour fraction (at least :data:`LOW_TUMOUR_FRACTION`; a lower one settles it the other
-    way), or, with none stated, by another tumour alteration detected in it (not in a gene of
-    clonal haematopoiesis, :data:`CH_GENES`)."""
+    tumour DNA by its stated tumour fraction (at least :data:`LOW_TUMOUR_FRACTION`; a lower one
+    settles it the other way), or, with none stated, by another tumour alteration detected in
+    it (not in a gene of clonal haematopoiesis, :data:`CH_GENES`)."""
     where = "CSF" if specimen is not None and specimen.kind == "csf" else "plasma"
     tf = test.tumour_fraction
     if tf is not None:
