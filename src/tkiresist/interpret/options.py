@@ -68,7 +68,6 @@ Ties keep knowledge-base order.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -83,6 +82,7 @@ from tkiresist.knowledge.schema import (
     Regimen,
     Statement,
 )
+from tkiresist.model.base import derived
 from tkiresist.model.citation import KnowledgeCitation
 from tkiresist.model.interpretation import ApprovalOut, Avoid, Option, PooledEvidence
 from tkiresist.model.vocabulary import AmpTier, EvidenceLevel
@@ -216,19 +216,13 @@ class _RegimenParts:
     continued_tkis: tuple[int, ...]
 
 
-_PARTS: dict[int, tuple[Regimen, _RegimenParts]] = {}
-""":class:`_RegimenParts` by regimen id, identity-checked (the entry keeps the regimen alive, so
-its id is not reused); a knowledge base's regimens are few and fixed once loaded."""
-_PARTS_MAX = 4096
-_PARTS_LOCK = threading.Lock()  # the web server interprets cases on several threads
-
-
 def _parts(reg: Regimen) -> _RegimenParts:
-    with _PARTS_LOCK:
-        hit = _PARTS.get(id(reg))
-    if hit is not None and hit[0] is reg:
-        return hit[1]
-    parts = _RegimenParts(
+    """The regimen's fixed parts, once per regimen (:func:`tkiresist.model.base.derived`)."""
+    return derived(reg, "regimen-parts", lambda: _compute_parts(reg))
+
+
+def _compute_parts(reg: Regimen) -> _RegimenParts:
+    return _RegimenParts(
         drugs=tuple(d.drug.lower() for d in reg.drugs),
         roles=tuple(d.role.value for d in reg.drugs),
         cns_active=_cns_active(reg),
@@ -238,11 +232,6 @@ def _parts(reg: Regimen) -> _RegimenParts:
             if d.role is DrugRole.CONTINUE and _is_egfr_tki(d.drug)
         ),
     )
-    with _PARTS_LOCK:
-        if len(_PARTS) >= _PARTS_MAX:
-            _PARTS.pop(next(iter(_PARTS)), None)
-        _PARTS[id(reg)] = (reg, parts)
-    return parts
 
 
 def _variants(reg: Regimen, own: str | None) -> list[_Variant]:

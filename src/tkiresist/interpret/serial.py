@@ -100,7 +100,8 @@ from tkiresist.model.alterations import (
     SequenceVariant,
 )
 from tkiresist.model.assays import Assay
-from tkiresist.model.case import Case, per_events
+from tkiresist.model.base import derived
+from tkiresist.model.case import Case
 from tkiresist.model.categories import (
     PATTERN_MARKERS,
     categorize,
@@ -333,7 +334,7 @@ def _time_points(case: Case) -> dict[str, TimePoint]:
             out["diagnosis"] = out[case.diagnosis.id]
         return out
 
-    return per_events(case.events, "serial_time_points", compute)
+    return derived(case.events, "serial_time_points", compute)
 
 
 def _calendar(key: str, points: dict[str, TimePoint]) -> PartialDate | None:
@@ -380,7 +381,7 @@ def _window(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Wind
     """:func:`_window_of`, once per events tuple and decision point (the phases of the tests
     and the window notes both ask; ``months`` are the case's, derived from the same tuple)."""
     key = ("window", point.event_id, point.therapy.event_id if point.therapy else None)
-    return per_events(case.events, key, lambda: _window_of(case, point, months))
+    return derived(case.events, key, lambda: _window_of(case, point, months))
 
 
 def _window_of(case: Case, point: DecisionPoint, months: dict[str, float]) -> _Window | None:
@@ -451,7 +452,7 @@ def phases_of_tests(case: Case, point: DecisionPoint) -> dict[str, Phase]:
     module docstring. The serial comparison and the recommended-tests step both use it, so it
     is computed once per case and point (a copy is returned)."""
     key = ("phases", point.event_id, point.therapy.event_id if point.therapy else None)
-    return dict(per_events(case.events, key, lambda: _phases(case, point)))
+    return dict(derived(case.events, key, lambda: _phases(case, point)))
 
 
 def _phases(case: Case, point: DecisionPoint) -> dict[str, Phase]:

@@ -14,15 +14,13 @@ Checks against reference data (HGNC symbols, the drug dictionary) are extrinsic 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationInfo, model_validator
 
 from tkiresist.errors import Location, Problem
 from tkiresist.model.assays import Assay, catalogue
-from tkiresist.model.base import Value
+from tkiresist.model.base import Value, derived
 from tkiresist.model.categories import CATALOGUE
 from tkiresist.model.citation import Citation
 from tkiresist.model.time import TimePoint
@@ -90,31 +88,6 @@ class DraftProvenance(Value):
     to_check: tuple[str, ...] = ()
 
 
-_MEMO: dict[tuple[int, Hashable], tuple[tuple[Any, ...], Any]] = {}
-"""Values derived from an events tuple, by (tuple id, what): resolved months, time points, the
-phases of a decision point's tests. Identity-checked: an id is reused only after the tuple is
-gone, and the tuple is kept alive by the entry."""
-_MEMO_MAX = 1024
-_MEMO_LOCK = threading.Lock()  # the web server interprets cases on several threads
-
-
-def per_events(events: tuple[Any, ...], what: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, once per immutable ``events`` tuple and ``what``: the engine asks for the
-    same derived value several times per case. The caller must not mutate the result (copy
-    it if it hands it out)."""
-    key = (id(events), what)
-    with _MEMO_LOCK:
-        hit = _MEMO.get(key)
-    if hit is not None and hit[0] is events:
-        return cast(T, hit[1])
-    value = compute()
-    with _MEMO_LOCK:
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.pop(next(iter(_MEMO)), None)
-        _MEMO[key] = (events, value)
-    return value
-
-
 class Case(Value):
     schema_version: Literal["1.0"] = "1.0"
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
@@ -159,12 +132,12 @@ class Case(Value):
         """Months from diagnosis for every event (see timeline.resolve_months). The events are
         an immutable tuple: their months are resolved once per tuple (the engine asks several
         times per case) and copied for each caller."""
-        return dict(per_events(self.events, "months", lambda: resolve_months(self.events)))
+        return dict(derived(self.events, "months", lambda: resolve_months(self.events)))
 
     def time_points(self) -> dict[str, TimePoint]:
         """The time each event is written with (see timeline.time_points), resolved once per
         events tuple and copied for each caller."""
-        return dict(per_events(self.events, "time_points", lambda: time_points(self.events)))
+        return dict(derived(self.events, "time_points", lambda: time_points(self.events)))
 
 
 def _loc(path: str) -> Location:
