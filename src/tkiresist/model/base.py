@@ -35,8 +35,9 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 _DERIVED: dict[tuple[int, Hashable], tuple[object, Any]] = {}
-"""Values derived from immutable owners, by (owner id, what). Identity-checked: an id is reused
-only after its owner is gone, and the entry keeps the owner alive."""
+"""Values derived from immutable owners, by (owner id, what), least recently used first.
+Identity-checked: an id is reused only after its owner is gone, and the entry keeps the owner
+alive."""
 _DERIVED_MAX = 4096
 _DERIVED_LOCK = threading.Lock()  # the web server interprets cases on several threads
 
@@ -48,7 +49,9 @@ def derived(owner: object, what: Hashable, compute: Callable[[], T]) -> T:
     mutate the result (copy it if it hands it out)."""
     key = (id(owner), what)
     with _DERIVED_LOCK:
-        hit = _DERIVED.get(key)
+        hit = _DERIVED.pop(key, None)
+        if hit is not None:
+            _DERIVED[key] = hit  # most recently used last: eviction takes the oldest
     if hit is not None and hit[0] is owner:
         return cast(T, hit[1])
     value = compute()
