@@ -94,6 +94,39 @@ def test_met_amplification_after_other_third_generation_tki(tmp_path: Path, tki:
     assert any(set(o) & {"savolitinib", "tepotinib", "capmatinib"} for o in drugs(r)), drugs(r)
 
 
+def test_met_amplification_after_lazertinib_says_the_class_assumption(tmp_path: Path) -> None:
+    """Acquired MET amplification (copy number 12) on first-line lazertinib alone (synthetic).
+    Continuing the patient's own third-generation TKI with a MET TKI is reasonable, but every
+    MET-combination trial used osimertinib (or gefitinib): a lazertinib + MET TKI pair must be
+    marked uncertain and say that a class effect is assumed; osimertinib + savolitinib, the
+    studied pair, is also offered."""
+    r = run(tmp_path, one_line([DEL19, "MET amplification (GCN 12)"], ["lazertinib"]))
+    assert mechanism(r, "MET amplification").acquired
+    assert OSI_SAVO in drugs(r), drugs(r)
+    for o in r.options:
+        if "lazertinib" in o.drugs and {"savolitinib", "tepotinib"} & set(o.drugs):
+            assert o.uncertain and "class effect" in o.rationale, o.rationale
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MET combos after amivantamab+lazertinib: no note that no trial enrolled after it",
+)
+def test_met_amplification_after_mariposa_says_no_trial_enrolled_there(tmp_path: Path) -> None:
+    """Acquired MET amplification on first-line amivantamab + lazertinib (synthetic). MET-TKI
+    combinations were studied after osimertinib or early-generation TKIs, never after
+    amivantamab (itself EGFR-MET directed). The oncologist may still consider one, but the
+    engine must say the extrapolation (as docs/decisions.md requires for trial populations):
+    the first MET-directed option, or a warning, names amivantamab as outside the trials."""
+    r = run(
+        tmp_path, one_line([DEL19, "MET amplification (GCN 12)"], ["amivantamab", "lazertinib"])
+    )
+    met = [o for o in r.options if {"savolitinib", "tepotinib", "capmatinib"} & set(o.drugs)]
+    assert met, drugs(r)
+    said = [met[0].rationale, *r.warnings]
+    assert any("amivantamab" in t.lower() for t in said), said
+
+
 def test_no_mechanism_after_aumolertinib(tmp_path: Path) -> None:
     """Progression on first-line aumolertinib with only the founder exon 19 deletion
     (synthetic). As after osimertinib: platinum-based standard care first (MARIPOSA-2's
