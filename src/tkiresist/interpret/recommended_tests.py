@@ -38,6 +38,16 @@
     tissue and no new alteration found: plasma often misses intracranial disease; advise CSF
     ctDNA or tissue from the CNS lesion.
 
+  - ``coverage_gaps``: on a line in effect, no mechanism found, every progression assay of
+    known coverage: the (gene, alteration kind) pairs that a KB statement with a sensitivity
+    regimen, applying in this context (:meth:`Facts.would_fire`), depends on, covered by none
+    of the progression's assays (``Assay.coverage``) and not reported, are listed in one advice
+    as not assessed (not negative), with a broad NGS panel on tissue (or plasma) advised. The
+    kind a category is measured by is read from the category rules (:func:`_category_kind`);
+    fusions are left to the fusion advice above when no progression assay covers any fusion.
+    An assay of unknown coverage silences the rule (it may have measured anything); a mechanism
+    found silences it too (a project decision, as for ``plasma_negative``).
+
   None reads an alteration's status word (``lost``, ``not_assessable``): what a plasma test
   did not show is read from the evidence (its result and specimen kind).
 
@@ -646,6 +656,97 @@ def _cns_progression(f: Facts) -> list[RecommendedTest]:
     ]
 
 
+_KIND_WORDS = {
+    "sequence_variant": "mutations",
+    "copy_number": "copy number",
+    "fusion": "fusions",
+}
+"""How the advice names what a test did not measure, per alteration kind."""
+
+
+@cache
+def _category_kind(category: str) -> str | None:
+    """The alteration kind (an :class:`~tkiresist.model.assays.Coverage` field) that shows
+    ``category``, read from the category rules with a representative alteration per gene (an
+    amplification, a fusion with the gene as 3' partner or with the category's two genes);
+    ``None`` for a category no panel measures (histology, an IHC stain: other rules speak for
+    them). A gene-level category that is neither is a sequence variant."""
+    genes = CATALOGUE[category].genes
+    if not genes:
+        return None
+    if any(_category_kind(b) == "fusion" for b in CATALOGUE[category].broader):
+        return "fusion"  # a narrower fusion (a partner named, or any partner but one)
+    fusions = [Fusion(three_prime=g) for g in genes]
+    if len(genes) == 2:
+        fusions.append(Fusion(five_prime=genes[0], three_prime=genes[1]))
+    if any(category in categorize(f) for f in fusions):
+        return "fusion"
+    if any(category in _measurement_categories(g)["copy_number"] for g in genes):
+        return "copy_number"
+    # a stain's own category (not the broader one it implies: RB1 loss, TP53 alteration)
+    stained = {c for g in genes for c in categorize(Expression(marker=g, result="negative"))}
+    stained -= {b for c in stained for b in CATALOGUE[c].broader}
+    if category in stained or any(category in _measurement_categories(g)["ihc"] for g in genes):
+        return None
+    return "sequence_variant"
+
+
+def _coverage_gaps(f: Facts) -> list[RecommendedTest]:
+    """Rule ``coverage_gaps`` (see the module docstring)."""
+    if f.point.therapy is None or not f.current or f.mechanisms:
+        return []  # with a mechanism found, chasing a second one is noise (as plasma_negative)
+    assays = [f.case.assay(t.assay) for t in f.current]
+    if any(a is None for a in assays):
+        return []  # an assay of unknown coverage may have measured anything: say nothing
+    covered: dict[str, set[str]] = {k: set() for k in _KIND_WORDS}
+    for a in assays:
+        if a is not None:
+            for k in covered:
+                covered[k].update(getattr(a.coverage, k))
+    if not covered["fusion"]:
+        del covered["fusion"]  # the fusion advice above speaks for a test with no fusion at all
+    measured = {
+        (g, s.alteration.kind)
+        for s in f.statuses
+        if any(e.phase == "current" for e in s.evidence)
+        for g in s.alteration.genes
+    }
+    present = {c for s in f.statuses if s.status in PRESENT for c in s.category}
+    gaps: dict[tuple[str, str], list[str]] = {}
+    ids: list[str] = []
+    for cat in dict.fromkeys(c for st in f.kb.statements for c in st.match.any_of):
+        kind = _category_kind(cat)
+        if kind not in covered or cat in present or cat in DRIVER_CATEGORIES:
+            continue
+        genes = CATALOGUE[cat].genes
+        if "*" in covered[kind] or set(genes) & covered[kind]:
+            continue
+        if any((g, kind) in measured for g in genes):
+            continue
+        statements = f.would_fire(frozenset({cat}))
+        if not statements:
+            continue
+        # a fusion is named by its kinase (the 3' gene): EML4::ALK under ALK
+        named_genes = "/".join(genes[-1:] if len(genes) == 2 and kind == "fusion" else genes)
+        gaps.setdefault((named_genes, kind), []).append(cat)
+        ids.extend(st.id for st in statements)
+    if not gaps:
+        return []
+    named = ", ".join(
+        f"{g} {_KIND_WORDS[k]} ({', '.join(label(c) for c in cats)})"
+        for (g, k), cats in gaps.items()
+    )
+    cited = ", ".join(dict.fromkeys(ids))
+    return [
+        RecommendedTest(
+            kind="repeat_testing",
+            reason=f"not assessed at this progression (not covered by its tests, so not "
+            f"negative): {named}; each could change the options (statements {cited}): test "
+            "tissue with a broad NGS panel (DNA and RNA), or plasma if tissue is not feasible",
+        )
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One situation rule: its id, the condition and advice (``check``, which reads
@@ -688,6 +789,14 @@ RULES: tuple[Rule, ...] = (
         "alteration shown",
         ("csf-2021",),
         _cns_progression,
+    ),
+    Rule(
+        "coverage_gaps",
+        "on a line in effect, a (gene, alteration kind) that a KB statement applying in this "
+        "context depends on is covered by none of the progression's assays (all of known "
+        "coverage) and was not reported: not assessed, not negative",
+        ("knowledge base", "project decision"),
+        _coverage_gaps,
     ),
 )
 """The situation rules, in the order their advice is given."""
