@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 import tkiresist.knowledge
-from tests.interpret.test_generalisation_audit import AMI_CHEMO, DEL19, HEADER, drugs, one_line
+from tests.interpret.test_generalisation_audit import AMI_CHEMO, DEL19, HEADER, drugs, one_line, pd
 from tkiresist.interpret.engine import interpret
 from tkiresist.io.casefile import read_case
 from tkiresist.knowledge.lint import lint
@@ -30,7 +30,11 @@ from tkiresist.knowledge.loader import KnowledgeBase, load_knowledge_base
 from tkiresist.model.interpretation import Interpretation, Option
 
 STATEMENTS = Path(tkiresist.knowledge.__file__).parent / "statements"
-DRAFT = STATEMENTS / "local_therapy.yaml.draft"
+# the draft from the source tree (package data ships *.yaml only)
+DRAFT = (
+    Path(__file__).resolve().parents[2]
+    / "src/tkiresist/knowledge/statements/local_therapy.yaml.draft"
+)
 STATEMENT_ID = "local-therapy-cns-progression-continue-egfr-tki"
 
 
@@ -108,6 +112,22 @@ def test_sites_not_given_not_offered(tmp_path: Path, kb: KnowledgeBase) -> None:
     statement must not fire. Needs an engine change (docs: a progression site that must be
     known, e.g. `progression_site: cns_only`, not applied when the sites are not given)."""
     r = _run(tmp_path, one_line([DEL19]), kb)
+    assert not _local(r), drugs(r)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="progression site `cns` also covers CNS with extracranial progression",
+)
+def test_cns_and_extracranial_progression_not_offered(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Progression in the brain AND in the lung on osimertinib, the same week (synthetic).
+    Local therapy with osimertinib continued is for progression limited to the CNS with the
+    extracranial disease controlled (Weickhardt 2012 treated CNS and at most four extra-CNS
+    sites, all of them locally); with systemic extracranial progression the oncologist changes
+    systemic therapy. The engine's site is `cns` whenever one assessment is in the CNS, so it
+    cannot tell CNS-only from CNS-plus-extracranial yet."""
+    events = _brain_only([DEL19]) + pd("pd-body", "2025-03-18", "l1", "extracranial")
+    r = _run(tmp_path, events, kb)
     assert not _local(r), drugs(r)
 
 
