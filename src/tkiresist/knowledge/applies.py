@@ -29,7 +29,14 @@ The rule, in order:
 5. **driver state**: ``persistent`` or ``lost`` must be the driver's state, or unknown (not
    re-tested at progression: both readings stay open, noted);
 6. **phase** (C797X with T790M): a stated phase must agree; an unknown one applies, noted;
-7. **progression site** (``context.progression_site``, the trial's enrolled population):
+7. **evidence population** (``context.evidence_after``, the drugs the trials' patients had
+   progressed on): never a reason not to apply; each targeted drug of the line that no listed
+   drug or class covers is noted, so that the reader sees the extrapolation: a TKI of the
+   same class and generation as a listed drug (aumolertinib where the evidence is after
+   osimertinib: a class effect assumed), or any other (amivantamab: no trial behind the
+   statement enrolled after it). Chemotherapy, immunotherapy and anti-angiogenic antibodies
+   are not noted; an unknown therapy is noted under rule 3 already;
+8. **progression site** (``context.progression_site``, the trial's enrolled population):
    ``extracranial`` does not hold for a progression in the CNS, ``cns`` not for one known to
    be extracranial only; when the sites were not given (an "overall" assessment, a table, a
    cohort) the statement applies, noted, so that the reader checks the trial's population.
@@ -45,6 +52,7 @@ from dataclasses import dataclass, replace
 
 from tkiresist.knowledge.schema import ProgressionSite, Statement
 from tkiresist.model.vocabulary import DriverState
+from tkiresist.nomenclature.drugs import NOT_TARGETED, Drug, is_known, lookup
 
 NSCLC_CODES = frozenset({"NSCLC", "LUAD", "LUSC", "LCLC", "NSCLCPD", "LUAS", "SCLC"})
 """OncoTree codes that a statement of disease ``NSCLC`` covers (SCLC: transformed NSCLC)."""
@@ -67,6 +75,11 @@ SITE_WORDS = {
     ProgressionSite.CNS: "in the CNS",
     ProgressionSite.ANY: "anywhere",
 }
+EVIDENCE_AFTER = "{label}: the evidence is from progression on {listed}"
+SAME_GENERATION = (
+    "this line had {drug}, like {peer} {cls} of generation {gen}: a class effect is assumed"
+)
+NOT_ENROLLED = "no trial behind it enrolled patients after {drugs}"
 DRIVER_PRESUMED = (
     "EGFR driver not stated: a sensitising one is presumed from the EGFR TKI line (classical, "
     "exon 19 deletion or L858R, where a statement needs it)"
@@ -209,6 +222,66 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
     return f"needs generation {gens} TKI; line has {sorted(prior.generations)}"
 
 
+def _class_word(name: str) -> str:
+    """A drug class as a reader says it (``egfr_tki``: "an EGFR TKI"); a drug name as it is."""
+    if name.endswith("_tki"):
+        return ("an " if name[0] in "aeio" else "a ") + name[:-4].upper() + " TKI"
+    return name.replace("_", " ")
+
+
+def _targeted(name: str) -> Drug | None:
+    """The curated drug ``name`` when it is a targeted drug given by name (not a class-only
+    entry, not chemotherapy, immunotherapy or an anti-angiogenic antibody)."""
+    if not is_known(name):
+        return None
+    drug = lookup(name)
+    if drug.class_only or {c.value for c in drug.classes} <= NOT_TARGETED:
+        return None
+    return drug
+
+
+def _population(st: Statement, prior: Prior, notes: list[str]) -> None:
+    """Rule 7: the line's targeted drugs outside the population the evidence enrolled, said
+    in one note."""
+    listed = st.context.evidence_after
+    if not listed or not prior.known:
+        return
+    peers = [d for d in (_targeted(n) for n in listed) if d is not None]
+    said: list[str] = []
+    outside: list[str] = []
+    for name in sorted(prior.drugs):
+        drug = _targeted(name)
+        if drug is None or drug.generic in listed or set(listed) & {c.value for c in drug.classes}:
+            continue
+        peer = next(
+            (
+                p
+                for p in peers
+                if drug.generation is not None
+                and p.drug_class is drug.drug_class
+                and p.generation == drug.generation
+            ),
+            None,
+        )
+        if peer is None:
+            outside.append(drug.generic)
+            continue
+        cls = _class_word(drug.drug_class.value)
+        said.append(
+            SAME_GENERATION.format(
+                drug=drug.generic, peer=peer.generic, cls=cls, gen=drug.generation
+            )
+        )
+    if outside:
+        said.append(NOT_ENROLLED.format(drugs=" or ".join(outside)))
+    if said:
+        head = EVIDENCE_AFTER.format(
+            label=st.meaning.label,
+            listed=" or ".join(_class_word(d) for d in listed),
+        )
+        notes.append("; ".join([head, *said]))
+
+
 def _driver(st: Statement, sit: Situation, notes: list[str]) -> str | None:
     c = st.context
     if c.driver is None:
@@ -230,7 +303,7 @@ def _driver(st: Statement, sit: Situation, notes: list[str]) -> str | None:
 
 
 def _site(st: Statement, sit: Situation, notes: list[str]) -> str | None:
-    """Rule 7: where the progression was, against the population the trial enrolled."""
+    """Rule 8: where the progression was, against the population the trial enrolled."""
     wanted = st.context.progression_site
     if wanted is ProgressionSite.ANY:
         return None
@@ -246,7 +319,7 @@ def _site(st: Statement, sit: Situation, notes: list[str]) -> str | None:
 
 
 def context_verdict(st: Statement, sit: Situation) -> Verdict:
-    """Rules 2 to 7 (everything but the categories)."""
+    """Rules 2 to 8 (everything but the categories)."""
     notes: list[str] = []
     if not disease_matches(st, sit.oncotree):
         return Verdict(f"disease {sit.oncotree} not in {list(st.disease)}")
@@ -259,6 +332,7 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
             notes.append(f"assumes C797X and T790M in {phase.value}; phase not known")
         elif phase.value != sit.phase:
             return Verdict(f"needs C797X in {phase.value} with T790M; the test reports {sit.phase}")
+    _population(st, sit.prior, notes)
     reason = _site(st, sit, notes)
     if reason is not None:
         return Verdict(reason)

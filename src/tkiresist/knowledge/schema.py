@@ -165,7 +165,12 @@ class Context(Value):
     ``earlier_none_of`` and ``progression_site``: the population a trial enrolled, by what
     the lines before the one in effect gave (COMPEL, first-line osimertinib: no earlier EGFR
     TKI) and where it progressed (COMPEL: extracranial). When the case does not say, the
-    statement applies with a note (:mod:`tkiresist.knowledge.applies`, rules 3 and 7).
+    statement applies with a note (:mod:`tkiresist.knowledge.applies`, rules 3 and 8).
+    ``evidence_after``: the drugs (generic names) or drug classes the patients behind the
+    statement's evidence had progressed on (SAVANNAH: osimertinib). It never stops a statement
+    from applying: a targeted drug of the line it does not cover is said in a note (another
+    TKI of the same generation: a class effect assumed; any other, such as amivantamab: no
+    trial enrolled after it). Empty: the evidence's population is not recorded, no note.
     """
 
     prior_drug_classes: tuple[Snake, ...] = ()
@@ -195,6 +200,12 @@ class Context(Value):
         description="the trial enrolled patients whose progression was extracranial (the CNS "
         "not progressing), in the CNS, or any",
     )
+    evidence_after: tuple[NonEmpty, ...] = Field(
+        default=(),
+        description="drugs (generic names) or drug classes the evidence's patients had "
+        "progressed on ([osimertinib]: SAVANNAH); a targeted drug of the line outside them is "
+        "noted, not excluded",
+    )
     driver: Snake | None = None
     driver_state: DriverState = DriverState.ANY
     phase: Phase | None = None
@@ -213,6 +224,7 @@ class Context(Value):
                     "prior_regimen_none_of",
                     "history_classes",
                     "earlier_none_of",
+                    "evidence_after",
                 )
                 if getattr(self, name)
             ]
@@ -222,6 +234,12 @@ class Context(Value):
             raise ValueError(
                 "prior_drug_classes needs at least one class (or treatment_naive: true)"
             )
+        from tkiresist.nomenclature.drugs import drug_classes, is_known
+
+        classes = {c.value for c in drug_classes()}
+        unknown = [d for d in self.evidence_after if d not in classes and not is_known(d)]
+        if unknown:
+            raise ValueError(f"evidence_after names no curated drug or drug class: {unknown}")
         return self
 
 
