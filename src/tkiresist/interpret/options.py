@@ -63,11 +63,22 @@ the disease that progresses), and the regimen of a new driver that replaced a lo
 not capped (its evidence is that driver's first-line standard). Level C (patients, case series)
 is not capped: with the mechanism bonus it may outrank standard care as said above.
 
+Eligibility not shown: an option whose every mechanism rests on copy-number findings that meet
+none of the numeric thresholds its statement records (``thresholds``: MET copy number >= 5 or
+>= 10 by FISH) is marked uncertain, its rationale says "eligibility not shown: <thresholds>;
+confirm by <method> on tissue", and it is capped below level A/B standard care by the same cap.
+A finding meets a threshold when it was measured on the threshold's specimen (a plasma or CSF
+copy number, diluted by the tumour fraction, never meets a tissue one) and its copy number or
+ratio, where given, is at or above the cut-off; a tissue amplification call without a number is
+the laboratory's own call and meets it. The most lenient recorded threshold counts. A statement
+with no numeric threshold, or resting on no copy-number finding, is unchanged.
+
 Ties keep knowledge-base order.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -81,10 +92,18 @@ from tkiresist.knowledge.schema import (
     MeaningKind,
     Regimen,
     Statement,
+    Threshold,
 )
+from tkiresist.model.alterations import CopyNumber
 from tkiresist.model.base import derived
 from tkiresist.model.citation import KnowledgeCitation
-from tkiresist.model.interpretation import ApprovalOut, Avoid, Option, PooledEvidence
+from tkiresist.model.interpretation import (
+    AlterationStatus,
+    ApprovalOut,
+    Avoid,
+    Option,
+    PooledEvidence,
+)
 from tkiresist.model.vocabulary import AmpTier, EvidenceLevel
 
 LEVEL_SCORE = {"A": 50, "B": 40, "C": 30, "D": 20, "E": 10}
@@ -99,6 +118,14 @@ WEAK_LEVELS = {"D": "preclinical", "E": "inferential"}
 """Levels below clinical evidence in patients: such an option never outranks level A or B
 standard care of the same situation."""
 CHEMOTHERAPY = frozenset({"chemotherapy"})
+LIQUID_SPECIMENS = frozenset({"plasma", "csf"})
+"""Specimens whose copy number is diluted by the tumour fraction: not on the scale of a tissue
+threshold (FISH, IHC, tissue NGS)."""
+_CUT_OFF = re.compile(
+    r"(copy number|ratio|/CEP\d+)\s*(?:ratio\s*)?>=\s*(\d+(?:\.\d+)?)", re.IGNORECASE
+)
+"""A numeric cut-off in a threshold's definition: ``copy number >= 10``, ``MET/CEP7 ratio >= 2``,
+``MET/CEP7 >= 2``."""
 
 
 if TYPE_CHECKING:
@@ -120,6 +147,8 @@ class _Candidate:
     notes: list[str] = field(default_factory=list)
     uncertain: bool = False
     standard: bool = False
+    unshown: list[str] = field(default_factory=list)
+    shown: bool = False
     approvals: dict[tuple[str, str], ApprovalOut] = field(default_factory=dict)
     order: int = 0
 
@@ -275,6 +304,75 @@ def _caution_hits(
     ]
 
 
+def _cut_offs(t: Threshold) -> tuple[float | None, float | None]:
+    """The lowest copy-number and ratio cut-offs a threshold's definition states (None for
+    none), once per threshold (:func:`tkiresist.model.base.derived`)."""
+    return derived(t, "cut-offs", lambda: _parse_cut_offs(t.definition))
+
+
+def _parse_cut_offs(text: str) -> tuple[float | None, float | None]:
+    copies = [float(n) for what, n in _CUT_OFF.findall(text) if what.lower() == "copy number"]
+    ratios = [float(n) for what, n in _CUT_OFF.findall(text) if what.lower() != "copy number"]
+    return (min(copies) if copies else None, min(ratios) if ratios else None)
+
+
+def _meets(s: AlterationStatus, cn: CopyNumber, t: Threshold) -> bool:
+    """Whether a copy-number finding meets a numeric threshold: measured on a specimen the
+    threshold is defined on (a liquid biopsy only when its method names plasma), and its copy
+    number or ratio, where one is given and the threshold states one, at or above it. A tissue
+    call without a number is the laboratory's own call on the threshold's specimen: met."""
+    detected = [e for e in s.evidence if e.result == "detected"]
+    current = [e for e in detected if e.phase == "current"] or detected
+    liquid_ok = "plasma" in t.method.lower()
+    if current and not liquid_ok and all(e.specimen_kind in LIQUID_SPECIMENS for e in current):
+        return False
+    copies, ratio = _cut_offs(t)
+    pairs = [
+        (value, cut)
+        for value, cut in ((cn.copy_number, copies), (cn.ratio, ratio))
+        if value is not None and cut is not None
+    ]
+    return not pairs or any(value >= cut for value, cut in pairs)
+
+
+def _finding(s: AlterationStatus, cn: CopyNumber) -> str:
+    """``MET amplification (plasma, copy number 3)``: the finding as the eligibility reads it."""
+    kinds = sorted({e.specimen_kind for e in s.evidence if e.result == "detected"})
+    measured = [
+        f"{what} {value:g}"
+        for what, value in (("copy number", cn.copy_number), ("ratio", cn.ratio))
+        if value is not None
+    ] or ["no copy number"]
+    return f"{s.name} ({', '.join([*kinds, *measured])})"
+
+
+def eligibility_unshown(f: Fired) -> str | None:
+    """Why the findings a fired statement rests on do not show the eligibility its own
+    ``thresholds`` record, or None when they do (or it records no numeric threshold, or rests
+    on no copy-number finding). Eligibility is shown when some defining copy-number finding
+    meets some numeric threshold (the most lenient: MET copy number >= 5 by INSIGHT's FISH
+    counts after osimertinib too, where SACHI asked for >= 10); a plasma copy number never meets
+    a tissue threshold (it is diluted by the tumour fraction)."""
+    st = f.statement
+    numeric = [t for t in st.thresholds if _cut_offs(t) != (None, None)]
+    if not numeric:
+        return None
+    defining = set(st.match.any_of)
+    found = [
+        (s, s.alteration)
+        for s in f.alterations
+        if isinstance(s.alteration, CopyNumber) and defining & set(s.category)
+    ]
+    if not found or any(_meets(s, cn, t) for s, cn in found for t in numeric):
+        return None
+    thresholds = "; ".join(f"{t.method}: {t.definition} [{t.citation}]" for t in numeric)
+    methods = " or ".join(sorted({t.method.split(" ")[0] for t in numeric}))
+    return (
+        f"eligibility not shown: {thresholds}; confirm by {methods} on tissue (found: "
+        f"{', '.join(_finding(s, cn) for s, cn in found)})"
+    )
+
+
 def candidates(
     fired: Iterable[Fired], ctx: CaseContext | None = None
 ) -> tuple[list[_Candidate], list[Avoid]]:
@@ -299,6 +397,7 @@ def candidates(
     for f in fired:
         st = f.statement
         mech = st.id if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM else None
+        unshown = eligibility_unshown(f) if mech else None
         for reg in st.regimens:
             if reg.effect is Effect.RESISTANCE:
                 key = reg.drug_set
@@ -351,6 +450,10 @@ def candidates(
                     cand.statements.append(st.id)
                 if mech and mech not in cand.mechanisms:
                     cand.mechanisms.append(mech)
+                if unshown and unshown not in cand.unshown:
+                    cand.unshown.append(unshown)
+                elif mech and not unshown:
+                    cand.shown = True
                 for c in st.citations_for(reg):
                     cand.citations.setdefault(c.id, c)
                 for a in reg.approvals:
@@ -443,22 +546,41 @@ class _Scored:
     new_driver: bool
 
 
-def _cap_weak_evidence(scored: list[_Scored], ctx: CaseContext) -> None:
-    """Level D or E options rank below every level A or B standard-care option of the same
-    situation (the evidence level dominates the bonuses across tiers); the rationale says so.
-    A regimen that targets the new driver of a tumour that lost its EGFR driver is exempt: its
-    evidence is that driver's first-line standard, not the acquired-resistance literature."""
+def _unshown(c: _Candidate) -> bool:
+    """A mechanism-directed option whose every mechanism rests on findings that do not show the
+    eligibility its statement records (:func:`eligibility_unshown`); standard care never."""
+    return bool(c.unshown) and not c.shown and not c.standard
+
+
+def _why_capped(s: _Scored) -> str | None:
+    """Why an option ranks below level A/B standard care whatever its score: a level D or E
+    (not for a new driver's regimen), or eligibility not shown; None when neither."""
+    c = s.cand
+    if c.level in WEAK_LEVELS and not s.new_driver:
+        return f"evidence level {c.level} ({WEAK_LEVELS[c.level]})"
+    if _unshown(c):
+        return "eligibility not shown"
+    return None
+
+
+def _cap_below_standard(scored: list[_Scored], ctx: CaseContext) -> None:
+    """Level D or E options, and options whose eligibility is not shown, rank below every level
+    A or B standard-care option of the same situation (the evidence level, or the finding's
+    eligibility, dominates the bonuses across tiers); the rationale says so. A level D/E
+    regimen that targets the new driver of a tumour that lost its EGFR driver is exempt from
+    the level part: its evidence is that driver's first-line standard."""
     standard = [s for s in scored if s.cand.standard and s.cand.level in STANDARD_LEVELS]
     for s in scored:
-        if s.cand.level not in WEAK_LEVELS or s.new_driver:
+        why = _why_capped(s)
+        if why is None:
             continue
         above = [t.score for t in standard if _comparable(s.cand, t.cand, ctx)]
         if not above or s.score < min(above):
             continue
         capped = min(above) - 1
         s.parts.append(
-            f"evidence level {s.cand.level} ({WEAK_LEVELS[s.cand.level]}) ranks below the level "
-            f"A/B standard care of the situation: score {s.score:g} capped at {capped:g}"
+            f"{why} ranks below the level A/B standard care of the situation: score "
+            f"{s.score:g} capped at {capped:g}"
         )
         s.score = capped
 
@@ -537,13 +659,15 @@ def rank(
         if c.uncertain:
             score -= 2
             parts.append("rests on a statement marked uncertain (-2)")
+        if _unshown(c):
+            parts.extend(c.unshown)
         pool = pooled(c.drugs) if pooled is not None else None
         if pool is not None and pool.denominator:
             bonus = min(pool.denominator / 100, 0.5)
             score += bonus
             parts.append(f"pooled registry evidence n={pool.denominator} (+{bonus:.2f})")
         scored.append(_Scored(score, c, parts, pool, new_driver))
-    _cap_weak_evidence(scored, ctx)
+    _cap_below_standard(scored, ctx)
     scored.sort(key=lambda t: (-t.score, t.cand.order))
     options = []
     for i, entry in enumerate(scored, start=1):
@@ -567,7 +691,7 @@ def rank(
                 statements=tuple(c.statements),
                 mechanisms=tuple(c.mechanisms),
                 pooled=pool,
-                uncertain=c.uncertain,
+                uncertain=c.uncertain or _unshown(c),
                 approvals=tuple(c.approvals.values()),
                 score=round(score, 2),
             )
