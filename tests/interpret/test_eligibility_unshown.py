@@ -96,3 +96,16 @@ def test_no_threshold_recorded_leaves_the_option_unchanged(tmp_path: Path) -> No
     for o in targeted:
         assert "eligibility" not in o.rationale, o.rationale
         assert option(tissue, o.drugs).score == o.score
+
+
+def test_a_second_mechanism_without_threshold_keeps_the_option(tmp_path: Path) -> None:
+    """Plasma shows a low MET copy number (3) and MET exon 14 skipping (synthetic). The exon 14
+    statement records no copy-number threshold: the MET combination rests on a finding that needs
+    none, so it is not held back by the plasma copy number and ranks first as the exon 14
+    scenario does, with nothing said about eligibility."""
+    r = run(
+        tmp_path,
+        one_line([DEL19, "MET amplification (GCN 3)", "MET exon 14 skipping"], plasma=True),
+    )
+    assert drugs(r)[0] == OSI_SAVO, drugs(r)
+    assert "eligibility" not in option(r, OSI_SAVO).rationale
