@@ -56,6 +56,8 @@ def test_single_gene_pcr_leaves_the_kb_mechanisms_not_assessed(tmp_path: Path) -
     for named in ("MET copy number", "ERBB2 copy number", "BRAF mutations"):
         assert named in text, text
     assert "broad NGS panel" in text and "plasma" in text
+    # each option's evidence is named: the statements' own citation ids from the KB
+    assert any(c in text for c in KB.citations), text
     assert "EGFR" not in text  # the PCR covered EGFR: T790M/C797S were assessed, and negative
     # fusions keep their own advice (an assay with no fusion coverage at all)
     assert any("could not assess fusions" in t.reason for t in r.recommended_tests)

@@ -729,7 +729,7 @@ def _coverage_gaps(f: Facts) -> list[RecommendedTest]:
         # a fusion is named by its kinase (the 3' gene): EML4::ALK under ALK
         named_genes = "/".join(genes[-1:] if len(genes) == 2 and kind == "fusion" else genes)
         gaps.setdefault((named_genes, kind), []).append(cat)
-        ids.extend(st.id for st in statements)
+        ids.extend(f"{st.id} [{', '.join(c.id for c in st.citations)}]" for st in statements)
     if not gaps:
         return []
     named = ", ".join(
