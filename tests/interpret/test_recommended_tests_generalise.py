@@ -302,7 +302,7 @@ def test_extracranial_progression_gets_no_csf_advice(tmp_path: Path) -> None:
 
 
 def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
-    """Every advice of the four situation rules names its evidence: a knowledge-base citation
+    """Every advice of the situation rules names its evidence: a knowledge-base citation
     id or a DOI of :data:`SOURCES` (synthetic scenarios between them firing every rule)."""
     scenarios = [
         one_line([DEL19]) + sample("t-ihc", "2025-03-20", "ihc-generic", [MET_IHC3]),
@@ -319,12 +319,16 @@ def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
             plasma=True,
             extra="    tumour_fraction: 0.002\n",
         ),
+        # a progression tested by a single-gene EGFR PCR: what it could not see is not assessed
+        one_line([DEL19]).split("  - id: t-pd-spec")[0]
+        + sample("t-pd", "2025-03-20", "audit-egfr-pcr", [DEL19]),
     ]
     marks = {
         "quantify": "quantify",
         "plasma_negative": "which did not show",
         "uninformative_plasma": "tumour fraction (",
         "cns_progression": "cerebrospinal",
+        "coverage_gaps": "not assessed at this progression",
     }
     assert set(marks) == {rule.id for rule in RULES}
     for rule in RULES:
