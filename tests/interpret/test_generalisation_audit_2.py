@@ -67,10 +67,6 @@ def test_c797s_after_other_third_generation_tki(tmp_path: Path, tki: str) -> Non
         assert (d,) not in drugs(r), drugs(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="osimertinib statements fire by generation after aumolertinib; assumption not said",
-)
 @pytest.mark.parametrize("tki", ["aumolertinib", "furmonertinib"])
 def test_generation_extrapolation_is_said(tmp_path: Path, tki: str) -> None:
     """C797S after first-line aumolertinib / furmonertinib (synthetic). The KB's C797X statement
@@ -108,10 +104,6 @@ def test_met_amplification_after_lazertinib_says_the_class_assumption(tmp_path: 
             assert o.uncertain and "class effect" in o.rationale, o.rationale
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MET combos after amivantamab+lazertinib: no note that no trial enrolled after it",
-)
 def test_met_amplification_after_mariposa_says_no_trial_enrolled_there(tmp_path: Path) -> None:
     """Acquired MET amplification on first-line amivantamab + lazertinib (synthetic). MET-TKI
     combinations were studied after osimertinib or early-generation TKIs, never after
@@ -222,10 +214,6 @@ def test_low_level_met_gain_in_plasma_recommends_tissue_confirmation(tmp_path: P
     assert "fish" in recommended(r), r.recommended_tests
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unconfirmed low-copy plasma MET gain ranks osimertinib+savolitinib first at level B",
-)
 def test_low_level_met_gain_in_plasma_keeps_standard_care_first(tmp_path: Path) -> None:
     """Same synthetic case: until tissue confirms an amplification at trial level, the MET
     combination is a candidate, not the first option: approved standard care (amivantamab +
@@ -315,10 +303,6 @@ def test_vaf_as_percent_is_refused_with_the_fraction_to_write(tmp_path: Path) ->
         run(tmp_path, one_line([DEL19, "{alteration: EGFR p.C797S, vaf: 12}"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="single-gene progression test: MET copy number / other genes not flagged unassessed",
-)
 def test_assay_not_covering_gene_is_not_negative(tmp_path: Path) -> None:
     """Baseline tissue panel, progression tested only by a single-gene EGFR PCR (exon 19
     deletion, no T790M/C797S) (synthetic). MET was not assessed: MET amplification is not
