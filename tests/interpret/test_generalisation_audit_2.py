@@ -4,8 +4,8 @@
 EVERY CASE HERE IS SYNTHETIC: an invented scenario, not a published patient, and no case carries
 a citation. Cases are written as YAML case files and interpreted through the public API exactly
 as the first audit does (its helpers are imported, not copied). Each docstring says what a
-thoracic oncologist (late 2026) would expect and why. Where the engine answers otherwise, the
-test asserts the expected behaviour and is a strict xfail naming what is wrong.
+thoracic oncologist (late 2026) would expect and why. The six it first found answered wrongly
+(strict xfails) are fixed by general rules, and every test passes.
 """
 
 from __future__ import annotations
@@ -258,10 +258,6 @@ def test_ret_fusion_with_brain_metastases_selpercatinib_is_cns_active(tmp_path: 
 # ============================================================================================
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CNS-only progression: no local-therapy advice and no option continuing osimertinib",
-)
 def test_cns_only_progression_with_tissue_keeps_osimertinib_option(tmp_path: Path) -> None:
     """Brain-only progression on osimertinib, extracranial disease controlled, brain lesion
     resected with only the exon 19 deletion (synthetic). Local therapy (surgery/SRS) and

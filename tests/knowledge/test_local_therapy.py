@@ -1,10 +1,11 @@
 """CNS-limited progression on osimertinib: local therapy of the CNS lesion(s) with osimertinib
-continued (``statements/local_therapy.yaml.draft``, a draft statement not yet loaded).
+continued (``statements/local_therapy.yaml``).
 
 EVERY CASE HERE IS SYNTHETIC: an invented scenario, not a published patient. The cases are the
-generalisation audit's (its helpers are imported, not copied); the knowledge base is a copy of
-the packaged one with the draft statement and its citation added, as it will be once the engine
-can hold a statement to a progression known to be limited to the CNS (see the draft's header).
+generalisation audit's (its helpers are imported, not copied), run against the packaged
+knowledge base. The statement holds only for a progression KNOWN to be limited to the CNS
+(``progression_site: cns_only``, never assumed) and only when no mechanism was identified
+(``match.without_mechanism``).
 
 What a thoracic oncologist expects: brain-only progression on osimertinib with the extracranial
 disease controlled is treated with stereotactic radiosurgery or surgery of the brain lesion(s)
@@ -15,13 +16,10 @@ resistance mechanism identified in the tumour.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-import tkiresist.knowledge
 from tests.interpret.test_generalisation_audit import AMI_CHEMO, DEL19, HEADER, drugs, one_line, pd
 from tkiresist.interpret.engine import interpret
 from tkiresist.io.casefile import read_case
@@ -29,25 +27,13 @@ from tkiresist.knowledge.lint import lint
 from tkiresist.knowledge.loader import KnowledgeBase, load_knowledge_base
 from tkiresist.model.interpretation import Interpretation, Option
 
-STATEMENTS = Path(tkiresist.knowledge.__file__).parent / "statements"
-# the draft from the source tree (package data ships *.yaml only)
-DRAFT = (
-    Path(__file__).resolve().parents[2]
-    / "src/tkiresist/knowledge/statements/local_therapy.yaml.draft"
-)
 STATEMENT_ID = "local-therapy-cns-progression-continue-egfr-tki"
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The packaged knowledge base with the draft statement and its citation added."""
-    root = tmp_path_factory.mktemp("kb") / "statements"
-    shutil.copytree(STATEMENTS, root)
-    draft = yaml.safe_load(DRAFT.read_text(encoding="utf-8"))
-    (root / "local_therapy.yaml").write_text(yaml.safe_dump(draft["statements"]), "utf-8")
-    with (root / "citations.yaml").open("a", encoding="utf-8") as out:
-        out.write("\n" + yaml.safe_dump(draft["citations"]))
-    return load_knowledge_base(root)
+def kb() -> KnowledgeBase:
+    """The packaged knowledge base."""
+    return load_knowledge_base()
 
 
 def _run(tmp_path: Path, events: str, kb: KnowledgeBase) -> Interpretation:
@@ -101,10 +87,6 @@ def test_extracranial_progression_not_offered(tmp_path: Path, kb: KnowledgeBase)
     assert drugs(r)[0] == AMI_CHEMO
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="progression_site rule applies the statement, noted, when the sites are not given",
-)
 def test_sites_not_given_not_offered(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Progression on osimertinib assessed `overall` (sites not given) (synthetic). Local
     therapy with osimertinib continued presumes a progression limited to the CNS; when that is
@@ -115,10 +97,6 @@ def test_sites_not_given_not_offered(tmp_path: Path, kb: KnowledgeBase) -> None:
     assert not _local(r), drugs(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="progression site `cns` also covers CNS with extracranial progression",
-)
 def test_cns_and_extracranial_progression_not_offered(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Progression in the brain AND in the lung on osimertinib, the same week (synthetic).
     Local therapy with osimertinib continued is for progression limited to the CNS with the
@@ -131,10 +109,6 @@ def test_cns_and_extracranial_progression_not_offered(tmp_path: Path, kb: Knowle
     assert not _local(r), drugs(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fallback statements fire beside a mechanism; CNS +25 lifts osimertinib above it",
-)
 def test_acquired_mechanism_ranks_above_local_therapy(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Brain-only progression on osimertinib with an acquired MET amplification (copy number
     12) in the resected lesion (synthetic). The mechanism-directed option (osimertinib + a MET

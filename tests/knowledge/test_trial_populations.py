@@ -146,7 +146,7 @@ def test_cns_progression_does_not_offer_compel() -> None:
     )
     assert COMPEL not in _drugs(r), _drugs(r)
     assert _drugs(r)[0] == AMI_CHEMO
-    assert "in the CNS" in _trace(r, COMPEL_ID)
+    assert "limited to the CNS" in _trace(r, COMPEL_ID)
 
 
 def test_progression_without_sites_offers_compel_with_the_assumption_traced() -> None:

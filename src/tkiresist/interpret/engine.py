@@ -109,7 +109,9 @@ def _with_population(case: Case, point: DecisionPoint, situation: Situation) -> 
 
     The sites are those of the progression assessments (``response`` events with category PD)
     of the line in effect, up to the decision point and within :data:`PROGRESSION_WINDOW`:
-    ``cns`` if any is in the CNS, ``extracranial`` if one is and none is in the CNS, unknown
+    ``cns_only`` if every one is in the CNS, ``cns`` if one is in the CNS and another is not
+    (an ``overall`` assessment counts as not limited to the CNS), ``extracranial`` if one is and
+    none is in the CNS, unknown
     (None) when each is ``overall``. The earlier lines are the timeline's lines started before
     the line in effect, as for the history; a line number stated as 1 means none, and one
     stated above 1 with no earlier line on the timeline means they are not known."""
@@ -129,7 +131,15 @@ def _with_population(case: Case, point: DecisionPoint, situation: Situation) -> 
         and e.therapy in (None, therapy.event_id)
         and now - PROGRESSION_WINDOW - EPS <= months[e.id] <= now + EPS
     }
-    site = "cns" if "cns" in sites else "extracranial" if "extracranial" in sites else None
+    site = (
+        "cns_only"
+        if sites == {"cns"}
+        else "cns"
+        if "cns" in sites
+        else "extracranial"
+        if "extracranial" in sites
+        else None
+    )
     lines = [
         e
         for e in case.events

@@ -207,6 +207,8 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
                 f"superseded by {', '.join(superseding)}: the tumour's new histology has its "
                 "own standard treatment"
             )
+        if reason is None and found and st.match.without_mechanism:
+            reason = "applies only when no resistance mechanism was identified; one was"
         if reason is not None:
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
             continue

@@ -73,8 +73,13 @@ SITE_NOT_KNOWN = "assumes the progression was {site}, as {who} enrolled: its sit
 SITE_WORDS = {
     ProgressionSite.EXTRACRANIAL: "extracranial",
     ProgressionSite.CNS: "in the CNS",
+    ProgressionSite.CNS_ONLY: "limited to the CNS",
     ProgressionSite.ANY: "anywhere",
 }
+SITE_MUST_BE_KNOWN = frozenset({ProgressionSite.CNS_ONLY})
+"""Populations never assumed when the sites are not given: a statement for a progression
+limited to the CNS continues the drug the patient is progressing on (local therapy of the
+lesions), which is wrong advice if the disease also progressed elsewhere."""
 EVIDENCE_AFTER = "{label}: the evidence is from progression on {listed}"
 SAME_GENERATION = (
     "this line had {drug}, like {peer} {cls} of generation {gen}: a class effect is assumed"
@@ -308,9 +313,15 @@ def _site(st: Statement, sit: Situation, notes: list[str]) -> str | None:
     if wanted is ProgressionSite.ANY:
         return None
     if sit.progression_site is None:
+        if wanted in SITE_MUST_BE_KNOWN:
+            return f"needs a progression known to be {SITE_WORDS[wanted]}; its sites were not given"
         notes.append(SITE_NOT_KNOWN.format(site=SITE_WORDS[wanted], who=trials(st)))
         return None
-    if sit.progression_site != wanted.value:
+    # a progression limited to the CNS is a progression in the CNS
+    seen = {sit.progression_site}
+    if sit.progression_site == ProgressionSite.CNS_ONLY.value:
+        seen.add(ProgressionSite.CNS.value)
+    if wanted.value not in seen:
         return (
             f"{trials(st)} enrolled patients whose progression was {SITE_WORDS[wanted]}; this "
             f"progression is {SITE_WORDS[ProgressionSite(sit.progression_site)]}"

@@ -47,6 +47,7 @@ class ProgressionSite(StrEnum):
 
     EXTRACRANIAL = "extracranial"  # outside the CNS, the CNS not progressing
     CNS = "cns"  # in the CNS (with or without extracranial progression)
+    CNS_ONLY = "cns_only"  # only in the CNS, the extracranial disease not progressing
     ANY = "any"
 
 
@@ -133,6 +134,11 @@ class Match(Value):
     all_of: tuple[Snake, ...] = ()
     none_of: tuple[Snake, ...] = ()
     fallback: bool = False
+    without_mechanism: bool = Field(
+        default=False,
+        description="a fallback that applies only when no resistance mechanism was identified "
+        "(not beside one, as the line's standard options are)",
+    )
 
     @model_validator(mode="after")
     def _trigger(self) -> Match:
@@ -140,6 +146,8 @@ class Match(Value):
             raise ValueError("any_of needs at least one category (or set fallback: true)")
         if self.any_of and self.fallback:
             raise ValueError("a fallback statement has no any_of trigger")
+        if self.without_mechanism and not self.fallback:
+            raise ValueError("without_mechanism is for fallback statements")
         overlap = (set(self.any_of) | set(self.all_of)) & set(self.none_of)
         if overlap:
             raise ValueError(f"categories both required and excluded: {sorted(overlap)}")
