@@ -109,3 +109,16 @@ def test_a_second_mechanism_without_threshold_keeps_the_option(tmp_path: Path) -
     )
     assert drugs(r)[0] == OSI_SAVO, drugs(r)
     assert "eligibility" not in option(r, OSI_SAVO).rationale
+
+
+def test_the_sachi_threshold_is_ten_copies_not_the_early_generation_five() -> None:
+    """SACHI's FISH threshold after a third-generation TKI is MET copy number >= 10; its text
+    also mentions >= 5 after a first- or second-generation TKI. The eligibility rule reads the
+    threshold's numeric field, so it takes 10 (parsing the text took the lower number)."""
+    from tkiresist.knowledge.loader import load_knowledge_base
+
+    kb = load_knowledge_base()
+    st = next(s for s in kb.statements if s.id == "met-amplification-after-osimertinib")
+    sachi = next(t for t in st.thresholds if t.citation == "sachi-2026")
+    assert ">= 5" in sachi.definition  # the text names both numbers
+    assert (sachi.copy_number_min, sachi.ratio_min) == (10, None)

@@ -78,7 +78,6 @@ Ties keep knowledge-base order.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -121,13 +120,6 @@ CHEMOTHERAPY = frozenset({"chemotherapy"})
 LIQUID_SPECIMENS = frozenset({"plasma", "csf"})
 """Specimens whose copy number is diluted by the tumour fraction: not on the scale of a tissue
 threshold (FISH, IHC, tissue NGS)."""
-_CUT_OFF = re.compile(
-    r"(copy number|ratio|/CEP\d+)\s*(?:ratio\s*)?>=\s*(\d+(?:\.\d+)?)", re.IGNORECASE
-)
-"""A numeric cut-off in a threshold's definition: ``copy number >= 10``, ``MET/CEP7 ratio >= 2``,
-``MET/CEP7 >= 2``."""
-
-
 if TYPE_CHECKING:
     from tkiresist.nomenclature.drugs import Drug
 
@@ -304,18 +296,6 @@ def _caution_hits(
     ]
 
 
-def _cut_offs(t: Threshold) -> tuple[float | None, float | None]:
-    """The lowest copy-number and ratio cut-offs a threshold's definition states (None for
-    none), once per threshold (:func:`tkiresist.model.base.derived`)."""
-    return derived(t, "cut-offs", lambda: _parse_cut_offs(t.definition))
-
-
-def _parse_cut_offs(text: str) -> tuple[float | None, float | None]:
-    copies = [float(n) for what, n in _CUT_OFF.findall(text) if what.lower() == "copy number"]
-    ratios = [float(n) for what, n in _CUT_OFF.findall(text) if what.lower() != "copy number"]
-    return (min(copies) if copies else None, min(ratios) if ratios else None)
-
-
 def _meets(s: AlterationStatus, cn: CopyNumber, t: Threshold) -> bool:
     """Whether a copy-number finding meets a numeric threshold: measured on a specimen the
     threshold is defined on (a liquid biopsy only when its method names plasma), and its copy
@@ -326,10 +306,9 @@ def _meets(s: AlterationStatus, cn: CopyNumber, t: Threshold) -> bool:
     liquid_ok = "plasma" in t.method.lower()
     if current and not liquid_ok and all(e.specimen_kind in LIQUID_SPECIMENS for e in current):
         return False
-    copies, ratio = _cut_offs(t)
     pairs = [
         (value, cut)
-        for value, cut in ((cn.copy_number, copies), (cn.ratio, ratio))
+        for value, cut in ((cn.copy_number, t.copy_number_min), (cn.ratio, t.ratio_min))
         if value is not None and cut is not None
     ]
     return not pairs or any(value >= cut for value, cut in pairs)
@@ -354,7 +333,7 @@ def eligibility_unshown(f: Fired) -> str | None:
     counts after osimertinib too, where SACHI asked for >= 10); a plasma copy number never meets
     a tissue threshold (it is diluted by the tumour fraction)."""
     st = f.statement
-    numeric = [t for t in st.thresholds if _cut_offs(t) != (None, None)]
+    numeric = [t for t in st.thresholds if (t.copy_number_min, t.ratio_min) != (None, None)]
     if not numeric:
         return None
     defining = set(st.match.any_of)

@@ -330,6 +330,12 @@ class Threshold(Value):
     method: NonEmpty
     definition: NonEmpty
     citation: Kebab
+    copy_number_min: float | None = Field(
+        default=None, gt=0, description="the gene copy number at or above which it is met"
+    )
+    ratio_min: float | None = Field(
+        default=None, gt=0, description="the gene/centromere ratio at or above which it is met"
+    )
 
 
 class Caution(Value):
