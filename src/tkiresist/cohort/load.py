@@ -66,6 +66,7 @@ from tkiresist.io.cna import DISCRETE_CNA, DISCRETE_EXPECTED
 from tkiresist.io.maf import NON_PROTEIN_CLASSIFICATIONS
 from tkiresist.io.tables.read import TableHeader, line_of, load_table, offenders, require
 from tkiresist.io.tables.timeline import drop_raw, load_timelines, raw_table, timeline_header
+from tkiresist.nomenclature.fusions import GERMLINE_SV_STATUS
 
 if TYPE_CHECKING:
     import duckdb
@@ -548,7 +549,12 @@ def _load_sv(study: LoadedStudy, reg: _Registry) -> None:
     _raise(_unknown_samples(con, "sv", "Sample_Id", head))
     s1 = '"Site1_Hugo_Symbol"' if "Site1_Hugo_Symbol" in sites else "''"
     s2 = '"Site2_Hugo_Symbol"' if "Site2_Hugo_Symbol" in sites else "''"
-    germline = "AND upper(trim(coalesce(\"SV_Status\", ''))) <> 'GERMLINE'" if status else ""
+    # germline rows are no tumour alteration (the one SV policy's status word)
+    germline = (
+        f"AND upper(trim(coalesce(\"SV_Status\", ''))) <> {_lit(GERMLINE_SV_STATUS)}"
+        if status
+        else ""
+    )
     info = "trim(coalesce(\"Event_Info\", ''))" if event else "''"
     con.execute(
         f"""
