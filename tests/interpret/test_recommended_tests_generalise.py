@@ -335,7 +335,8 @@ def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
         assert rule.evidence, rule.id
         for ev in rule.evidence:
             assert ev in SOURCES or ev in ("knowledge base", "project decision"), ev
-    dois = [d.split("doi:")[1].split(",")[0].split(" ")[0] for d in SOURCES.values()]
+    dois = [c.doi or c.pmcid or "" for c in SOURCES.values()]
+    assert all(dois)
     seen = set()
     for i, events in enumerate(scenarios):
         sub = tmp_path / str(i)

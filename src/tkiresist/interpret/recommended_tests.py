@@ -73,6 +73,7 @@ from tkiresist.knowledge.schema import Statement
 from tkiresist.model.alterations import CopyNumber, Expression, Fusion
 from tkiresist.model.case import Case
 from tkiresist.model.categories import CATALOGUE, categorize, label
+from tkiresist.model.citation import Citation
 from tkiresist.model.interpretation import (
     PRESENT_STATES,
     AlterationStatus,
@@ -320,25 +321,66 @@ def recommend(
 # The situation rules (#12 audit): what is measured, where, and what depends on it
 # ------------------------------------------------------------------------------------------
 
-SOURCES: dict[str, str] = {
-    # each checked with the project's search tools on 2026-12-05; what was not confirmed is said
-    "oxnard-2016": "Oxnard GR et al., J Clin Oncol 2016;34:3375-82, doi:10.1200/JCO.2016.66.7162, "
-    "PMID 27354477 (plasma T790M sensitivity 70% against tumour genotyping; T790M-negative "
-    "plasma still needs a tumour biopsy)",
-    "rolfo-2021": "Rolfo C et al. (IASLC liquid biopsy consensus), J Thorac Oncol "
-    "2021;16:1647-62, doi:10.1016/j.jtho.2021.06.017 (a negative liquid biopsy is "
-    "inconclusive and is followed by tissue)",
-    "tf-2024": "Measurement of ctDNA tumor fraction identifies informative negative liquid "
-    "biopsy results..., Clin Cancer Res 2024;30:2452, doi:10.1158/1078-0432.CCR-23-3321, "
-    "PMID 38526394 (negative predictive value 97% at tumour fraction >= 1%; in lung cancer "
-    "every driver found by tissue after a negative liquid biopsy had a fraction < 1%; first "
-    "author not confirmed here)",
-    "csf-2021": "PMC7947414: paired plasma and CSF ddPCR in 79 EGFR-mutant lung "
-    "adenocarcinomas with CNS metastasis (plasma shows a low positive rate in brain-only "
-    "progression; CSF more often positive with leptomeningeal disease; authors and DOI not "
-    "confirmed here); review, Front Biosci (Landmark Ed) 2021;26:1679-88, doi:10.52586/5060",
-}
-"""Sources verified for these rules that are not (yet) in the knowledge base's citations."""
+SOURCES: Mapping[str, Citation] = MappingProxyType(
+    {
+        # each checked with the project's search tools on 2026-12-05; what was not confirmed is
+        # marked uncertain and said in the note
+        "oxnard-2016": Citation(
+            id="oxnard-2016",
+            first_author="Oxnard",
+            year=2016,
+            journal="J Clin Oncol",
+            doi="10.1200/JCO.2016.66.7162",
+            pmid="27354477",
+            note="plasma T790M sensitivity 70% against tumour genotyping; T790M-negative plasma "
+            "still needs a tumour biopsy",
+        ),
+        "rolfo-2021": Citation(
+            id="rolfo-2021",
+            first_author="Rolfo",
+            year=2021,
+            journal="J Thorac Oncol",
+            title="IASLC liquid biopsy consensus",
+            doi="10.1016/j.jtho.2021.06.017",
+            note="a negative liquid biopsy is inconclusive and is followed by tissue",
+        ),
+        "tf-2024": Citation(
+            id="tf-2024",
+            year=2024,
+            journal="Clin Cancer Res",
+            title="Measurement of ctDNA tumor fraction identifies informative negative liquid "
+            "biopsy results",
+            doi="10.1158/1078-0432.CCR-23-3321",
+            pmid="38526394",
+            uncertain=True,
+            note="negative predictive value 97% at tumour fraction >= 1%; in lung cancer every "
+            "driver found by tissue after a negative liquid biopsy had a fraction < 1%; first "
+            "author not confirmed",
+        ),
+        "csf-2021": Citation(
+            id="csf-2021",
+            pmcid="PMC7947414",
+            title="paired plasma and CSF ddPCR in 79 EGFR-mutant lung adenocarcinomas with CNS "
+            "metastasis",
+            uncertain=True,
+            note="plasma shows a low positive rate in brain-only progression; CSF more often "
+            "positive with leptomeningeal disease; authors and DOI not confirmed; review, "
+            "Front Biosci (Landmark Ed) 2021;26:1679-88, doi:10.52586/5060",
+        ),
+    }
+)
+"""Sources verified for these rules that are not (yet) in the knowledge base's citations, as
+the one citation type (:class:`tkiresist.model.citation.Citation`)."""
+
+
+def _cite(key: str) -> str:
+    """How an advice names a source of :data:`SOURCES`: who, where, its identifiers, and what
+    it says for the rule."""
+    c = SOURCES[key]
+    ids = [f"doi:{c.doi}" if c.doi else "", f"PMID {c.pmid}" if c.pmid else "", c.pmcid or ""]
+    text = ", ".join(x for x in (c.short(), *ids) if x)
+    return f"{text} ({c.note})" if c.note else text
+
 
 LOW_TUMOUR_FRACTION = 0.01
 """Below this ctDNA fraction a negative plasma result is not informative (``tf-2024``)."""
@@ -581,7 +623,7 @@ def _plasma_negative(f: Facts) -> list[RecommendedTest]:
             kind="rebiopsy",
             reason=f"the progression was tested on plasma only, which did not show {named}; a "
             f"negative plasma test does not rule {them} out: test tissue for {them} (re-biopsy) "
-            f"before giving up the option [{'; '.join(SOURCES[x] for x in sources)}]",
+            f"before giving up the option [{'; '.join(_cite(x) for x in sources)}]",
         )
     ]
 
@@ -603,7 +645,7 @@ def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
     if fractions and max(fractions) < LOW_TUMOUR_FRACTION:
         why.append(
             f"its tumour fraction ({100 * max(fractions):.1f}%) is below "
-            f"{100 * LOW_TUMOUR_FRACTION:.0f}% [{SOURCES['tf-2024']}]"
+            f"{100 * LOW_TUMOUR_FRACTION:.0f}% [{_cite('tf-2024')}]"
         )
     # a resistance mechanism, or a new alteration the knowledge base knows, shown in the same
     # draw is tumour DNA: the driver's absence is then not read as a draw without tumour DNA
@@ -623,7 +665,7 @@ def _uninformative_plasma(f: Facts) -> list[RecommendedTest]:
             reason="the progression was tested on plasma only and "
             + " and ".join(why)
             + ": a negative result there cannot rule out a resistance mechanism; re-biopsy "
-            f"tissue (or repeat plasma with a tumour fraction reported) [{SOURCES['rolfo-2021']}]",
+            f"tissue (or repeat plasma with a tumour fraction reported) [{_cite('rolfo-2021')}]",
             alterations=tuple(s.name for s in lost),
         )
     ]
@@ -651,7 +693,7 @@ def _cns_progression(f: Facts) -> list[RecommendedTest]:
             kind="repeat_testing",
             reason=f"the progression is in the CNS and {tested}; plasma often misses "
             "intracranial disease: test CSF (cerebrospinal fluid) ctDNA, or tissue from the "
-            f"CNS lesion if it is resected or biopsied [{SOURCES['csf-2021']}]",
+            f"CNS lesion if it is resected or biopsied [{_cite('csf-2021')}]",
         )
     ]
 
