@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -915,18 +915,37 @@ def _curation_values(request: Request, info: SessionInfo, uid: str) -> dict[str,
     }
 
 
-@router.get("/registry/{uid}")
-def curation_page(request: Request, uid: str, info: SessionInfo = ViewerPage) -> HTMLResponse:
+def _curation_html(
+    request: Request,
+    info: SessionInfo,
+    uid: str,
+    status: int = 200,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, str] | None = None,
+    message: str | None = None,
+    version: int | None = None,
+    **extra: Any,
+) -> HTMLResponse:
+    """The registry case page: the record's values, and what a refused form sends back (its
+    field errors, the values submitted, a message; the version the form was at)."""
     values = _curation_values(request, info, uid)
     return render(
         request,
         "curation.html",
-        errors={},
-        submitted={},
-        message=None,
-        version=values["rec"].version,
+        status,
+        errors=errors or {},
+        submitted=submitted or {},
+        message=message,
+        version=values["rec"].version if version is None else version,
+        **extra,
         **values,
     )
+
+
+@router.get("/registry/{uid}")
+def curation_page(request: Request, uid: str, info: SessionInfo = ViewerPage) -> HTMLResponse:
+    return _curation_html(request, info, uid)
 
 
 @router.post("/registry/{uid}/links")
@@ -959,19 +978,17 @@ async def links_submit(request: Request, uid: str, info: SessionInfo = CuratorPa
     except TkiResistError as exc:
         if not wants_html(request):
             raise
-        values = await run_in_threadpool(_curation_values, request, info, uid)
-        return render(
-            request,
-            "curation.html",
-            status_for(exc),
-            errors={},
-            submitted={},
-            message=None,
-            link_form=form,
-            link_errors=problems_by_field(exc.problems),
-            link_message=exc.message,
-            version=values["rec"].version,
-            **values,
+        return await run_in_threadpool(
+            partial(
+                _curation_html,
+                request,
+                info,
+                uid,
+                status_for(exc),
+                link_form=form,
+                link_errors=problems_by_field(exc.problems),
+                link_message=exc.message,
+            )
         )
     return _redirect(f"/registry/{uid}#same-patient")
 
@@ -1030,17 +1047,17 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
         except ConflictError as exc:
             if not wants_html(request):
                 raise
-            values = await run_in_threadpool(_curation_values, request, info, uid)
-            return render(
-                request,
-                "curation.html",
-                409,
-                errors={},
-                submitted=submitted,
-                message=exc.message + ". Your values are kept in the form: check "
-                "them against the history, then save again.",
-                version=values["rec"].version,
-                **values,
+            return await run_in_threadpool(
+                partial(
+                    _curation_html,
+                    request,
+                    info,
+                    uid,
+                    409,
+                    submitted=submitted,
+                    message=exc.message + ". Your values are kept in the form: check "
+                    "them against the history, then save again.",
+                )
             )
         except TkiResistError as exc:
             if not wants_html(request):
@@ -1060,16 +1077,18 @@ async def curation_submit(request: Request, uid: str, info: SessionInfo = Curato
             problems = [Problem(m, Location(field=k)) for k, ms in errors.items() for m in ms]
             raise Unprocessable("some values are not valid YAML", problems=problems)
         message, code = "some values are not valid YAML", 422
-    values = await run_in_threadpool(_curation_values, request, info, uid)
-    return render(
-        request,
-        "curation.html",
-        code,
-        errors=errors,
-        submitted=submitted,
-        message=message,
-        version=version,
-        **{k: v for k, v in values.items()},
+    return await run_in_threadpool(
+        partial(
+            _curation_html,
+            request,
+            info,
+            uid,
+            code,
+            errors=errors,
+            submitted=submitted,
+            message=message,
+            version=version,
+        )
     )
 
 
