@@ -79,6 +79,12 @@ class Fired:
     statement: Statement
     alterations: tuple[AlterationStatus, ...]
     notes: tuple[str, ...] = field(default=())
+    population: tuple[str, ...] = field(default=())
+    """The notes on the evidence's population (a subset of ``notes``): said beside each option
+    of the statement."""
+    outside: bool = False
+    """The patient is outside the population of the statement's trials (see
+    :attr:`tkiresist.knowledge.applies.Verdict.outside`)."""
 
 
 def prior_of(point: DecisionPoint) -> Prior:
@@ -192,7 +198,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason, findings=names))
             continue
         notes = verdict.notes
-        fired.append(Fired(st, triggers, notes))
+        fired.append(Fired(st, triggers, notes, verdict.population, verdict.outside))
         why = f"matched {', '.join(names)} in context"
         if notes:
             why += f" ({'; '.join(notes)})"
@@ -213,7 +219,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason))
             continue
         notes = verdict.notes
-        fired.append(Fired(st, (), notes))
+        fired.append(Fired(st, (), notes, verdict.population, verdict.outside))
         why = (
             "standard options of the line, beside the mechanism identified"
             if found

@@ -141,6 +141,10 @@ class _Candidate:
     standard: bool = False
     unshown: list[str] = field(default_factory=list)
     shown: bool = False
+    outside: bool = False
+    """Some statement offering it found the patient outside its trials' population ..."""
+    inside: bool = False
+    """... and some found the patient inside (or recorded no population)."""
     approvals: dict[tuple[str, str], ApprovalOut] = field(default_factory=dict)
     order: int = 0
 
@@ -429,6 +433,10 @@ def candidates(
                     cand.statements.append(st.id)
                 if mech and mech not in cand.mechanisms:
                     cand.mechanisms.append(mech)
+                if f.outside:
+                    cand.outside = True
+                else:
+                    cand.inside = True
                 if unshown and unshown not in cand.unshown:
                     cand.unshown.append(unshown)
                 elif mech and not unshown:
@@ -446,7 +454,8 @@ def candidates(
                             source=a.source,
                         ),
                     )
-                for note in (variant.note, reg.note):
+                said = (n if n.endswith(".") else n + "." for n in f.population)
+                for note in (variant.note, reg.note, *said):
                     if note and note not in cand.notes:
                         cand.notes.append(note)
                 cand.uncertain = cand.uncertain or st.uncertain
@@ -531,21 +540,32 @@ def _unshown(c: _Candidate) -> bool:
     return bool(c.unshown) and not c.shown and not c.standard
 
 
+def _outside(c: _Candidate) -> bool:
+    """Every statement offering it found the patient outside its trials' population (a drug
+    no trial enrolled after, a class its patients had not received): an extrapolation."""
+    return c.outside and not c.inside
+
+
 def _why_capped(s: _Scored) -> str | None:
     """Why an option ranks below level A/B standard care whatever its score: a level D or E
-    (not for a new driver's regimen), or eligibility not shown; None when neither."""
+    (not for a new driver's regimen), eligibility not shown, or a patient outside the trials'
+    population; None when none of these."""
     c = s.cand
     if c.level in WEAK_LEVELS and not s.new_driver:
         return f"evidence level {c.level} ({WEAK_LEVELS[c.level]})"
     if _unshown(c):
         return "eligibility not shown"
+    if _outside(c):
+        return "outside the population its trials enrolled"
     return None
 
 
 def _cap_below_standard(scored: list[_Scored], ctx: CaseContext) -> None:
-    """Level D or E options, and options whose eligibility is not shown, rank below every level
-    A or B standard-care option of the same situation (the evidence level, or the finding's
-    eligibility, dominates the bonuses across tiers); the rationale says so. A level D/E
+    """Level D or E options, options whose eligibility is not shown, and options whose every
+    statement found the patient outside its trials' population, rank below every level A or B
+    standard-care option of the same situation (the last: below every such option the patient
+    is inside the evidence of); the evidence level, the finding's eligibility or the
+    population dominates the bonuses across tiers, and the rationale says so. A level D/E
     regimen that targets the new driver of a tumour that lost its EGFR driver is exempt from
     the level part: its evidence is that driver's first-line standard."""
     standard = [s for s in scored if s.cand.standard and s.cand.level in STANDARD_LEVELS]
@@ -553,7 +573,9 @@ def _cap_below_standard(scored: list[_Scored], ctx: CaseContext) -> None:
         why = _why_capped(s)
         if why is None:
             continue
-        above = [t.score for t in standard if _comparable(s.cand, t.cand, ctx)]
+        # an extrapolation ranks below the standard care its patient is inside the evidence of
+        peers = [t for t in standard if not _outside(t.cand)] if _outside(s.cand) else standard
+        above = [t.score for t in peers if _comparable(s.cand, t.cand, ctx)]
         if not above or s.score < min(above):
             continue
         capped = min(above) - 1

@@ -84,7 +84,14 @@ EVIDENCE_AFTER = "{label}: the evidence is from progression on {listed}"
 SAME_GENERATION = (
     "this line had {drug}, like {peer} {cls} of generation {gen}: a class effect is assumed"
 )
-NOT_ENROLLED = "no trial behind it enrolled patients after {drugs}"
+NOT_ENROLLED = (
+    "no trial behind it enrolled patients after {drugs}: outside the trial's population, an "
+    "extrapolation"
+)
+NAIVE_TO = (
+    "{label}: {who} enrolled patients who had not received {classes}; this patient had "
+    "received {drugs}: outside the trial's population, an extrapolation"
+)
 DRIVER_PRESUMED = (
     "EGFR driver not stated: a sensitising one is presumed from the EGFR TKI line (classical, "
     "exon 19 deletion or L858R, where a statement needs it)"
@@ -149,6 +156,13 @@ class Verdict:
 
     reason: str | None
     notes: tuple[str, ...] = ()
+    population: tuple[str, ...] = ()
+    """The notes of rule 7 (the evidence's population), also among ``notes``: what an option of
+    the statement extrapolates, said beside it."""
+    outside: bool = False
+    """Rule 7 found the patient outside the trials' population (a targeted drug no trial
+    enrolled after, or a class its patients had not received), not only a class effect
+    assumed: the case engine ranks such options below in-population standard care."""
 
     @property
     def applies(self) -> bool:
@@ -245,12 +259,13 @@ def _targeted(name: str) -> Drug | None:
     return drug
 
 
-def _population(st: Statement, prior: Prior, notes: list[str]) -> None:
+def _population(st: Statement, prior: Prior, notes: list[str]) -> bool:
     """Rule 7: the line's targeted drugs outside the population the evidence enrolled, said
-    in one note."""
+    in one note; True when one is not even of a listed drug's class and generation (no trial
+    enrolled after it)."""
     listed = st.context.evidence_after
     if not listed or not prior.known:
-        return
+        return False
     peers = [d for d in (_targeted(n) for n in listed) if d is not None]
     said: list[str] = []
     outside: list[str] = []
@@ -285,6 +300,27 @@ def _population(st: Statement, prior: Prior, notes: list[str]) -> None:
             listed=" or ".join(_class_word(d) for d in listed),
         )
         notes.append("; ".join([head, *said]))
+    return bool(outside)
+
+
+def _naive(st: Statement, prior: Prior, notes: list[str]) -> bool:
+    """Rule 7, second half: a class the trials' patients had not received, given to this one;
+    True when one was."""
+    naive = st.context.evidence_naive_to
+    if not naive or not prior.known:
+        return False
+    given = prior.history if prior.history is not None else prior.classes
+    seen = sorted(set(naive) & given)
+    if seen:
+        notes.append(
+            NAIVE_TO.format(
+                label=st.meaning.label,
+                who=trials(st),
+                classes=" or ".join(_class_word(c) for c in naive),
+                drugs=", ".join(_class_word(c) for c in seen),
+            )
+        )
+    return bool(seen)
 
 
 def _driver(st: Statement, sit: Situation, notes: list[str]) -> str | None:
@@ -343,11 +379,14 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
             notes.append(f"assumes C797X and T790M in {phase.value}; phase not known")
         elif phase.value != sit.phase:
             return Verdict(f"needs C797X in {phase.value} with T790M; the test reports {sit.phase}")
-    _population(st, sit.prior, notes)
+    before = len(notes)
+    outside = _population(st, sit.prior, notes)
+    outside = _naive(st, sit.prior, notes) or outside
+    population = tuple(notes[before:])
     reason = _site(st, sit, notes)
     if reason is not None:
         return Verdict(reason)
-    return Verdict(None, tuple(notes))
+    return Verdict(None, tuple(notes), population, outside)
 
 
 def verdict(st: Statement, sit: Situation) -> Verdict:

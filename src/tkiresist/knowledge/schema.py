@@ -179,6 +179,11 @@ class Context(Value):
     from applying: a targeted drug of the line it does not cover is said in a note (another
     TKI of the same generation: a class effect assumed; any other, such as amivantamab: no
     trial enrolled after it). Empty: the evidence's population is not recorded, no note.
+    ``evidence_naive_to``: drug classes the patients behind the evidence had NOT received
+    before (MARIPOSA-2, COMPEL: chemotherapy). It never stops a statement from applying
+    either: when some line up to the decision point gave one (FLAURA2's osimertinib with
+    platinum-pemetrexed), the statement's options are outside the trial's population, which a
+    note says beside each of them.
     """
 
     prior_drug_classes: tuple[Snake, ...] = ()
@@ -214,6 +219,11 @@ class Context(Value):
         "progressed on ([osimertinib]: SAVANNAH); a targeted drug of the line outside them is "
         "noted, not excluded",
     )
+    evidence_naive_to: tuple[Snake, ...] = Field(
+        default=(),
+        description="drug classes the evidence's patients had not received ([chemotherapy]: "
+        "MARIPOSA-2); a patient who had one is outside the population, noted, not excluded",
+    )
     driver: Snake | None = None
     driver_state: DriverState = DriverState.ANY
     phase: Phase | None = None
@@ -233,6 +243,7 @@ class Context(Value):
                     "history_classes",
                     "earlier_none_of",
                     "evidence_after",
+                    "evidence_naive_to",
                 )
                 if getattr(self, name)
             ]
@@ -248,6 +259,9 @@ class Context(Value):
         unknown = [d for d in self.evidence_after if d not in classes and not is_known(d)]
         if unknown:
             raise ValueError(f"evidence_after names no curated drug or drug class: {unknown}")
+        unknown = [c for c in self.evidence_naive_to if c not in classes]
+        if unknown:
+            raise ValueError(f"evidence_naive_to names no curated drug class: {unknown}")
         return self
 
 
