@@ -33,6 +33,21 @@ The steps (numbered as in :func:`analyse`); a patient's mechanisms are the ones
    and absent), *not assessable* (detected now and no baseline sample covered it, or detected
    before and no current sample covered it). A transformation found now that no baseline
    sample was assessed for is acquired against a non-small-cell HISTOLOGY at diagnosis.
+   A **cell-free DNA** sample (plasma or CSF: its SAMPLE_TYPE or SPECIMEN_TYPE says so,
+   :data:`~tkiresist.cohort.load.LIQUID`, :data:`~tkiresist.cohort.load.CSF`; ``cell_free``)
+   covers a key only when it shows tumour DNA (``cx_tumour_dna``, ``cx_reads``): it detected
+   another tumour alteration, one of another key that is a sequence variant, fusion or
+   copy-number change whose genes are not all clonal-haematopoiesis genes
+   (:data:`tkiresist.interpret.serial.CH_GENES`), as the engine's serial comparison reads a
+   liquid negative (``_sheds``). Otherwise its silence is uninformative, on the baseline side
+   and on the current side alike: an alteration absent from it is never *lost*, and one found
+   now is not *acquired* against it (a tumour progressing only in the brain, or shedding
+   little, leaves plasma negative; "lost" needs tissue or a draw with tumour DNA). The engine's
+   other ground, a stated tumour fraction of at least
+   :data:`~tkiresist.interpret.serial.LOW_TUMOUR_FRACTION`, does not exist here: a study
+   carries no tumour fraction. CSF is read by this rule as in the engine (which reads plasma
+   and CSF alike, **the project's choice**), while for the plasma lead time (step 7) it stays
+   another compartment.
 5. **Driver.** The original driver is the EGFR sensitising (or exon 20 insertion) alteration
    detected before the line (or, without one, an EGFR-sensitising one there now); its state is
    ``persistent`` (one is there now), ``lost`` (each was covered now and absent), ``unknown``
@@ -77,6 +92,9 @@ from tkiresist.cohort.cells import PROFILE_HISTOLOGY
 from tkiresist.cohort.duck import _arrow, _lit, _register, _to_arrow
 from tkiresist.cohort.knowledge_tables import _statements
 from tkiresist.io.cbioportal import (
+    PROFILE_CNA,
+    PROFILE_MUTATIONS,
+    PROFILE_SV,
     PROGRESSION_SAMPLE_TYPES,
 )
 from tkiresist.model.interpretation import PRESENT_STATES  # the engine's present statuses
@@ -145,9 +163,11 @@ _WORK_TABLES: Final = (
     "cx_prog",
     "cx_prior",
     "cx_phase",
+    "cx_tumour_dna",
     "cx_obs",
     "cx_det",
     "cx_need",
+    "cx_reads",
     "cx_covered",
     "cx_status",
     "cx_keycat",
@@ -160,10 +180,13 @@ _WORK_TABLES: Final = (
 
 def _stage_sql(max_gap_days: int) -> list[str]:
     """Steps 1-5 and the patients' contexts, as work tables (``cx_*``)."""
+    from tkiresist.interpret.serial import CH_GENES
     from tkiresist.io.tables.timeline import line_in_effect, line_key, not_stopped
     from tkiresist.knowledge.applies import DRIVER_CATEGORIES
 
     progression = ", ".join(_lit(t) for t in sorted(PROGRESSION_SAMPLE_TYPES))
+    ch_genes = ", ".join(_lit(g) for g in sorted(CH_GENES))
+    tumour_profiles = ", ".join(_lit(p) for p in (PROFILE_MUTATIONS, PROFILE_SV, PROFILE_CNA))
     drivers = ", ".join(_lit(c) for c in DRIVER_CATEGORIES)
     present = ", ".join(_lit(s) for s in PRESENT_STATES)
     gap = int(max_gap_days)
@@ -198,9 +221,23 @@ FROM cx_prog p JOIN treatments t
         # every test of the line up to the decision point)
         """
 CREATE OR REPLACE TEMP TABLE cx_phase AS
-SELECT s.patient_id, s.sample_id, s.day, s.day > p.start_day AS now
+SELECT s.patient_id, s.sample_id, s.day, s.day > p.start_day AS now, s.cell_free
 FROM samples s JOIN cx_prog p ON p.patient_id = s.patient_id
 WHERE s.day IS NOT NULL AND s.day <= p.day
+""",
+        # a cell-free DNA sample (plasma or CSF) shows tumour DNA by the tumour alterations
+        # (sequence variant, fusion, copy-number change; not all genes of clonal
+        # haematopoiesis) it detected: how many keys, and one of them, so that "another key
+        # than K" is n_keys > 1 OR one_key <> K (the engine's ``_sheds``; no tumour fraction)
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_tumour_dna AS
+SELECT ph.patient_id, ph.sample_id, count(DISTINCT i.key) AS n_keys, any_value(i.key) AS one_key
+FROM cx_phase ph
+JOIN alterations a ON a.patient_id = ph.patient_id AND a.sample_id = ph.sample_id
+JOIN alt_info i ON i.alt_id = a.alt_id
+WHERE ph.cell_free AND i.profile IN ({tumour_profiles}) AND EXISTS (
+  SELECT 1 FROM alt_gene g WHERE g.alt_id = a.alt_id AND g.gene NOT IN ({ch_genes}))
+GROUP BY ph.patient_id, ph.sample_id
 """,
         """
 CREATE OR REPLACE TEMP TABLE cx_obs AS
@@ -248,25 +285,34 @@ JOIN cx_obs o ON o.patient_id = d.patient_id AND o.key = d.key AND o.now = d.now
 JOIN alt_info i ON i.alt_id = o.alt_id
 WHERE d.now_pos <> d.before_pos
 """,
-        f"""
-CREATE OR REPLACE TEMP TABLE cx_covered AS
-SELECT DISTINCT n.patient_id, n.key
+        # the samples of the other phase whose silence about a key is a negative: a tissue
+        # sample, or a cell-free DNA one that shows tumour DNA by another key (else its
+        # negative is uninformative: never "lost", nor the baseline of "acquired")
+        """
+CREATE OR REPLACE TEMP TABLE cx_reads AS
+SELECT DISTINCT n.patient_id, n.key, n.alt_id, n.profile, ph.sample_id
 FROM cx_need n
 JOIN cx_phase ph ON ph.patient_id = n.patient_id AND ph.now = n.in_now
-JOIN coverage c ON c.patient_id = ph.patient_id AND c.sample_id = ph.sample_id
-               AND c.profile = n.profile
-JOIN alt_gene g ON g.alt_id = n.alt_id
+LEFT JOIN cx_tumour_dna t ON t.patient_id = ph.patient_id AND t.sample_id = ph.sample_id
+WHERE NOT ph.cell_free OR t.n_keys > 1 OR t.one_key <> n.key
+""",
+        f"""
+CREATE OR REPLACE TEMP TABLE cx_covered AS
+SELECT DISTINCT r.patient_id, r.key
+FROM cx_reads r
+JOIN coverage c ON c.patient_id = r.patient_id AND c.sample_id = r.sample_id
+               AND c.profile = r.profile
+JOIN alt_gene g ON g.alt_id = r.alt_id
 LEFT JOIN panel_genes pg ON pg.panel = c.panel AND pg.gene = g.gene
 WHERE c.panel = '*' OR pg.gene IS NOT NULL
 UNION
-SELECT DISTINCT n.patient_id, n.key
-FROM cx_need n
-JOIN cx_phase ph ON ph.patient_id = n.patient_id AND ph.now = n.in_now
-JOIN alt_gene g ON g.alt_id = n.alt_id
-JOIN gene_coverage gc ON gc.patient_id = ph.patient_id AND gc.sample_id = ph.sample_id
-                     AND gc.profile = n.profile AND gc.gene = g.gene
+SELECT DISTINCT r.patient_id, r.key
+FROM cx_reads r
+JOIN alt_gene g ON g.alt_id = r.alt_id
+JOIN gene_coverage gc ON gc.patient_id = r.patient_id AND gc.sample_id = r.sample_id
+                     AND gc.profile = r.profile AND gc.gene = g.gene
 -- a sample's histology rules a transformation in or out, not epithelial-mesenchymal transition
-WHERE n.profile <> {_lit(PROFILE_HISTOLOGY)} OR ends_with(n.key, '_transformation')
+WHERE r.profile <> {_lit(PROFILE_HISTOLOGY)} OR ends_with(r.key, '_transformation')
 """,
         """
 CREATE OR REPLACE TEMP TABLE cx_status AS

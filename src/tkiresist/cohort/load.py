@@ -3,13 +3,13 @@
 It reads the study layout (:func:`tkiresist.io.cbioportal.study_layout`), then table by table:
 the clinical files (samples with their type, OncoTree code and histology; declared drivers; the
 histology at diagnosis), the timelines (targeted and other treatments, the day of each sample,
-whether it is plasma (:data:`LIQUID`), IHC results, radiographic progressions), mutations,
-structural variants, discrete CNA, histology, IHC, and what each sample covered (gene panels,
-case lists, the CNA table's genes, IHC markers); then the knowledge tables
-(:mod:`tkiresist.cohort.knowledge_tables`). Distinct values are read by
-:mod:`tkiresist.cohort.cells`; the files by the shared table core
-(:mod:`tkiresist.io.tables`: one ``read_csv`` builder, one timeline loader, as
-``annotate`` reads them).
+whether it is plasma (:data:`LIQUID`) or cell-free DNA at all (plasma or :data:`CSF`), IHC
+results, radiographic progressions), mutations, structural variants, discrete CNA, histology,
+IHC, and what each sample covered (gene panels, case lists, the CNA table's genes, IHC
+markers); then the knowledge tables (:mod:`tkiresist.cohort.knowledge_tables`). Distinct values
+are read by :mod:`tkiresist.cohort.cells`; the files by the shared table core
+(:mod:`tkiresist.io.tables`: one ``read_csv`` builder, one timeline loader, as ``annotate``
+reads them).
 
 Bad input is refused with located errors, as cBioPortal's validator locates them: a missing
 meta file, a timeline STOP_DATE before its START_DATE, a sample (or timeline row, or genomic
@@ -84,7 +84,8 @@ class LoadedStudy:
     """A study's tables in a DuckDB connection, ready for
     :func:`~tkiresist.cohort.analysis.analyse`.
 
-    Tables: ``samples`` (patient_id, sample_id, sample_type, oncotree, day, liquid),
+    Tables: ``samples`` (patient_id, sample_id, sample_type, oncotree, day, liquid: plasma,
+    cell_free: plasma or CSF),
     ``progressions`` (patient_id, day: radiographic progressions), ``treatments``
     (patient_id, start_day, stop_day, agent, drug_class, generation, targeted, class_only,
     line_no; one row per class of a drug),
@@ -368,9 +369,12 @@ def _load_timelines(study: LoadedStudy, has_patients: bool) -> None:
         SELECT m.patient_id, m.sample_id, m.sample_type, m.oncotree, m.histology,
                d.day,
                {_liquid_sql("m.sample_type")} OR {_liquid_sql("m.specimen_type")}
-                 OR coalesce(d.liquid, false) AS liquid
+                 OR coalesce(d.liquid, false) AS liquid,
+               {_cell_free_sql("m.sample_type")} OR {_cell_free_sql("m.specimen_type")}
+                 OR coalesce(d.cell_free, false) AS cell_free
         FROM samples_meta m LEFT JOIN (
-            SELECT sample_id, min(day) AS day, bool_or({_liquid_sql("specimen_type")}) AS liquid
+            SELECT sample_id, min(day) AS day, bool_or({_liquid_sql("specimen_type")}) AS liquid,
+                   bool_or({_cell_free_sql("specimen_type")}) AS cell_free
             FROM tl_specimen GROUP BY sample_id
         ) d USING (sample_id)
         """
@@ -858,12 +862,23 @@ def _load_coverage(study: LoadedStudy) -> None:
 
 LIQUID: Final = r"plasma|cf-?dna|ct-?dna|cell[- ]free"
 """A SAMPLE_TYPE or SPECIMEN_TYPE matching this (lower case) is a plasma (liquid) sample;
-one naming CSF is not (another compartment, read apart as the dynamics step does)."""
+one naming CSF (:data:`CSF`) is not (another compartment, read apart as the dynamics step
+does)."""
+CSF: Final = r"csf|cerebrospinal"
+"""A SAMPLE_TYPE or SPECIMEN_TYPE matching this (lower case) is a CSF sample: not plasma for the
+plasma lead time, but cell-free DNA as plasma is for reading a negative (``cell_free``)."""
 
 
 def _liquid_sql(expr: str) -> str:
     """SQL: whether the lower-case text ``expr`` names a plasma sample (:data:`LIQUID`)."""
     return (
         f"(regexp_matches(coalesce({expr}, ''), {_lit(LIQUID)}) "
-        f"AND NOT regexp_matches(coalesce({expr}, ''), 'csf|cerebrospinal'))"
+        f"AND NOT regexp_matches(coalesce({expr}, ''), {_lit(CSF)}))"
     )
+
+
+def _cell_free_sql(expr: str) -> str:
+    """SQL: whether the lower-case text ``expr`` names a cell-free DNA sample, plasma or CSF
+    (:data:`LIQUID` or :data:`CSF`; the engine's liquid specimens,
+    :data:`tkiresist.interpret.serial.LIQUID_KINDS`), whose negative needs tumour DNA shown."""
+    return f"regexp_matches(coalesce({expr}, ''), {_lit(f'{LIQUID}|{CSF}')})"
