@@ -33,6 +33,12 @@ BROKEN = [
     # a regimen's CNS claim needs its own evidence, or every targeted drug documented CNS-active
     # (gefitinib is not): #13, CNS evidence per regimen
     ("cns_claim_uncited", "statements.yaml", "claims CNS activity (cns_active) but neither"),
+    # an off-target mechanism must be named whatever the EGFR driver's state (#13)
+    (
+        "mechanism_unnamed_when_driver_lost",
+        "statements.yaml",
+        "is named only while the EGFR driver persists",
+    ),
 ]
 
 

@@ -85,6 +85,9 @@ class Fired:
     outside: bool = False
     """The patient is outside the population of the statement's trials (see
     :attr:`tkiresist.knowledge.applies.Verdict.outside`)."""
+    new_driver: bool = False
+    """A first-line statement fired because the EGFR driver is lost and its trigger is the
+    tumour's new driver (:attr:`tkiresist.knowledge.applies.Verdict.new_driver`)."""
 
 
 def prior_of(point: DecisionPoint) -> Prior:
@@ -198,7 +201,9 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
             trace.append(TraceEntry(statement=st.id, fired=False, reason=reason, findings=names))
             continue
         notes = verdict.notes
-        fired.append(Fired(st, triggers, notes, verdict.population, verdict.outside))
+        fired.append(
+            Fired(st, triggers, notes, verdict.population, verdict.outside, verdict.new_driver)
+        )
         why = f"matched {', '.join(names)} in context"
         if notes:
             why += f" ({'; '.join(notes)})"

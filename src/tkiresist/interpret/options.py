@@ -380,6 +380,9 @@ def candidates(
     for f in fired:
         st = f.statement
         mech = st.id if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM else None
+        if f.new_driver:
+            # a new driver's first-line standard targets the mechanism its trigger names
+            mech = _mechanism_of(f, fired)
         unshown = eligibility_unshown(f) if mech else None
         for reg in st.regimens:
             if reg.effect is Effect.RESISTANCE:
@@ -460,6 +463,20 @@ def candidates(
                         cand.notes.append(note)
                 cand.uncertain = cand.uncertain or st.uncertain
     return list(merged.values()), list(avoid.values())
+
+
+def _mechanism_of(f: Fired, fired: list[Fired]) -> str | None:
+    """The resistance mechanism fired on the same alterations as ``f``, if any."""
+    names = {a.name for a in f.alterations}
+    return next(
+        (
+            g.statement.id
+            for g in fired
+            if g.statement.meaning.kind is MeaningKind.RESISTANCE_MECHANISM
+            and names & {a.name for a in g.alterations}
+        ),
+        None,
+    )
 
 
 def _failing_share(c: _Candidate, ctx: CaseContext) -> tuple[float, list[str]]:

@@ -13,7 +13,11 @@ The rule, in order:
 2. **disease**: the statement's ``disease`` includes the OncoTree code (``NSCLC`` covers the
    non-small-cell codes, and small-cell lung cancer arising by transformation);
 3. **prior therapy**: when it is known, a ``context.treatment_naive`` statement (first line)
-   needs no therapy at all; any other needs the line to include a drug of one of
+   needs no therapy at all, except when the original EGFR driver is known to be *lost*: the
+   tumour then runs on whatever the statement's trigger is (an acquired ROS1 fusion, MET
+   amplification), so that driver's own first-line standard applies after therapy too,
+   noted, and the verdict says ``new_driver`` (the case engine ranks it as targeting the
+   mechanism); any other needs the line to include a drug of one of
    ``context.prior_drug_classes``; every drug of ``prior_regimen_all_of`` and none of
    ``prior_regimen_none_of`` (the line as a regimen: FLAURA2, MARIPOSA); each class of
    ``history_classes`` in some line so far (only the line when the history is not known); for
@@ -51,6 +55,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from tkiresist.knowledge.schema import ProgressionSite, Statement
+from tkiresist.model.categories import label
 from tkiresist.model.vocabulary import DriverState
 from tkiresist.nomenclature.drugs import NOT_TARGETED, Drug, is_known, lookup
 
@@ -91,6 +96,10 @@ NOT_ENROLLED = (
 NAIVE_TO = (
     "{label}: {who} enrolled patients who had not received {classes}; this patient had "
     "received {drugs}: outside the trial's population, an extrapolation"
+)
+NEW_DRIVER = (
+    "the original EGFR driver is lost: the tumour now runs on {label}, so its first-line "
+    "standard applies after the EGFR TKI (evidence from treatment-naive patients)"
 )
 DRIVER_PRESUMED = (
     "EGFR driver not stated: a sensitising one is presumed from the EGFR TKI line (classical, "
@@ -163,6 +172,9 @@ class Verdict:
     """Rule 7 found the patient outside the trials' population (a targeted drug no trial
     enrolled after, or a class its patients had not received), not only a class effect
     assumed: the case engine ranks such options below in-population standard care."""
+    new_driver: bool = False
+    """A first-line statement applied after therapy because the EGFR driver is lost (rule 3):
+    its trigger is the tumour's new driver."""
 
     @property
     def applies(self) -> bool:
@@ -239,6 +251,17 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
         return None
     gens = "/".join(str(g) for g in c.prior_generations)
     return f"needs generation {gens} TKI; line has {sorted(prior.generations)}"
+
+
+def _runs_on_new_driver(st: Statement, sit: Situation) -> bool:
+    """Rule 3's exception: a first-line statement (of a driver other than EGFR's: its trigger
+    is present, and the EGFR driver, known lost, cannot be) after therapy."""
+    return (
+        st.context.treatment_naive
+        and sit.driver_state == "lost"
+        and sit.prior.known
+        and bool(sit.prior.classes or sit.prior.unnamed or sit.prior.drugs)
+    )
 
 
 def _class_word(name: str) -> str:
@@ -370,7 +393,13 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
     notes: list[str] = []
     if not disease_matches(st, sit.oncotree):
         return Verdict(f"disease {sit.oncotree} not in {list(st.disease)}")
-    reason = _therapy(st, sit.prior, notes) or _driver(st, sit, notes)
+    new_driver = _runs_on_new_driver(st, sit)
+    if new_driver:
+        driving = sorted(set(st.match.any_of) & sit.present) or list(st.match.any_of)
+        notes.append(NEW_DRIVER.format(label=" / ".join(label(c) for c in driving)))
+        reason = None
+    else:
+        reason = _therapy(st, sit.prior, notes) or _driver(st, sit, notes)
     if reason is not None:
         return Verdict(reason)
     phase = st.context.phase
@@ -386,7 +415,7 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
     reason = _site(st, sit, notes)
     if reason is not None:
         return Verdict(reason)
-    return Verdict(None, tuple(notes), population, outside)
+    return Verdict(None, tuple(notes), population, outside, new_driver)
 
 
 def verdict(st: Statement, sit: Situation) -> Verdict:

@@ -34,7 +34,8 @@ from types import ModuleType
 
 from tkiresist.errors import Location, ParseError, Problem
 from tkiresist.knowledge.loader import KnowledgeBase, KnowledgeBaseInvalid, load_knowledge_base
-from tkiresist.knowledge.schema import DrugRole, Effect, Regimen, Statement
+from tkiresist.knowledge.schema import DrugRole, Effect, MeaningKind, Regimen, Statement
+from tkiresist.model.vocabulary import DriverState, MechanismClass
 from tkiresist.model.categories import CATALOGUE
 from tkiresist.nomenclature.genes import is_approved
 
@@ -65,6 +66,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
     problems.extend(_drugs(kb))
     problems.extend(_contradictions(kb))
     problems.extend(_unused_citations(kb))
+    problems.extend(_named_when_driver_lost(kb))
     return problems
 
 
@@ -78,6 +80,37 @@ def lint_path(path: Path | None = None) -> list[Problem]:
 
 
 # --- single-statement rules -----------------------------------------------------------------
+
+
+def _named_when_driver_lost(kb: KnowledgeBase) -> Iterator[Problem]:
+    """An off-target mechanism is named whatever the EGFR driver's state: a statement that
+    needs the driver persistent has a sibling for the same category that holds when it is lost
+    (``driver_state: lost`` or ``any``); otherwise an acquired driver that replaced the EGFR
+    one would be named nowhere (an acquired ROS1 fusion with the deletion gone was)."""
+    mechanisms = [
+        st
+        for st in kb.statements
+        if st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM
+        and st.meaning.mechanism_class is MechanismClass.OFF_TARGET
+    ]
+    for st in mechanisms:
+        if st.context.driver_state is not DriverState.PERSISTENT:
+            continue
+        lost = [
+            c
+            for c in st.match.any_of
+            if not any(
+                c in other.match.any_of
+                and other.context.driver_state in (DriverState.LOST, DriverState.ANY)
+                for other in mechanisms
+            )
+        ]
+        if lost:
+            yield Problem(
+                f"off-target mechanism {lost} is named only while the EGFR driver persists: "
+                "give it driver_state any, or a statement for a lost driver",
+                kb.location(st.id, "context.driver_state"),
+            )
 
 
 def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -1,0 +1,119 @@
+"""When the EGFR driver is lost, the tumour runs on what it acquired (#13, generalisation).
+
+EVERY CASE HERE IS A SYNTHETIC SCENARIO (:func:`scenario`), not a published patient: an EGFR
+exon 19 deletion at diagnosis, first-line osimertinib, and a re-biopsy on the same broad panel
+at progression that no longer finds the deletion but finds another driver.
+
+What a thoracic oncologist expects: the deletion's absence on an assay that covers it means the
+progressing tumour is driven by the new alteration (as in the lineage switch cases of acquired
+ALK or RET fusions), so that alteration's own standard, without the EGFR TKI, comes first; the
+mechanism is named whatever the EGFR driver's state. One general rule (the matching rule's rule
+3 exception, :mod:`tkiresist.knowledge.applies`) gives this for every driver with a first-line
+statement; no driver has a branch of its own. Before it, an acquired ROS1 fusion with the EGFR
+driver lost was named nowhere and only chemotherapy was offered.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tkiresist.interpret.engine import interpret
+from tkiresist.knowledge.applies import Prior, Situation, verdict
+from tkiresist.knowledge.loader import load_knowledge_base
+from tkiresist.model.interpretation import Interpretation
+
+from .scenario_builder import scenario
+
+KB = load_knowledge_base()
+DEL19 = "EGFR p.E746_A750del"
+EGFR_TKIS = {"osimertinib", "lazertinib", "gefitinib", "erlotinib", "afatinib", "aumolertinib"}
+
+# the acquired driver, the mechanism label's words, the drugs one of which must come first
+NEW_DRIVERS = [
+    ("CD74::ROS1", "ROS1 fusion", {"crizotinib", "entrectinib", "repotrectinib", "taletrectinib"}),
+    ("BRAF p.V600E", "BRAF V600E", {"dabrafenib"}),
+    ("MET amplification", "MET amplification", {"capmatinib", "tepotinib", "crizotinib"}),
+    ("EML4::ALK", "ALK fusion", {"alectinib", "lorlatinib", "brigatinib"}),
+    ("MET exon 14 skipping", "MET exon 14", {"capmatinib", "tepotinib"}),
+    ("KIF5B::RET", "RET fusion", {"selpercatinib", "pralsetinib"}),
+]
+
+
+def _run(progression: list[str], lost: list[str]) -> Interpretation:
+    return interpret(
+        scenario(agents=["osimertinib"], baseline=[DEL19], progression=progression, lost=lost),
+        KB,
+    )
+
+
+@pytest.mark.parametrize(("alteration", "words", "drugs"), NEW_DRIVERS)
+def test_the_new_driver_s_own_standard_ranks_first(
+    alteration: str, words: str, drugs: set[str]
+) -> None:
+    """EGFR deletion lost, a new driver acquired: the mechanism is named, and the new driver's
+    targeted drug alone (no EGFR TKI) ranks first, above standard chemotherapy."""
+    r = _run([alteration], [DEL19])
+    assert any(words in m.label for m in r.mechanisms), [m.label for m in r.mechanisms]
+    first = r.options[0]
+    assert set(first.drugs) & drugs, [o.drugs for o in r.options]
+    assert not set(first.drugs) & EGFR_TKIS, first.drugs
+    assert first.mechanisms, first
+    assert any("original EGFR driver is lost" in w for w in r.warnings) or any(
+        "driver lost" in o.rationale for o in r.options
+    )
+
+
+@pytest.mark.parametrize(
+    ("alteration", "drugs"),
+    [("CD74::ROS1", {"crizotinib", "entrectinib"}), ("BRAF p.V600E", {"dabrafenib"})],
+)
+def test_with_the_driver_kept_the_new_drug_alone_is_not_first(
+    alteration: str, drugs: set[str]
+) -> None:
+    """The same alteration with the deletion still there: EGFR still drives (part of) the
+    tumour, so the new drug is not given alone in first place; whatever it adds to continues
+    the EGFR TKI or is standard care."""
+    r = _run([DEL19, alteration], [])
+    first = r.options[0]
+    assert not (set(first.drugs) & drugs and not set(first.drugs) & EGFR_TKIS), [
+        o.drugs for o in r.options
+    ]
+    assert not any("original EGFR driver is lost" in w for w in r.warnings)
+
+
+def test_a_driver_not_re_tested_is_not_taken_as_lost() -> None:
+    """A progression panel that did not report the deletion at all (a positives-only report on
+    an assay whose coverage is not known) leaves the driver's state unknown: the first-line rule
+    for a new driver needs the loss shown, so it does not apply."""
+    present = frozenset({"ros1_fusion"})
+    prior = Prior(known=True, classes=frozenset({"egfr_tki"}), generations=frozenset({3}),
+                  drugs=frozenset({"osimertinib"}))  # fmt: skip
+    first_line = next(s for s in KB.statements if s.id == "ros1-fusion-first-line")
+    for state, applies in [("lost", True), ("unknown", False), ("persistent", False)]:
+        sit = Situation(
+            oncotree="LUAD",
+            present=present,
+            prior=prior,
+            driver_categories=frozenset({"egfr_sensitising"}),
+            driver_state=state,
+        )
+        v = verdict(first_line, sit)
+        assert v.applies is applies, (state, v.reason)
+        assert v.new_driver is applies
+
+
+def test_at_diagnosis_the_first_line_rule_is_unchanged() -> None:
+    """No therapy given: the first-line statement applies as it always did, not as a new
+    driver (nothing was lost)."""
+    first_line = next(s for s in KB.statements if s.id == "ros1-fusion-first-line")
+    sit = Situation(oncotree="LUAD", present=frozenset({"ros1_fusion"}), prior=Prior(known=True))
+    v = verdict(first_line, sit)
+    assert v.applies and not v.new_driver
+
+
+def test_the_mechanism_is_named_the_same_in_every_driver_state() -> None:
+    """Naming the mechanism does not depend on the EGFR driver's state: an acquired ROS1 fusion
+    is the resistance mechanism whether the deletion persists or was lost."""
+    kept = _run([DEL19, "CD74::ROS1"], [])
+    lost = _run(["CD74::ROS1"], [DEL19])
+    assert [m.label for m in kept.mechanisms] == [m.label for m in lost.mechanisms]
