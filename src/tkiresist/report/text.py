@@ -108,6 +108,9 @@ def render_text(result: Interpretation) -> str:
         add(
             f"  {o.rank}. {o.label}  [level {o.evidence_level}, AMP tier {o.amp_tier}, {cns}{flag}]"
         )
+        # why it ranks here, with the regimen's notes (a dose, a population extrapolated):
+        # the text report used to drop them, so BLOOM's 160 mg read as plain "osimertinib"
+        add(f"     why: {o.rationale}")
         if o.approvals:
             add("     approval: " + "; ".join(str(a) for a in o.approvals))
         if o.cns_detail:
