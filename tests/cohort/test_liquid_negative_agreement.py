@@ -2,7 +2,7 @@
 
 The engine (:mod:`tkiresist.interpret.serial`, ``_sheds``) reads a liquid draw's negative only
 when the draw shows tumour DNA: a tumour fraction of at least 1%, or, with none stated, another
-tumour alteration (not all of its genes genes of clonal haematopoiesis,
+tumour alteration (its genes not all genes of clonal haematopoiesis,
 :data:`tkiresist.interpret.serial.CH_GENES`) detected in that draw. A study carries no tumour
 fraction, so cohort mode has only the second ground. Each case below is a **synthetic
 scenario** (invented, never a published patient), exported as a cBioPortal study; cohort mode's
@@ -38,6 +38,7 @@ from .test_engine_agreement import (
 DEL19 = "EGFR exon 19 deletion"
 T790M = "EGFR T790M"
 GENES = "[EGFR, MET, KRAS, TP53, DNMT3A]"
+T790M_STATEMENT = "egfr-t790m-after-early-gen-tki"
 
 
 def _test(name: str, kind: str, month: str, findings: Sequence[str]) -> str:
@@ -166,12 +167,42 @@ def _status(result: Interpretation, name: str) -> str:
     return found.status
 
 
+def _specimen_types(study: Path) -> dict[str, str]:
+    lines = (study / "data_clinical_sample.txt").read_text(encoding="utf-8").splitlines()
+    header = next(x for x in lines if x.startswith("PATIENT_ID")).split("\t")
+    rows = [x.split("\t") for x in lines[lines.index("\t".join(header)) + 1 :]]
+    return {r[header.index("SAMPLE_ID")]: r[header.index("SPECIMEN_TYPE")] for r in rows}
+
+
 def test_the_export_keeps_the_cell_free_samples(tmp_path: Path) -> None:
     """The study says plasma and CSF where the cases do, so cohort reads the same draws."""
     export_study([CASES["plasma-silent"], CASES["csf-silent"]], tmp_path / "s", study_id="x")
-    text = (tmp_path / "s" / "data_clinical_sample.txt").read_text(encoding="utf-8")
-    assert "plasma-silent-s-pd\tprogression\t" in text and "\tplasma\t" in text
-    assert "csf-silent-s-pd\tprogression\t" in text and "\tcsf\t" in text
+    kinds = _specimen_types(tmp_path / "s")
+    assert kinds["plasma-silent-s-pd"] == "plasma" and kinds["csf-silent-s-pd"] == "csf"
+    assert kinds["plasma-silent-s-base"] == "tissue"
+
+
+def test_another_studys_words_for_plasma_and_csf_count(tmp_path: Path) -> None:
+    """A study that writes "cfDNA" and "Cerebrospinal fluid" (in the sample file and on the
+    SPECIMEN timeline) names the same cell-free draws: their silence is still uninformative,
+    while a tissue biopsy written the same way would have made the driver lost."""
+    study = tmp_path / "study"
+    export_study([CASES["plasma-silent"], CASES["csf-silent"]], study, study_id="words")
+    for name in ("data_clinical_sample.txt", "data_timeline_specimen.txt"):
+        path = study / name
+        text = path.read_text(encoding="utf-8")
+        assert "\tplasma\t" in text and "\tcsf\t" in text, name
+        text = text.replace("\tplasma\t", "\tcfDNA\t").replace("\tcsf\t", "\tCerebrospinal fluid\t")
+        path.write_text(text, encoding="utf-8")
+    rows = {r["patient_id"]: r for r in run_cohort(study).per_patient.to_pylist()}
+    assert rows["plasma-silent"]["driver_state"] == "unknown"
+    assert rows["csf-silent"]["driver_state"] == "unknown"
+    for name in ("data_clinical_sample.txt", "data_timeline_specimen.txt"):
+        path = study / name
+        text = path.read_text(encoding="utf-8").replace("\tcfDNA\t", "\ttissue\t")
+        path.write_text(text, encoding="utf-8")
+    rows = {r["patient_id"]: r for r in run_cohort(study).per_patient.to_pylist()}
+    assert rows["plasma-silent"]["driver_state"] == "lost"
 
 
 @pytest.mark.parametrize("pid", ["plasma-silent", "csf-silent"])
@@ -227,7 +258,7 @@ def test_t790m_is_not_acquired_against_a_silent_plasma_baseline(both: Both) -> N
     row = rows["t790m-plasma-silent"]
     assert row["acquired"] == []
     assert row["mechanisms"] == []
-    assert row["mechanisms_not_assessable"] != []
+    assert row["mechanisms_not_assessable"] == [T790M_STATEMENT]
 
 
 def test_t790m_is_acquired_against_a_plasma_baseline_showing_the_driver(both: Both) -> None:
@@ -240,4 +271,4 @@ def test_t790m_is_acquired_against_a_plasma_baseline_showing_the_driver(both: Bo
     assert _status(result, "EGFR p.T790M") == "acquired"
     row = rows["t790m-plasma-shows-driver"]
     assert row["acquired"] == ["EGFR p.T790M"]
-    assert row["mechanisms"] != []
+    assert row["mechanisms"] == [T790M_STATEMENT]
