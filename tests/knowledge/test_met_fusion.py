@@ -23,6 +23,7 @@ KB = load_knowledge_base()
 DEL19 = "EGFR p.E746_A750del"
 STATEMENT = "met-fusion-after-egfr-tki"
 LOST_STATEMENT = "met-fusion-egfr-driver-lost"
+EARLY_STATEMENT = "met-fusion-after-early-gen-egfr-tki"
 OSI_SAVO = ("osimertinib", "savolitinib")
 OSI_CRIZO = ("osimertinib", "crizotinib")
 AMI_CHEMO = ("amivantamab", "carboplatin", "pemetrexed")
@@ -92,6 +93,26 @@ def test_uncommon_five_prime_partner_matches_like_kif5b() -> None:
 
     assert _mechanism(result).acquired
     _option(result, OSI_SAVO)
+
+
+def test_after_gefitinib_the_fusion_is_named_and_osimertinib_with_a_met_tki_offered() -> None:
+    """SYNTHETIC: exon 19 deletion, first-line gefitinib, progression with the deletion
+    persisting and a new KIF5B::MET (no T790M).
+
+    The same MET bypass after a first-generation TKI: a thoracic oncologist would switch to
+    osimertinib with a MET TKI (by analogy with TATTON's MET-amplified patients without a prior
+    third-generation TKI), beside platinum chemotherapy, which stays above the inferential
+    combination.
+    """
+    case = scenario(agents=["gefitinib"], baseline=[DEL19], progression=[DEL19, "KIF5B::MET"])
+    result = interpret(case, KB)
+
+    early = [m for m in result.mechanisms if EARLY_STATEMENT in m.statements]
+    assert len(early) == 1 and early[0].acquired
+    option = _option(result, OSI_SAVO)
+    assert option.roles == ("start", "start")
+    assert all(option.rank > s.rank for s in _standard_ab(result))
+    assert "KIF5B::MET" not in result.unmatched
 
 
 def test_met_fusion_present_at_diagnosis_is_not_called_acquired() -> None:
@@ -205,9 +226,9 @@ def test_met_fusion_on_plasma_without_an_earlier_covering_test_is_not_called_acq
 def test_every_met_fusion_regimen_has_its_own_resolvable_citation() -> None:
     """The curated statements themselves: every regimen cites its own sources, each with a DOI
     or a PMID in citations.yaml; no regimen claims CNS activity; only MET TKIs with a verified
-    MET-fusion case (savolitinib, crizotinib) are listed, added to osimertinib while the EGFR
+    MET-fusion case (savolitinib, crizotinib) are listed, with osimertinib while the EGFR
     driver persists and alone once it is lost."""
-    for sid, role in ((STATEMENT, "add"), (LOST_STATEMENT, "start")):
+    for sid, role in ((STATEMENT, "add"), (EARLY_STATEMENT, "start"), (LOST_STATEMENT, "start")):
         statement = next(s for s in KB.statements if s.id == sid)
         assert statement.evidence_level == "E"
         targeted = set()
@@ -217,5 +238,5 @@ def test_every_met_fusion_regimen_has_its_own_resolvable_citation() -> None:
             for cid in regimen.citations:
                 citation = KB.citations[cid]
                 assert citation.doi or citation.pmid
-            targeted |= {d.drug for d in regimen.drugs if d.role == role}
+            targeted |= {d.drug for d in regimen.drugs if d.role == role} - {"osimertinib"}
         assert targeted == {"savolitinib", "crizotinib"}
