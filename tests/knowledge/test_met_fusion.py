@@ -11,8 +11,11 @@ standard-care option of the same situation), below it.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.interpret.scenario_builder import scenario
 from tests.interpret.test_generalisation_audit import HEADER, dx, line, one_line, pd, sample
+from tkiresist.evidence.pooled import PooledEvidenceIndex, ResponseRate
 from tkiresist.interpret.engine import interpret
 from tkiresist.io.casefile import parse_case_text
 from tkiresist.knowledge.loader import load_knowledge_base
@@ -83,6 +86,26 @@ def test_acquired_kif5b_met_on_osimertinib_names_the_bypass_and_offers_a_met_tki
 
     assert result.options[0].drugs == AMI_CHEMO
     assert "KIF5B::MET" not in result.unmatched
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known engine issue (#13): evidence/pooled.py keys registry evidence on the drugs "
+    "only, so the ALK-fusion registry's EGFR + ALK TKI response rate is shown on osimertinib + "
+    "crizotinib whatever the mechanism (crizotinib counts as an ALK TKI)",
+)
+def test_alk_fusion_registry_evidence_is_not_shown_for_a_met_fusion() -> None:
+    """SYNTHETIC: the KIF5B::MET situation above. The registry's pooled response rate comes
+    from reported ALK-fusion cases (osimertinib with an ALK TKI); shown beside osimertinib +
+    crizotinib for a MET fusion it would suggest evidence that does not exist for MET. A
+    thoracic oncologist expects no pooled figure on this option. The index holds a synthetic
+    class rate (6 of 9, the shape of the seed's Table 1), not a registry read."""
+    rate = ResponseRate("synthetic EGFR + ALK TKI combination ORR", 6, 9, None, None)
+    index = PooledEvidenceIndex(rates={"combination_orr": rate}, dataset="synthetic")
+    case = scenario(agents=["osimertinib"], baseline=[DEL19], progression=[DEL19, "KIF5B::MET"])
+    result = interpret(case, KB, pooled=index)
+
+    assert _option(result, OSI_CRIZO).pooled is None
 
 
 def test_uncommon_five_prime_partner_matches_like_kif5b() -> None:
