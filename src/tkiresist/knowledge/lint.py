@@ -35,8 +35,8 @@ from types import ModuleType
 from tkiresist.errors import Location, ParseError, Problem
 from tkiresist.knowledge.loader import KnowledgeBase, KnowledgeBaseInvalid, load_knowledge_base
 from tkiresist.knowledge.schema import DrugRole, Effect, MeaningKind, Regimen, Statement
-from tkiresist.model.vocabulary import DriverState, MechanismClass
 from tkiresist.model.categories import CATALOGUE
+from tkiresist.model.vocabulary import DriverState, MechanismClass
 from tkiresist.nomenclature.genes import is_approved
 
 #: OncoTree codes a thoracic statement may name (NSCLC is the OncoTree parent of the rest).
