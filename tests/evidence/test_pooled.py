@@ -86,3 +86,30 @@ def test_default_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         pooled.default_index.cache_clear()
     assert found is not None and (found.numerator, found.denominator) == (6, 9)
     assert "cheung2025-table1" in found.label
+
+
+@pytest.mark.parametrize(
+    ("drugs", "categories"),
+    [
+        # crizotinib is a MET and ROS1 inhibitor too: the registry's ALK cases say nothing of
+        # osimertinib + crizotinib against a MET fusion, or crizotinib alone against ROS1
+        (("osimertinib", "crizotinib"), frozenset({"met_fusion"})),
+        (("alectinib",), frozenset({"ros1_fusion"})),
+        # standard care targets no mechanism
+        (("alectinib",), frozenset()),
+    ],
+)
+def test_no_registry_evidence_outside_its_mechanism(
+    index: PooledEvidenceIndex, drugs: tuple[str, ...], categories: frozenset[str]
+) -> None:
+    """The registry holds ALK-fusion resistance cases: its response rates stand beside an
+    option only when the option targets an ALK fusion. A tumour board reading "6/9 responded"
+    beside osimertinib + crizotinib for a MET fusion would take ALK evidence for MET evidence
+    (found by a synthetic MET-fusion scenario, #13)."""
+    assert index(drugs, categories) is None
+    assert index(drugs, frozenset({"alk_fusion"})) is not None
+
+
+def test_an_eml4_alk_mechanism_is_in_scope(index: PooledEvidenceIndex) -> None:
+    """A statement matching EML4::ALK specifically is an ALK-fusion mechanism too."""
+    assert index(("osimertinib", "alectinib"), frozenset({"alk_fusion_eml4"})) is not None

@@ -11,8 +11,6 @@ standard-care option of the same situation), below it.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.interpret.scenario_builder import scenario
 from tests.interpret.test_generalisation_audit import HEADER, dx, line, one_line, pd, sample
 from tkiresist.evidence.pooled import PooledEvidenceIndex, ResponseRate
@@ -88,12 +86,6 @@ def test_acquired_kif5b_met_on_osimertinib_names_the_bypass_and_offers_a_met_tki
     assert "KIF5B::MET" not in result.unmatched
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known engine issue (#13): evidence/pooled.py keys registry evidence on the drugs "
-    "only, so the ALK-fusion registry's EGFR + ALK TKI response rate is shown on osimertinib + "
-    "crizotinib whatever the mechanism (crizotinib counts as an ALK TKI)",
-)
 def test_alk_fusion_registry_evidence_is_not_shown_for_a_met_fusion() -> None:
     """SYNTHETIC: the KIF5B::MET situation above. The registry's pooled response rate comes
     from reported ALK-fusion cases (osimertinib with an ALK TKI); shown beside osimertinib +

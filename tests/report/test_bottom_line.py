@@ -65,7 +65,9 @@ def _pooled_lookup() -> PooledEvidence:
 @pytest.fixture(scope="module")
 def pooled_result(seed_case: Case, kb: KnowledgeBase) -> Interpretation:
     pooled = _pooled_lookup()
-    return interpret(seed_case, kb, pooled=lambda drugs: pooled if "alectinib" in drugs else None)
+    return interpret(
+        seed_case, kb, pooled=lambda drugs, _categories: pooled if "alectinib" in drugs else None
+    )
 
 
 def test_bottom_line_comes_before_the_timeline(

@@ -172,7 +172,7 @@ def test_pooled_registry_evidence_is_shown(seed_case: Case, kb: KnowledgeBase) -
         source="registry test fixture",
     )
 
-    def lookup(drugs: tuple[str, ...]) -> PooledEvidence | None:
+    def lookup(drugs: tuple[str, ...], _categories: frozenset[str]) -> PooledEvidence | None:
         return pooled if "alectinib" in drugs else None
 
     result = interpret(seed_case, kb, pooled=lookup)

@@ -12,6 +12,12 @@ one :class:`~tkiresist.evidence.summary.EvidenceSummary`:
 * otherwise ``None``: the registry holds no response on it. ``None`` means "no pooled
   evidence", never a failure; failures (an unreadable registry) raise.
 
+The registry holds cases of one mechanism, an ALK fusion acquired on an EGFR TKI (its facts
+count ALK partners and EGFR + ALK TKI combinations): its numbers are said only beside an option
+that targets such a mechanism (:data:`SCOPE`). The same drugs offered against another mechanism
+(osimertinib + crizotinib for a MET fusion, crizotinib alone for a ROS1 fusion) get ``None``:
+the ALK cases' response says nothing about them.
+
 :func:`pooled_for_regimen` uses the default registry's bundled dataset ``cheung2025-table1``,
 summarised once per process. Like every summary, it pools reviewed cases only, and counts a
 patient the registry holds twice (a likely duplicate, or a curator's link) once (#16).
@@ -36,6 +42,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DATASET = BUNDLED_DATASET
 COMBINATION_LABEL = "combination EGFR + ALK TKI"
+SCOPE = frozenset({"alk_fusion", "alk_fusion_eml4", "alk_fusion_non_eml4"})
+"""The mechanism categories the registry's cases have: an option targeting none of them gets
+no registry evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +93,23 @@ class PooledEvidenceIndex:
             "reviewed and draft cases" if drafts else "reviewed cases"
         ) + ", each patient once"
 
-    def __call__(self, drugs: tuple[str, ...]) -> PooledEvidence | None:
-        return self.lookup(drugs)
+    def __call__(
+        self, drugs: tuple[str, ...], categories: frozenset[str] = SCOPE
+    ) -> PooledEvidence | None:
+        return self.lookup(drugs, categories)
 
-    def lookup(self, drugs: Sequence[str]) -> PooledEvidence | None:
-        """The pooled ORR for ``drugs`` (generic names, any order), or ``None``."""
+    def lookup(
+        self, drugs: Sequence[str], categories: frozenset[str] = SCOPE
+    ) -> PooledEvidence | None:
+        """The pooled ORR for ``drugs`` (generic names, any order) offered against mechanisms
+        of ``categories`` (default: the registry's own), or ``None``; ``None`` too when no
+        category is in :data:`SCOPE` (another mechanism, or standard care)."""
         from tkiresist.nomenclature.drugs import lookup
 
         if not drugs:
             raise EvidenceError("a regimen needs at least one drug", Location(field="drugs"))
+        if not categories & SCOPE:
+            return None
         found = [lookup(d, Location(field="drugs")) for d in drugs]
         generics = [d.generic for d in found]
         exact = self._evidence(self.rates.get(_regimen_key(generics)), " + ".join(generics))
@@ -216,10 +233,12 @@ def default_index(dataset: str = DEFAULT_DATASET, url: str | None = None) -> Poo
     return PooledEvidenceIndex(dataset=dataset, rates=rates)
 
 
-def pooled_for_regimen(drugs: tuple[str, ...]) -> PooledEvidence | None:
+def pooled_for_regimen(
+    drugs: tuple[str, ...], categories: frozenset[str] = SCOPE
+) -> PooledEvidence | None:
     """Pooled ORR for a regimen from the default registry's ``cheung2025-table1`` dataset.
 
     ``("osimertinib", "alectinib")`` → combination EGFR + ALK TKI, 6/9 = 66.7%, exact 95% CI
     29.9–92.5%. See :class:`PooledEvidenceIndex` for the rules.
     """
-    return default_index().lookup(drugs)
+    return default_index().lookup(drugs, categories)

@@ -123,7 +123,10 @@ threshold (FISH, IHC, tissue NGS)."""
 if TYPE_CHECKING:
     from tkiresist.nomenclature.drugs import Drug
 
-PooledLookup = Callable[[tuple[str, ...]], PooledEvidence | None]
+PooledLookup = Callable[[tuple[str, ...], frozenset[str]], PooledEvidence | None]
+"""Registry evidence for a regimen (its drugs) offered against mechanisms of these categories
+(empty for standard care): the registry answers only within the mechanisms its cases have
+(:class:`tkiresist.evidence.pooled.PooledEvidenceIndex`)."""
 
 
 @dataclass
@@ -141,6 +144,8 @@ class _Candidate:
     standard: bool = False
     unshown: list[str] = field(default_factory=list)
     shown: bool = False
+    categories: set[str] = field(default_factory=set)
+    """The trigger categories of the mechanisms it targets (for the registry's evidence)."""
     outside: bool = False
     """Some statement offering it found the patient outside its trials' population ..."""
     inside: bool = False
@@ -436,6 +441,8 @@ def candidates(
                     cand.statements.append(st.id)
                 if mech and mech not in cand.mechanisms:
                     cand.mechanisms.append(mech)
+                if mech:
+                    cand.categories.update(st.match.any_of)
                 if f.outside:
                     cand.outside = True
                 else:
@@ -679,7 +686,7 @@ def rank(
             parts.append("rests on a statement marked uncertain (-2)")
         if _unshown(c):
             parts.extend(c.unshown)
-        pool = pooled(c.drugs) if pooled is not None else None
+        pool = pooled(c.drugs, frozenset(c.categories)) if pooled is not None else None
         if pool is not None and pool.denominator:
             bonus = min(pool.denominator / 100, 0.5)
             score += bonus
