@@ -117,3 +117,17 @@ def test_the_mechanism_is_named_the_same_in_every_driver_state() -> None:
     kept = _run([DEL19, "CD74::ROS1"], [])
     lost = _run(["CD74::ROS1"], [DEL19])
     assert [m.label for m in kept.mechanisms] == [m.label for m in lost.mechanisms]
+
+
+def test_a_new_driver_without_a_standard_keeps_its_weak_options_below_standard_care() -> None:
+    """An acquired KIF5B::MET with the deletion lost: MET fusions have no first-line standard
+    (two single case reports, level E), so a MET TKI alone is offered but ranks below standard
+    care; the new-driver exemption from the level cap needs the driver's own first-line
+    standard behind the option (as crizotinib or entrectinib have for ROS1)."""
+    r = _run(["KIF5B::MET"], [DEL19])
+    assert any("MET fusion" in m.label for m in r.mechanisms), [m.label for m in r.mechanisms]
+    options = [o for o in r.options]
+    first_weak = next(i for i, o in enumerate(options) if o.evidence_level in ("D", "E"))
+    assert all(o.evidence_level in ("A", "B") for o in options[:first_weak]), options
+    assert first_weak > 0
+    assert "ranks below the level A/B standard care" in options[first_weak].rationale

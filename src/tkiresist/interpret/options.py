@@ -146,6 +146,8 @@ class _Candidate:
     shown: bool = False
     categories: set[str] = field(default_factory=set)
     """The trigger categories of the mechanisms it targets (for the registry's evidence)."""
+    driver_standard: bool = False
+    """A new driver's own first-line standard offers it (a statement fired as ``new_driver``)."""
     outside: bool = False
     """Some statement offering it found the patient outside its trials' population ..."""
     inside: bool = False
@@ -443,6 +445,7 @@ def candidates(
                     cand.mechanisms.append(mech)
                 if mech:
                     cand.categories.update(st.match.any_of)
+                cand.driver_standard = cand.driver_standard or f.new_driver
                 if f.outside:
                     cand.outside = True
                 else:
@@ -575,7 +578,10 @@ def _why_capped(s: _Scored) -> str | None:
     (not for a new driver's regimen), eligibility not shown, or a patient outside the trials'
     population; None when none of these."""
     c = s.cand
-    if c.level in WEAK_LEVELS and not s.new_driver:
+    # a weak regimen for a tumour now driven by a new driver is exempt only when that driver's
+    # own first-line standard offers it (its evidence is then that standard's); a driver with
+    # no standard (a MET fusion) leaves its level-E regimens below standard care
+    if c.level in WEAK_LEVELS and not (s.new_driver and c.driver_standard):
         return f"evidence level {c.level} ({WEAK_LEVELS[c.level]})"
     if _unshown(c):
         return "eligibility not shown"
@@ -591,7 +597,8 @@ def _cap_below_standard(scored: list[_Scored], ctx: CaseContext) -> None:
     is inside the evidence of); the evidence level, the finding's eligibility or the
     population dominates the bonuses across tiers, and the rationale says so. A level D/E
     regimen that targets the new driver of a tumour that lost its EGFR driver is exempt from
-    the level part: its evidence is that driver's first-line standard."""
+    the level part when that driver's own first-line standard offers it (the matching rule's
+    ``new_driver``): its evidence is that standard."""
     standard = [s for s in scored if s.cand.standard and s.cand.level in STANDARD_LEVELS]
     for s in scored:
         why = _why_capped(s)
