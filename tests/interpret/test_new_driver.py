@@ -131,3 +131,15 @@ def test_a_new_driver_without_a_standard_keeps_its_weak_options_below_standard_c
     assert all(o.evidence_level in ("A", "B") for o in options[:first_weak]), options
     assert first_weak > 0
     assert "ranks below the level A/B standard care" in options[first_weak].rationale
+
+
+def test_a_first_line_not_approved_record_is_not_shown_after_therapy() -> None:
+    """KRAS G12C replacing a lost EGFR driver after osimertinib: sotorasib is approved after
+    prior systemic therapy, which this patient had. The first-line statement's record "not
+    approved first line" says nothing of this line and must not stand beside the option as if
+    it did; the first-line regimen note ("extrapolated from the pretreated setting") neither."""
+    r = _run(["KRAS p.G12C"], [DEL19])
+    (sotorasib,) = [o for o in r.options if o.drugs == ("sotorasib",)]
+    assert [a.status for a in sotorasib.approvals if a.region == "FDA"] == ["accelerated"]
+    assert "Extrapolated from the pretreated setting" not in sotorasib.rationale
+    assert "original EGFR driver is lost" in sotorasib.rationale

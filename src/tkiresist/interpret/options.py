@@ -85,6 +85,7 @@ from typing import TYPE_CHECKING
 
 from tkiresist.interpret.mechanisms import CaseContext, Fired
 from tkiresist.knowledge.schema import (
+    ApprovalStatus,
     Caution,
     DrugRole,
     Effect,
@@ -457,6 +458,10 @@ def candidates(
                 for c in st.citations_for(reg):
                     cand.citations.setdefault(c.id, c)
                 for a in reg.approvals:
+                    if f.new_driver and a.status is ApprovalStatus.NOT_APPROVED:
+                        # a first-line statement applied after therapy: "not approved first
+                        # line" says nothing of the line the patient is in
+                        continue
                     cand.approvals.setdefault(
                         (a.region.value, a.status.value),
                         ApprovalOut(
@@ -468,7 +473,10 @@ def candidates(
                         ),
                     )
                 said = (n if n.endswith(".") else n + "." for n in f.population)
-                for note in (variant.note, reg.note, *said):
+                # a first-line statement's regimen notes speak of the first line; applied after
+                # therapy (new driver) its population note says what it extrapolates instead
+                regimen_notes = () if f.new_driver else (variant.note, reg.note)
+                for note in (*regimen_notes, *said):
                     if note and note not in cand.notes:
                         cand.notes.append(note)
                 cand.uncertain = cand.uncertain or st.uncertain

@@ -98,7 +98,7 @@ NAIVE_TO = (
     "received {drugs}: outside the trial's population, an extrapolation"
 )
 NEW_DRIVER = (
-    "the original EGFR driver is lost: the tumour now runs on {label}, so its first-line "
+    "The original EGFR driver is lost: the tumour now runs on {label}, so its first-line "
     "standard applies after the EGFR TKI (evidence from treatment-naive patients)"
 )
 DRIVER_PRESUMED = (
@@ -394,9 +394,11 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
     if not disease_matches(st, sit.oncotree):
         return Verdict(f"disease {sit.oncotree} not in {list(st.disease)}")
     new_driver = _runs_on_new_driver(st, sit)
+    said: list[str] = []  # the population notes, said beside each option too
     if new_driver:
         driving = sorted(set(st.match.any_of) & sit.present) or list(st.match.any_of)
-        notes.append(NEW_DRIVER.format(label=" / ".join(label(c) for c in driving)))
+        said.append(NEW_DRIVER.format(label=" / ".join(label(c) for c in driving)))
+        notes.extend(said)
         reason = None
     else:
         reason = _therapy(st, sit.prior, notes) or _driver(st, sit, notes)
@@ -411,11 +413,11 @@ def context_verdict(st: Statement, sit: Situation) -> Verdict:
     before = len(notes)
     outside = _population(st, sit.prior, notes)
     outside = _naive(st, sit.prior, notes) or outside
-    population = tuple(notes[before:])
+    population = (*said, *notes[before:])
     reason = _site(st, sit, notes)
     if reason is not None:
         return Verdict(reason)
-    return Verdict(None, tuple(notes), population, outside, new_driver)
+    return Verdict(None, tuple(notes), tuple(population), outside, new_driver)
 
 
 def verdict(st: Statement, sit: Situation) -> Verdict:
