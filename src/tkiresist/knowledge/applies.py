@@ -53,6 +53,7 @@ annotator and the cohort analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 from tkiresist.knowledge.schema import ProgressionSite, Statement
 from tkiresist.model.categories import label
@@ -271,9 +272,11 @@ def _class_word(name: str) -> str:
     return name.replace("_", " ")
 
 
+@cache
 def _targeted(name: str) -> Drug | None:
     """The curated drug ``name`` when it is a targeted drug given by name (not a class-only
-    entry, not chemotherapy, immunotherapy or an anti-angiogenic antibody)."""
+    entry, not chemotherapy, immunotherapy or an anti-angiogenic antibody); per name once (the
+    drug dictionary is packaged data: the engine asks this for every statement and line)."""
     if not is_known(name):
         return None
     drug = lookup(name)
