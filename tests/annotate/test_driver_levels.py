@@ -118,6 +118,6 @@ def test_driver_after_osimertinib_has_no_first_line_level_and_says_why(
     r = _row(rows, "S-EX19DEL-OSI", "p.E746_A750del")
     assert r["TKIRESIST_HIGHEST_SENSITIVE_LEVEL"] == ""
     assert (
-        "egfr-classical-first-line: first-line statement: needs no prior therapy"
+        "egfr-classical-first-line: first-line statement: needs no targeted therapy before"
         in (r["TKIRESIST_LEVEL_REASON"])
     )

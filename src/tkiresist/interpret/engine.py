@@ -24,7 +24,12 @@ from tkiresist.interpret import mechanisms as mech
 from tkiresist.interpret.dynamics import dynamics
 from tkiresist.interpret.options import PooledLookup, rank
 from tkiresist.interpret.recommended_tests import recommend
-from tkiresist.interpret.serial import c797x_phase, decision_point, serial_comparison
+from tkiresist.interpret.serial import (
+    c797x_phase,
+    decision_point,
+    relapsed_off_therapy,
+    serial_comparison,
+)
 from tkiresist.knowledge.applies import Situation
 from tkiresist.knowledge.loader import KnowledgeBase
 from tkiresist.model.case import Case
@@ -73,7 +78,16 @@ def interpret(
     # what the matching rule could not know and assumed (a TKI generation not stated, a
     # presumed driver): said once, whatever fired on it
     warnings.extend(n for f in fired for n in f.notes if not n.startswith("assumes"))
-    if point.therapy is None:
+    off = relapsed_off_therapy(case, point.event_id) if point.therapy is None else None
+    if off is not None:
+        line, since = off
+        drugs = " + ".join(a.drug for a in line.agents)
+        warnings.append(
+            f"relapse {since:.1f} months after {line.id} ({drugs}) stopped "
+            f"({line.stop_reason}): not a progression on it, so the first-line options apply, "
+            "re-treatment with its drugs included"
+        )
+    elif point.therapy is None:
         warnings.append(
             "no therapy line in effect at the decision point: only first-line statements "
             "(no prior therapy) apply"

@@ -236,7 +236,60 @@ def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) ->
     )
 
 
+OFF_THERAPY_MONTHS = 6.0
+"""A line stopped for a reason other than progression (completed, as adjuvant osimertinib
+after three years; toxicity; the patient's choice) at least this long before a progression is
+not the line the patient progressed on: the tumour relapsed off therapy, and the decision is a
+first line again (re-treatment with the line's drugs included). Six months is the project's
+choice (the convention that separates a relapse off therapy from resistance, as "platinum
+sensitive" does for chemotherapy), recorded in docs/decisions.md."""
+
+OFF_THERAPY_STOPS = frozenset({"completed", "toxicity", "patient_choice", "other"})
+
+
+def _stopped_long_before(line: TherapyLine, month: float, months: dict[str, float]) -> bool:
+    """Whether ``line`` stopped, not for progression, :data:`OFF_THERAPY_MONTHS` or more before
+    ``month``."""
+    stop = months.get(f"{line.id}.stop")
+    return (
+        stop is not None
+        and line.stop_reason in OFF_THERAPY_STOPS
+        and month - stop >= OFF_THERAPY_MONTHS - EPS
+    )
+
+
+def relapsed_off_therapy(case: Case, event_id: str) -> tuple[TherapyLine, float] | None:
+    """The line a progression would have been read against, and the months since it stopped,
+    when the patient relapsed off therapy (:data:`OFF_THERAPY_MONTHS`); None otherwise."""
+    months = case.months()
+    month = months[event_id]
+    event = case.event(event_id)
+    named = event.therapy if isinstance(event, ResponseAssessment) else None
+    line = _line_in_effect(case, month, months, named, off_therapy=True)
+    if line is None or not _stopped_long_before(line, month, months):
+        return None
+    return line, month - months[f"{line.id}.stop"]
+
+
 def _line_in_effect(
+    case: Case,
+    month: float,
+    months: dict[str, float],
+    named: str | None,
+    *,
+    off_therapy: bool = False,
+) -> TherapyLine | None:
+    """The line the progression at ``month`` happened on (``named`` by the assessment, else
+    the one running, else the last started); None before any line, or when that line stopped
+    long before, not for progression (:data:`OFF_THERAPY_MONTHS`), unless ``off_therapy``
+    asks for it all the same."""
+    line = _line_before(case, month, months, named)
+    if line is not None and not off_therapy and _stopped_long_before(line, month, months):
+        return None
+    return line
+
+
+def _line_before(
     case: Case, month: float, months: dict[str, float], named: str | None
 ) -> TherapyLine | None:
     lines = [e for e in case.events if isinstance(e, TherapyLine)]

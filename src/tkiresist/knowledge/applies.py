@@ -13,7 +13,9 @@ The rule, in order:
 2. **disease**: the statement's ``disease`` includes the OncoTree code (``NSCLC`` covers the
    non-small-cell codes, and small-cell lung cancer arising by transformation);
 3. **prior therapy**: when it is known, a ``context.treatment_naive`` statement (first line)
-   needs no therapy at all, except when the original EGFR driver is known to be *lost*: the
+   needs no targeted therapy so far (chemotherapy or immunotherapy alone before it leaves the
+   driver's first targeted treatment still to give, noted), and holds after targeted therapy
+   only when the original EGFR driver is known to be *lost*: the
    tumour then runs on whatever the statement's trigger is (an acquired ROS1 fusion, MET
    amplification), so that driver's own first-line standard applies after therapy too,
    noted, and the verdict says ``new_driver`` (the case engine ranks it as targeting the
@@ -97,6 +99,10 @@ NOT_ENROLLED = (
 NAIVE_TO = (
     "{label}: {who} enrolled patients who had not received {classes}; this patient had "
     "received {drugs}: outside the trial's population, an extrapolation"
+)
+NO_TARGETED_YET = (
+    "no targeted drug given so far ({given} only): the driver's first-line targeted standard "
+    "applies (its trials enrolled untreated patients, or allowed one prior chemotherapy)"
 )
 NEW_DRIVER = (
     "The original EGFR driver is lost: the tumour now runs on {label}, so its first-line "
@@ -214,12 +220,18 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
         notes.append("prior therapy not known: the statement's therapy context was not checked")
         return None
     if c.treatment_naive:
-        if prior.classes or prior.unnamed or prior.drugs:
-            return (
-                "first-line statement: needs no prior therapy; the line is "
-                f"{'/'.join(sorted(prior.classes)) or 'a therapy'}"
-            )
-        return None
+        given = prior.classes | prior.unnamed | (prior.history or frozenset())
+        if not given and not prior.drugs:
+            return None
+        if given and given <= NOT_TARGETED:
+            # chemotherapy or immunotherapy first (the driver found late, or not acted on):
+            # the driver's own first-line standard is still the patient's first targeted one
+            notes.append(NO_TARGETED_YET.format(given="/".join(sorted(given))))
+            return None
+        return (
+            "first-line statement: needs no targeted therapy before; the line is "
+            f"{'/'.join(sorted(prior.classes)) or 'a therapy'}"
+        )
     wanted = set(c.prior_drug_classes) & prior.classes
     if not wanted:
         return (
