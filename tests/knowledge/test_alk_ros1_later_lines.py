@@ -158,3 +158,14 @@ def test_egfr_tumour_on_osimertinib_and_alectinib_keeps_its_egfr_statements(
     assert not _fired(r) & NEW_STATEMENTS
     assert r.options
     assert ("lorlatinib",) not in drugs(r)
+
+
+def test_ros1_tumour_on_crizotinib_gets_no_alk_option(tmp_path: Path) -> None:
+    """Synthetic scenario: CD74::ROS1 on first-line crizotinib (an ALK TKI that is also a ROS1
+    and MET inhibitor), progression, no mechanism found. Alectinib, brigatinib and the other
+    ALK-selective TKIs have no ROS1 activity: none of the ALK later-line statements may fire
+    after crizotinib, whatever the fusion (the matching rule does not yet read an ALK or ROS1
+    fusion as the original driver, so crizotinib lines get no ALK fallback at all)."""
+    r = run(tmp_path, one_line(["CD74::ROS1"], ["crizotinib"], driver="CD74::ROS1"))
+    assert not _fired(r) & NEW_STATEMENTS
+    assert not _offered(r) & {"alectinib", "brigatinib", "ceritinib", "ensartinib"}
