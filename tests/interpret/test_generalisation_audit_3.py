@@ -288,10 +288,6 @@ def test_treatment_beyond_progression_then_a_second_progression(tmp_path: Path) 
     assert ("osimertinib",) in avoided(r)
 
 
-@defect(
-    "C797S + MET amplification: osimertinib + savolitinib ranks first although the "
-    "engine itself lists osimertinib to avoid (C797S); one mechanism's option ignores the other",
-)
 def test_c797s_and_met_amplification_together(tmp_path: Path) -> None:
     """Synthetic scenario: on first-line osimertinib the re-biopsy shows both C797S and MET
     amplification (copy number 12). Osimertinib + a MET TKI treats the MET bypass but not the

@@ -149,6 +149,11 @@ class _Candidate:
     """The trigger categories of the mechanisms it targets (for the registry's evidence)."""
     driver_standard: bool = False
     """A new driver's own first-line standard offers it (a statement fired as ``new_driver``)."""
+    resisted: list[tuple[str, str]] = field(default_factory=list)
+    """Its drugs that an identified mechanism makes the tumour resistant to, with that
+    mechanism's label ..."""
+    answers: set[str] = field(default_factory=set)
+    """... unless that mechanism's own statement offers it (then the drug is listed here)."""
     outside: bool = False
     """Some statement offering it found the patient outside its trials' population ..."""
     inside: bool = False
@@ -384,6 +389,15 @@ def candidates(
         avoid[frozenset(named)] = Avoid(
             drugs=named, reason=f"{caution.reason} ({source})", statements=(cst.id,)
         )
+    # a drug one identified mechanism makes the tumour resistant to, alone (osimertinib with
+    # C797S): a regimen another mechanism offers around it does not overcome that clone
+    resisted = {
+        reg.drugs[0].drug.lower(): (st.meaning.label, st.id)
+        for f in fired
+        for st in (f.statement,)
+        for reg in st.regimens
+        if reg.effect is Effect.RESISTANCE and len(reg.drugs) == 1
+    }
     order = 0
     for f in fired:
         st = f.statement
@@ -444,6 +458,16 @@ def candidates(
                     cand.statements.append(st.id)
                 if mech and mech not in cand.mechanisms:
                     cand.mechanisms.append(mech)
+                for d in variant.drugs:
+                    if d not in resisted:
+                        continue
+                    label, by = resisted[d]
+                    if by == st.id:
+                        # the mechanism's own regimen, built to overcome it (osimertinib with
+                        # a first-generation TKI for C797S in trans)
+                        cand.answers.add(d)
+                    elif (d, label) not in cand.resisted:
+                        cand.resisted.append((d, label))
                 if mech:
                     cand.categories.update(st.match.any_of)
                 cand.driver_standard = cand.driver_standard or f.new_driver
@@ -581,10 +605,10 @@ def _outside(c: _Candidate) -> bool:
     return c.outside and not c.inside
 
 
-def _why_capped(s: _Scored) -> str | None:
-    """Why an option ranks below level A/B standard care whatever its score: a level D or E
-    (not for a new driver's regimen), eligibility not shown, or a patient outside the trials'
-    population; None when none of these."""
+def _why_weak(s: _Scored) -> str | None:
+    """Why an option ranks below every level A/B standard-care option, whatever its score: a
+    level D or E (not for a new driver's regimen backed by that driver's own standard), or
+    eligibility not shown; None when neither."""
     c = s.cand
     # a weak regimen for a tumour now driven by a new driver is exempt only when that driver's
     # own first-line standard offers it (its evidence is then that standard's); a driver with
@@ -593,36 +617,65 @@ def _why_capped(s: _Scored) -> str | None:
         return f"evidence level {c.level} ({WEAK_LEVELS[c.level]})"
     if _unshown(c):
         return "eligibility not shown"
+    return None
+
+
+def _resisted(c: _Candidate) -> list[tuple[str, str]]:
+    return [(d, label) for d, label in c.resisted if d not in c.answers]
+
+
+def _why_flawed(s: _Scored) -> str | None:
+    """Why an option ranks below the standard care that has no such flaw: a drug another
+    identified mechanism makes the tumour resistant to (osimertinib + savolitinib for MET
+    amplification beside C797S), or a patient outside its trials' population; None when
+    neither."""
+    c = s.cand
+    resisted = _resisted(c)
+    if resisted:
+        return "; ".join(
+            f"contains {drug}, to which the tumour is resistant ({label})"
+            for drug, label in resisted
+        )
     if _outside(c):
         return "outside the population its trials enrolled"
     return None
 
 
+def _cap(s: _Scored, why: str, peers: list[_Scored], ctx: CaseContext) -> None:
+    above = [t.score for t in peers if t is not s and _comparable(s.cand, t.cand, ctx)]
+    if not above or s.score < min(above):
+        return
+    capped = min(above) - 1
+    s.parts.append(
+        f"{why} ranks below the level A/B standard care of the situation: score "
+        f"{s.score:g} capped at {capped:g}"
+    )
+    s.score = capped
+
+
 def _cap_below_standard(scored: list[_Scored], ctx: CaseContext) -> None:
-    """Level D or E options, options whose eligibility is not shown, and options whose every
-    statement found the patient outside its trials' population, rank below every level A or B
-    standard-care option of the same situation (the last: below every such option the patient
-    is inside the evidence of); the evidence level, the finding's eligibility or the
-    population dominates the bonuses across tiers, and the rationale says so. A level D/E
-    regimen that targets the new driver of a tumour that lost its EGFR driver is exempt from
-    the level part when that driver's own first-line standard offers it (the matching rule's
-    ``new_driver``): its evidence is that standard."""
+    """Two caps, in order; the evidence level, the finding's eligibility, a resisted drug or
+    the population dominates the bonuses across tiers, and the rationale says so.
+
+    1. An option with a drug another identified mechanism makes the tumour resistant to, or
+       whose every statement found the patient outside its trials' population, ranks below
+       every level A/B standard-care option that has neither flaw.
+    2. A level D or E option, or one whose eligibility is not shown, then ranks below every
+       level A/B standard-care option (those of step 1 included: weak evidence never outranks
+       standard care). A level D/E regimen that targets the new driver of a tumour that lost
+       its EGFR driver is exempt from the level part when that driver's own first-line
+       standard offers it (the matching rule's ``new_driver``): its evidence is that
+       standard."""
     standard = [s for s in scored if s.cand.standard and s.cand.level in STANDARD_LEVELS]
+    clean = [t for t in standard if _why_flawed(t) is None]
     for s in scored:
-        why = _why_capped(s)
-        if why is None:
-            continue
-        # an extrapolation ranks below the standard care its patient is inside the evidence of
-        peers = [t for t in standard if not _outside(t.cand)] if _outside(s.cand) else standard
-        above = [t.score for t in peers if _comparable(s.cand, t.cand, ctx)]
-        if not above or s.score < min(above):
-            continue
-        capped = min(above) - 1
-        s.parts.append(
-            f"{why} ranks below the level A/B standard care of the situation: score "
-            f"{s.score:g} capped at {capped:g}"
-        )
-        s.score = capped
+        why = _why_flawed(s)
+        if why is not None and _why_weak(s) is None:
+            _cap(s, why, clean, ctx)
+    for s in scored:
+        why = _why_weak(s)
+        if why is not None:
+            _cap(s, why, standard, ctx)
 
 
 def rank(
