@@ -127,6 +127,8 @@ from tkiresist.model.timeline import (
     Surgery,
     TherapyLine,
 )
+from tkiresist.nomenclature.histology import NON_SMALL_CELL as NON_SMALL_CELL  # cohort reads it
+from tkiresist.nomenclature.histology import is_non_small_cell
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
 EPS = 1e-6
@@ -772,9 +774,6 @@ def serial_comparison(case: Case, point: DecisionPoint) -> tuple[list[Alteration
     return statuses, warnings
 
 
-NON_SMALL_CELL = ("adenocarcinoma", "non-small", "nsclc", "squamous", "large cell")
-
-
 def _against_diagnosis(case: Case, status: AlterationStatus) -> AlterationStatus:
     """A histologic transformation detected now, with no earlier histology test, is acquired
     against the diagnosis itself when that was a non-small-cell histology."""
@@ -787,7 +786,7 @@ def _against_diagnosis(case: Case, status: AlterationStatus) -> AlterationStatus
     ):
         return status
     dx = case.diagnosis
-    if not any(word in dx.histology.lower() for word in NON_SMALL_CELL):
+    if not is_non_small_cell(dx.histology):
         return status
     note = f"acquired against the diagnosis ({dx.histology}, event {dx.id!r})"
     kept = tuple(n for n in status.notes if "cannot be told" not in n)

@@ -101,16 +101,31 @@ def _walk_findings(data: Any) -> Iterator[tuple[PathKey, dict[str, Any]]]:
                     yield ("events", i, "findings", j), f
 
 
+def _diagnosis_histology(data: Any) -> str | None:
+    """The histology the case's (first) diagnosis event gives, as written; None without one."""
+    events = data.get("events") if isinstance(data, dict) else None
+    for ev in events if isinstance(events, list) else []:
+        if isinstance(ev, dict) and ev.get("type") == "diagnosis":
+            histology = ev.get("histology")
+            return histology if isinstance(histology, str) else None
+    return None
+
+
 def _expand(data: Any, problems: list[tuple[PathKey, str]]) -> None:
     """Turn shorthand strings into structured values, in place (on our own parsed copy)."""
     from tkiresist.nomenclature import alterations as alt_parser
     from tkiresist.nomenclature import drugs
+    from tkiresist.nomenclature.histology import read_histology_finding
 
+    diagnosis = _diagnosis_histology(data)
     for path, finding in _walk_findings(data):
         text = finding.get("alteration")
         if isinstance(text, str):
             try:
-                value = alt_parser.parse_alteration(text)
+                # a tumour type as the pathologist writes it ("small cell carcinoma") is read
+                # against the diagnosis: after an adenocarcinoma it is the transformation
+                hist = read_histology_finding(text, diagnosis)
+                value = hist if hist is not None else alt_parser.parse_alteration(text)
                 finding["alteration"] = value.model_dump(mode="json", exclude_none=True)
             except ParseError as exc:
                 problems.append(((*path, "alteration"), exc.message))

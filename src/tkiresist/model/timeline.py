@@ -103,7 +103,23 @@ ResponseCategory = Literal["CR", "PR", "SD", "PD", "NE", "non-CR/non-PD"]
 
 class Lesion(Value):
     site: str | None = None
-    size_mm: tuple[float, ...] = Field(default=(), description="diameters as reported")
+    size_mm: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+        default=(),
+        description="diameters as reported, in mm: one number (the single diameter RECIST and "
+        "RANO-BM measure, read as a list of one) or a list",
+    )
+
+    @field_validator("size_mm", mode="before")
+    @classmethod
+    def _one_diameter(cls, value: object) -> object:
+        """A single diameter (``size_mm: 14``) is the list of one (``[14]``); anything that is
+        neither a number nor a list of numbers is refused, saying what is read."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
+            raise ValueError(
+                "expected a diameter in mm (a number, e.g. 14) or a list of diameters "
+                f"(e.g. [14, 9]); got {value!r}"
+            )
+        return (value,) if isinstance(value, (int, float)) else value
 
 
 class ResponseAssessment(_Event):
