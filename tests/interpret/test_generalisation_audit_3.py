@@ -481,8 +481,9 @@ def test_cns_only_progression_is_read_as_such(tmp_path: Path) -> None:
 
 
 @defect(
-    "CNS-only progression with extracranial control: a systemic switch "
-    "(amivantamab-chemotherapy) ranks above local therapy with osimertinib continued",
+    "CNS-only progression with no lesion count: the engine cannot tell a limited (oligo-) "
+    "from a diffuse CNS progression, so local therapy ranks first only with <= 3 lesions "
+    "listed (see test_limited_cns_progression_puts_local_therapy_first); here it is second",
 )
 def test_cns_only_progression_puts_local_therapy_first(tmp_path: Path) -> None:
     """Synthetic scenario: the same CNS-only progression. In practice limited brain
@@ -494,6 +495,32 @@ def test_cns_only_progression_puts_local_therapy_first(tmp_path: Path) -> None:
     evidence level, decides between local therapy and a systemic switch."""
     r = run(tmp_path, CNS_ONLY)
     assert drugs(r)[0] == ("osimertinib",), drugs(r)
+
+
+def test_limited_cns_progression_puts_local_therapy_first(tmp_path: Path) -> None:
+    """Synthetic scenario (added by the lead after the audit): the same CNS-only progression,
+    the brain MRI listing two progressing lesions. A limited brain progression with the
+    extracranial disease controlled is treated locally (stereotactic radiosurgery) with
+    osimertinib continued: that option ranks first, and its rationale says it is made for
+    this pattern. With many lesions (or none counted) a systemic switch keeps first place."""
+    with_lesions = CNS_ONLY.replace(
+        "    site: cns\n",
+        "    site: cns\n    lesions:\n      - {site: brain, size_mm: [8]}\n"
+        "      - {site: brain, size_mm: [6, 5]}\n",
+        1,
+    )
+    assert with_lesions != CNS_ONLY
+    r = run(tmp_path, with_lesions)
+    assert drugs(r)[0] == ("osimertinib",), drugs(r)
+    assert "made for this progression's pattern" in r.options[0].rationale
+    many = CNS_ONLY.replace(
+        "    site: cns\n",
+        "    site: cns\n    lesions:\n"
+        + "".join(f"      - {{site: brain, size_mm: [{5 + i}]}}\n" for i in range(6)),
+        1,
+    )
+    r = run(tmp_path, many)
+    assert drugs(r)[0] != ("osimertinib",), drugs(r)
 
 
 @refused(

@@ -54,8 +54,8 @@ Empty when nothing qualifies.
 
 **Why no level** (:func:`no_level_reason`): a row whose categories trigger some statement but
 that gets neither level is given the reason of each statement it triggers and that did not
-match: the matching rule's reason (``first-line statement: needs no targeted therapy before; the line
-is egfr_tki``), a missing driver said plainly (``resistance statement ... needs an EGFR
+match: the matching rule's reason (``first-line statement: needs no targeted therapy before;
+the line is egfr_tki``), a missing driver said plainly (``resistance statement ... needs an EGFR
 sensitising mutation (any) in the same sample; none found``), a ``lost`` driver a single sample
 cannot show, or the row being the driver of a mechanism; or that the statements it matched are
 risk markers, which give no level.

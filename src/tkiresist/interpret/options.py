@@ -84,6 +84,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from tkiresist.interpret.mechanisms import CaseContext, Fired
+from tkiresist.knowledge.applies import SITE_MUST_BE_KNOWN, SITE_WORDS
 from tkiresist.knowledge.schema import (
     ApprovalStatus,
     Caution,
@@ -112,6 +113,10 @@ MECHANISM_BONUS = 20
 APPROVAL_BONUS = 3
 MAJOR_REGULATORS = frozenset({"FDA", "EMA"})
 NEW_DRIVER_BONUS = 25
+OLIGO_LESIONS = 3
+"""At most this many CNS lesions listed by the progression's assessment make a limited
+(oligo-)progression, for which local therapy with the TKI continued ranks first; the project's
+choice, recorded in docs/decisions.md (definitions of oligoprogression allow three to five)."""
 FAILING_PENALTY = 40
 STANDARD_LEVELS = frozenset({"A", "B"})
 WEAK_LEVELS = {"D": "preclinical", "E": "inferential"}
@@ -147,6 +152,9 @@ class _Candidate:
     shown: bool = False
     categories: set[str] = field(default_factory=set)
     """The trigger categories of the mechanisms it targets (for the registry's evidence)."""
+    pattern: str | None = None
+    """The progression pattern a statement offering it is made for, when that pattern must be
+    known to apply (``limited to the CNS``: local therapy with the TKI continued)."""
     driver_standard: bool = False
     """A new driver's own first-line standard offers it (a statement fired as ``new_driver``)."""
     resisted: list[tuple[str, str]] = field(default_factory=list)
@@ -471,6 +479,8 @@ def candidates(
                 if mech:
                     cand.categories.update(st.match.any_of)
                 cand.driver_standard = cand.driver_standard or f.new_driver
+                if st.context.progression_site in SITE_MUST_BE_KNOWN:
+                    cand.pattern = SITE_WORDS[st.context.progression_site]
                 if f.outside:
                     cand.outside = True
                 else:
@@ -505,6 +515,12 @@ def candidates(
                         cand.notes.append(note)
                 cand.uncertain = cand.uncertain or st.uncertain
     return list(merged.values()), list(avoid.values())
+
+
+def _oligo(ctx: CaseContext) -> bool:
+    """The CNS progression's lesions are counted and few (:data:`OLIGO_LESIONS`)."""
+    n = ctx.point.cns_lesions
+    return n is not None and n <= OLIGO_LESIONS
 
 
 def _mechanism_of(f: Fired, fired: list[Fired]) -> str | None:
@@ -697,6 +713,20 @@ def rank(
         if c.mechanisms:
             score += MECHANISM_BONUS
             parts.append(f"targets the mechanism identified (+{MECHANISM_BONUS})")
+        elif c.pattern and _oligo(ctx):
+            # a statement for a progression pattern that must be known (limited to the CNS),
+            # in a progression known to be limited (few lesions): the pattern is what this
+            # decision turns on, as a mechanism would be
+            score += MECHANISM_BONUS
+            parts.append(
+                f"made for this progression's pattern ({c.pattern}, "
+                f"{ctx.point.cns_lesions} lesion(s)) (+{MECHANISM_BONUS})"
+            )
+        elif c.pattern:
+            parts.append(
+                f"made for a progression {c.pattern}; ranked first only when the CNS lesions "
+                f"are counted and at most {OLIGO_LESIONS} (none listed here)"
+            )
         elif c.standard:
             parts.append("standard care of the line")
         # keeping EGFR inhibition: a continued EGFR TKI, or one a mechanism-directed regimen

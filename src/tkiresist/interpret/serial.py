@@ -370,6 +370,11 @@ def decision_point(case: Case, at: str | None = None) -> DecisionPoint:
         therapy=_therapy_context(case, line, months) if line is not None else None,
         cns_disease=_cns_disease(case, month, months),
         cns_progression=cns_now,
+        cns_lesions=(
+            len(event.lesions)
+            if isinstance(event, ResponseAssessment) and cns_now and event.lesions
+            else None
+        ),
     )
 
 

@@ -57,6 +57,10 @@ class DecisionPoint(Value):
     therapy: TherapyContext | None
     cns_disease: bool = Field(description="the timeline shows CNS disease up to this point")
     cns_progression: bool = Field(description="this progression involves the CNS")
+    cns_lesions: int | None = Field(
+        default=None,
+        description="the lesions the progression's CNS assessment lists (None: not listed)",
+    )
 
 
 class TestEvidence(Value):
