@@ -143,3 +143,36 @@ def test_a_first_line_not_approved_record_is_not_shown_after_therapy() -> None:
     assert [a.status for a in sotorasib.approvals if a.region == "FDA"] == ["accelerated"]
     assert "Extrapolated from the pretreated setting" not in sotorasib.rationale
     assert "original EGFR driver is lost" in sotorasib.rationale
+
+
+def test_generations_are_read_per_drug_class() -> None:
+    """A line of osimertinib + alectinib (an EGFR TKI of generation 3 with an ALK TKI of
+    generation 2; the seed patient's regimen): a statement for progression after a first- or
+    second-generation EGFR TKI does not hold. Alectinib's generation is an ALK TKI's; read as
+    the line's, it made gefitinib + tepotinib (INSIGHT 2) rank first for a MET amplification
+    on osimertinib + alectinib (found by a helper, #13)."""
+    early = next(s for s in KB.statements if s.id == "met-amplification-after-early-gen-tki")
+    prior = Prior(
+        known=True,
+        classes=frozenset({"egfr_tki", "alk_tki"}),
+        generations=frozenset({2, 3}),
+        drugs=frozenset({"osimertinib", "alectinib"}),
+    )
+    sit = Situation(
+        oncotree="LUAD",
+        present=frozenset({"met_amplification"}),
+        prior=prior,
+        driver_categories=frozenset({"egfr_sensitising", "egfr_classical_sensitising"}),
+        driver_state="persistent",
+    )
+    v = verdict(early, sit)
+    assert not v.applies and "generation" in (v.reason or ""), v
+    on_gefitinib = Prior(
+        known=True,
+        classes=frozenset({"egfr_tki"}),
+        generations=frozenset({1}),
+        drugs=frozenset({"gefitinib"}),
+    )
+    from dataclasses import replace
+
+    assert verdict(early, replace(sit, prior=on_gefitinib)).applies

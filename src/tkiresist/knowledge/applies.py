@@ -255,7 +255,7 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
             notes.append(EARLIER_NOT_KNOWN.format(classes=classes, who=trials(st)))
         elif earlier := sorted(set(c.earlier_none_of) & prior.earlier):
             return f"{trials(st)} enrolled no earlier {classes}; a line before had {earlier}"
-    if c.prior_generations is None or set(c.prior_generations) & prior.generations:
+    if c.prior_generations is None or set(c.prior_generations) & _generations(prior, wanted):
         return None
     unnamed = sorted(wanted & prior.unnamed)
     if unnamed:
@@ -263,7 +263,25 @@ def _therapy(st: Statement, prior: Prior, notes: list[str]) -> str | None:
         notes.append(GENERATION_NOT_STATED.format(cls=label))
         return None
     gens = "/".join(str(g) for g in c.prior_generations)
-    return f"needs generation {gens} TKI; line has {sorted(prior.generations)}"
+    return f"needs generation {gens} TKI; line has {sorted(_generations(prior, wanted))}"
+
+
+def _generations(prior: Prior, classes: set[str]) -> frozenset[int]:
+    """The generations of the line's TKIs of ``classes`` (osimertinib + alectinib: 3 for EGFR
+    TKIs, not alectinib's 2); the line's generations as given when it names no curated drug."""
+    named = [d for d in (_curated(n) for n in prior.drugs) if d is not None]
+    if not named:
+        return prior.generations
+    return frozenset(
+        d.generation
+        for d in named
+        if d.generation is not None and classes & {c.value for c in d.classes}
+    )
+
+
+@cache
+def _curated(name: str) -> Drug | None:
+    return lookup(name) if is_known(name) else None
 
 
 def _runs_on_new_driver(st: Statement, sit: Situation) -> bool:
