@@ -48,6 +48,16 @@
     An assay of unknown coverage silences the rule (it may have measured anything); a mechanism
     found silences it too (a project decision, as for ``plasma_negative``).
 
+  - ``equivocal``: a finding the progression's report calls equivocal (``status:
+    equivocal``, e.g. MET amplification at a copy number near the assay's cut-off): neither
+    detected nor not detected (the serial comparison makes it ``not_assessable``, with no
+    category, so nothing is read from it); advise an orthogonal test on the same tissue by
+    the alteration's kind: FISH (and IHC where a stain of the protein defines a category) for a
+    copy-number call, RNA sequencing or FISH (and IHC where it defines one) for a fusion, a
+    second method for a sequence variant, FISH or sequencing of the gene for a stain. A
+    project decision (``docs/decisions.md``); for MET copy number the advice cites
+    ``schmitt-2021`` (FISH the gold standard, no clinically defined NGS cut-off).
+
   None reads an alteration's status word (``lost``, ``not_assessable``): what a plasma test
   did not show is read from the evidence (its result and specimen kind).
 
@@ -70,7 +80,7 @@ from tkiresist.interpret.serial import alteration_key, phases_of_tests
 from tkiresist.knowledge.applies import DRIVER_CATEGORIES, Situation, verdict
 from tkiresist.knowledge.loader import KnowledgeBase, load_knowledge_base
 from tkiresist.knowledge.schema import Statement
-from tkiresist.model.alterations import CopyNumber, Expression, Fusion
+from tkiresist.model.alterations import CopyNumber, Expression, Fusion, SequenceVariant
 from tkiresist.model.case import Case
 from tkiresist.model.categories import CATALOGUE, categorize, label
 from tkiresist.model.citation import Citation
@@ -357,6 +367,18 @@ SOURCES: Mapping[str, Citation] = MappingProxyType(
             "driver found by tissue after a negative liquid biopsy had a fraction < 1%; first "
             "author not confirmed",
         ),
+        "schmitt-2021": Citation(
+            id="schmitt-2021",
+            first_author="Schmitt",
+            year=2021,
+            journal="Oncotarget",
+            title="Comparison of MET gene amplification analysis by next-generation sequencing "
+            "and fluorescence in situ hybridization",
+            doi="10.18632/oncotarget.28092",
+            pmid="34733418",
+            note="no clinically defined NGS cut-off for MET amplification; FISH remains the gold "
+            "standard (of 17 tissues called MET-amplified by NGS, FISH found one highly amplified)",
+        ),
         "csf-2021": Citation(
             id="csf-2021",
             pmcid="PMC7947414",
@@ -514,8 +536,8 @@ def _quantify(f: Facts) -> list[RecommendedTest]:
         raised = (isinstance(alt, CopyNumber) and alt.change in ("amplification", "gain")) or (
             isinstance(alt, Expression) and alt.result == "positive"
         )
-        if s.status not in PRESENT or not raised:
-            continue
+        if s.status not in PRESENT or not raised or _equivocal_tests(f, s):
+            continue  # an equivocal call: the rule ``equivocal`` speaks for it
         for gene in s.alteration.genes:
             for measure, cats in _measurement_categories(gene).items():
                 if not cats or (gene, measure) in done:
@@ -789,6 +811,60 @@ def _coverage_gaps(f: Facts) -> list[RecommendedTest]:
     ]
 
 
+def _equivocal_tests(f: Facts, s: AlterationStatus) -> list[str]:
+    """The progression's tests whose report calls ``s``'s alteration equivocal, when no
+    progression test detected it (an earlier detection does not settle it now)."""
+    if any(e.result == "detected" and e.phase == "current" for e in s.evidence):
+        return []
+    key = alteration_key(s.alteration)
+    return [
+        t.id
+        for t in f.current
+        if any(x.status == "equivocal" and alteration_key(x.alteration) == key for x in t.findings)
+    ]
+
+
+def _orthogonal_methods(s: AlterationStatus) -> str:
+    """The methods that settle an equivocal call of ``s``'s alteration, by its kind."""
+    alt = s.alteration
+    if isinstance(alt, CopyNumber):
+        ihc = (
+            f" or {_PROTEIN.get(alt.gene, alt.gene)} IHC"
+            if _measurement_categories(alt.gene)["ihc"]
+            else ""
+        )
+        cited = f" [{_cite('schmitt-2021')}]" if alt.gene == "MET" else ""
+        return f"FISH ({alt.gene} copy number and the {alt.gene}/centromere ratio){ihc}{cited}"
+    if isinstance(alt, Fusion):
+        gene = alt.three_prime
+        ihc = f", or {gene} IHC" if gene and _measurement_categories(gene)["ihc"] else ""
+        return f"RNA sequencing or FISH{ihc}"
+    if isinstance(alt, SequenceVariant):
+        return "a second method (a PCR assay such as ddPCR, or another sequencing assay)"
+    genes = "/".join(alt.genes)
+    return f"FISH or sequencing of {genes}" if genes else "a second method"
+
+
+def _equivocal(f: Facts) -> list[RecommendedTest]:
+    """Rule ``equivocal`` (see the module docstring)."""
+    out: list[RecommendedTest] = []
+    for s in f.statuses:
+        tests = _equivocal_tests(f, s)
+        if not tests:
+            continue
+        out.append(
+            RecommendedTest(
+                kind="orthogonal_confirmation",
+                reason=f"{s.name} was called equivocal at this progression (test "
+                f"{', '.join(tests)}): neither detected nor not detected; confirm by an "
+                f"orthogonal test on tissue, {_orthogonal_methods(s)}, before choosing "
+                "between an option directed at it and standard care (project decision)",
+                alterations=(s.name,),
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One situation rule: its id, the condition and advice (``check``, which reads
@@ -839,6 +915,14 @@ RULES: tuple[Rule, ...] = (
         "coverage) and was not reported: not assessed, not negative",
         ("knowledge base", "project decision"),
         _coverage_gaps,
+    ),
+    Rule(
+        "equivocal",
+        "a finding the progression's report calls equivocal, detected by no progression test: "
+        "neither detected nor not detected; an orthogonal test (FISH or IHC for copy number, "
+        "RNA or FISH for a fusion, a second method for a variant) settles it",
+        ("schmitt-2021", "project decision"),
+        _equivocal,
     ),
 )
 """The situation rules, in the order their advice is given."""

@@ -833,10 +833,17 @@ def _status(
     now_neg = [o for o in current if neg(o)]
     before_pos = [o for o in earlier if pos(o)]
     before_neg = [o for o in earlier if neg(o)]
+    # a finding the report calls equivocal is neither detected nor not detected: never a
+    # negative, so never "not detected" or "lost" by itself (an IHC stain read as unclear, such
+    # as p53 positive without its pattern, keeps its own reading and warning)
+    now_eq = [o for o in current if _equivocal(o)]
+    before_eq = [o for o in earlier if _equivocal(o)]
     notes: list[str] = []
     reported: str | None = None
     state: AlterationState
-    if pretreatment:
+    if pretreatment and not (now_pos or before_pos) and (now_eq or before_eq):
+        state = "not_assessable"
+    elif pretreatment:
         # before any therapy there is nothing to resist: what a test detected is the tumour at
         # diagnosis, whichever test (earlier or latest) showed it
         state = "baseline" if now_pos or before_pos else "not_detected"
@@ -873,8 +880,21 @@ def _status(
             state = "not_assessable"
             if not any(o.current for o in blind):
                 notes.append("detected earlier; no current test covered it")
+    elif now_eq and not now_neg:
+        state = "not_assessable"
     else:
         state = "not_detected"
+    equivocal_only = not (now_pos or before_pos) and state == "not_assessable"
+    if now_eq or equivocal_only:
+        tests = ", ".join(dict.fromkeys(o.test.id for o in (now_eq or before_eq)))
+        notes.append(
+            f"equivocal in {tests}: neither detected nor not detected; not assessable until an "
+            "orthogonal test settles it"
+        )
+        warnings.append(
+            f"{alt.name}: the call is equivocal (test {tests}); read as not assessable, not "
+            "as not detected: confirm by an orthogonal test"
+        )
     for o in blind if state in ("not_assessable", "not_detected") else ():
         notes.append(
             f"not detected in {o.sheds}: uninformative (the tumour may shed too little DNA), "
@@ -922,7 +942,9 @@ def _status(
                 "pattern: wild_type"
             )
     else:
-        cats = tuple(sorted(categorize(alt)))
+        # an alteration only ever called equivocal is not there for the knowledge base: no
+        # category, so no mechanism or statement is read from it (its status says why)
+        cats = () if equivocal_only else tuple(sorted(categorize(alt)))
         name = display_name(alt)
     genes = alt.genes
     return AlterationStatus(
@@ -937,6 +959,11 @@ def _status(
         notes=tuple(notes),
         reported_acquired=reported,
     )
+
+
+def _equivocal(o: _Obs) -> bool:
+    """The test's report calls the finding equivocal (``status: equivocal``)."""
+    return o.finding is not None and o.finding.status == "equivocal"
 
 
 def _serial_liquid(obs: Sequence[_Obs]) -> str | None:
