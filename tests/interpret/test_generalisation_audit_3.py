@@ -737,10 +737,6 @@ def test_equivocal_met_amplification_at_progression(tmp_path: Path) -> None:
     assert any(t.kind == "orthogonal_confirmation" for t in r.recommended_tests)
 
 
-@defect(
-    "ROS1 G2032R on crizotinib is not named as a mechanism and no option is given "
-    "(no ROS1 resistance or later-line statements)",
-)
 def test_ros1_g2032r_on_crizotinib(tmp_path: Path) -> None:
     """Synthetic scenario: CD74::ROS1 on first-line crizotinib, ROS1 G2032R (solvent front)
     acquired. The oncologist names the on-target mechanism and gives a next-generation ROS1

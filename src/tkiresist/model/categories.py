@@ -112,6 +112,20 @@ CATALOGUE: Final = MappingProxyType(
                 ("ALK",),
                 ("alk_kinase_resistance",),
             ),
+            # ROS1 kinase-domain resistance (after crizotinib or entrectinib)
+            _c("ros1_kinase_resistance", "ROS1 kinase-domain resistance mutation", ("ROS1",)),
+            _c(
+                "ros1_g2032r",
+                "ROS1 G2032R (solvent front)",
+                ("ROS1",),
+                ("ros1_kinase_resistance",),
+            ),
+            _c(
+                "ros1_other_kinase",
+                "ROS1 other kinase-domain resistance mutation (L2026M, D2033N, S1986F/Y, L1951R)",
+                ("ROS1",),
+                ("ros1_kinase_resistance",),
+            ),
             # Bypass
             _c("met_amplification", "MET amplification", ("MET",)),
             _c("met_ex14_skipping", "MET exon 14 skipping", ("MET",)),
@@ -157,6 +171,7 @@ FUSION_CATEGORY_BY_3PRIME: Final = MappingProxyType(
 _FGFR_5PRIME = frozenset({"FGFR1", "FGFR2", "FGFR3"})
 
 _ALK_KINASE_OTHER = frozenset({1174, 1156, 1269, 1198, 1180, 1151, 1152, 1203, 1206})
+_ROS1_KINASE_OTHER = frozenset({2026, 2033, 1986, 1951})
 
 INACTIVATING_EDITS = frozenset({"frameshift", "deletion", "delins"})
 
@@ -261,6 +276,11 @@ def _sequence_variant(v: SequenceVariant) -> set[str]:
             ids.add("alk_other_kinase")
     elif gene == "ALK" and p is not None and p.edit == "deletion" and p.start == 1202:
         ids.add("alk_other_kinase")
+    elif gene == "ROS1" and p is not None and p.edit == "substitution":
+        if p.start == 2032:
+            ids.add("ros1_g2032r")
+        elif p.start in _ROS1_KINASE_OTHER:
+            ids.add("ros1_other_kinase")
     elif gene in _GENE_LEVEL:
         ids.add(_GENE_LEVEL[gene])
     elif gene == "BRAF" and p is not None and (p.ref_start, p.start, p.alt) == ("V", 600, "E"):
