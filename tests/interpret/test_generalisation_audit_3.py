@@ -720,10 +720,6 @@ def test_t790m_by_pcr_on_pleural_fluid(tmp_path: Path) -> None:
     assert "fusion" in recommended(r)
 
 
-@defect(
-    "an EQUIVOCAL MET amplification call at progression is read as not detected, and "
-    "no orthogonal test (FISH) is recommended",
-)
 def test_equivocal_met_amplification_at_progression(tmp_path: Path) -> None:
     """Synthetic scenario: progression on osimertinib; the NGS report calls MET amplification
     equivocal (copy number 5, near the assay's cut-off). Equivocal is not negative: the
