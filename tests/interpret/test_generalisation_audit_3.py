@@ -14,6 +14,14 @@ and read and interpreted as ``tkiresist interpret`` does (the first audit's help
 Each test's docstring says what a thoracic oncologist (late 2026) would expect and why. Where
 the engine answers otherwise the test is a strict xfail whose reason says what is wrong: it
 documents the defect (no engine or knowledge-base file was changed by this audit).
+
+The audit found 12 scenarios (13 test items) answered wrongly. Ten were then fixed by general
+rules (docs/decisions.md, "what the third audit changed"): first-line statements while no
+targeted drug was given; a relapse off therapy is a first line again; a drug another mechanism
+makes the tumour resistant to; equivocal calls; histology wording; a single lesion size; ALK
+later lines and the MET bypass after ALK TKIs; ROS1 kinase mutations. Two stay strict xfails:
+sunvozertinib (no verifiable publication identifier for its trials) and local therapy first for
+a CNS-only progression without a lesion count (a decision: see the counted-lesions test).
 """
 
 from __future__ import annotations
