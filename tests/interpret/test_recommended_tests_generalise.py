@@ -322,6 +322,8 @@ def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
         # a progression tested by a single-gene EGFR PCR: what it could not see is not assessed
         one_line([DEL19]).split("  - id: t-pd-spec")[0]
         + sample("t-pd", "2025-03-20", "audit-egfr-pcr", [DEL19]),
+        # an equivocal MET copy-number call asks for an orthogonal test
+        one_line([DEL19, "{alteration: 'MET amplification (GCN 5)', status: equivocal}"]),
     ]
     marks = {
         "quantify": "quantify",
@@ -329,6 +331,7 @@ def test_every_rule_cites_its_evidence(tmp_path: Path) -> None:
         "uninformative_plasma": "tumour fraction (",
         "cns_progression": "cerebrospinal",
         "coverage_gaps": "not assessed at this progression",
+        "equivocal": "called equivocal",
     }
     assert set(marks) == {rule.id for rule in RULES}
     for rule in RULES:
