@@ -237,3 +237,44 @@ def test_resources_without_a_place_are_listed(seed_bundle: dict[str, Any]) -> No
     result = read_bundle(extra)
     assert any("Organization" in s for s in result.skipped)
     assert len(resources(extra, "Organization")) == 1
+
+
+def test_histology_finding_as_the_pathologist_writes_it_is_read_against_the_diagnosis(
+    seed_case: Case,
+) -> None:
+    """A FHIR Bundle whose re-biopsy histology finding carries only the pathologist's words
+    ("Small cell carcinoma", no code), after an adenocarcinoma diagnosis: read as small-cell
+    transformation, as the case-file reader reads it (one reading, nomenclature.histology).
+    SYNTHETIC: the seed's Bundle with a finding added."""
+    from tkiresist.model.alterations import Histology
+    from tkiresist.model.findings import Finding
+    from tkiresist.model.timeline import MolecularTest
+
+    events = list(seed_case.events)
+    i = next(k for k, e in enumerate(events) if isinstance(e, MolecularTest) and k > 2)
+    test = events[i]
+    assert isinstance(test, MolecularTest)
+    finding = Finding(
+        alteration=Histology(histology="small_cell_transformation"), method="histology"
+    )
+    events[i] = test.model_copy(update={"findings": (*test.findings, finding)})
+    case = seed_case.model_copy(update={"events": tuple(events)})
+    bundle = case_to_bundle(case, shift_days=0)
+    n = 0
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        if r.get("resourceType") == "Observation" and v.has_code(
+            r.get("code"), v.SYS_CODES, "histology-finding"
+        ):
+            r["valueCodeableConcept"] = {"text": "Small cell carcinoma"}
+            n += 1
+    assert n == 1
+    back = bundle_to_case(bundle)
+    read = [
+        f.alteration
+        for e in back.events
+        if isinstance(e, MolecularTest)
+        for f in e.findings
+        if isinstance(f.alteration, Histology)
+    ]
+    assert [h.histology for h in read] == ["small_cell_transformation"]

@@ -65,6 +65,8 @@ class _State:
     used: set[int] = field(default_factory=set)
     dx_id: str = "dx"
     dx_date: dt.date | None = None
+    dx_histology: str | None = None
+    """The diagnosis's histology, against which a later histologic finding is read."""
 
     def loc(self, entry: Entry, path: str = "") -> Location:
         return Location(
@@ -448,6 +450,7 @@ def _condition(st: _State, entry: Entry, data: Json) -> None:
     oncotree = next((c for s, c in v.codes_of(code) if s == v.ONCOTREE), None)
     histology = _text(_ext_value(r, v.X_HISTOLOGY, "valueCodeableConcept")) or _text(code)
     ev = {"id": event_id, "type": "diagnosis", "histology": histology or "not stated"}
+    st.dx_histology = histology
     if oncotree is None:
         text = (_text(code) or "").lower()
         oncotree = "NSCLC" if "non-small cell lung" in text else None
@@ -773,10 +776,13 @@ def _histology_value(st: _State, entry: Entry) -> Json:
     value = entry.resource.get("valueCodeableConcept") or {}
     kind = next((c for s, c in v.codes_of(value) if s == v.SYS_CODES), None)
     if kind is None:
-        from tkiresist.nomenclature.histology import parse_histology
+        from tkiresist.nomenclature.histology import parse_histology, read_histology_finding
 
+        text = _text(value) or ""
         try:
-            return parse_histology(_text(value) or "").model_dump(mode="json")
+            # as the case-file reader does: a tumour type read against the diagnosis
+            found = read_histology_finding(text, st.dx_histology) or parse_histology(text)
+            return found.model_dump(mode="json")
         except ParseError as exc:
             raise FormatError(exc.message, st.loc(entry, "valueCodeableConcept")) from None
     return {"kind": "histology", "histology": kind}
