@@ -15,6 +15,8 @@ driver lost was named nowhere and only chemotherapy was offered.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tkiresist.interpret.engine import interpret
@@ -176,3 +178,34 @@ def test_generations_are_read_per_drug_class() -> None:
     from dataclasses import replace
 
     assert verdict(early, replace(sit, prior=on_gefitinib)).applies
+
+
+def test_a_line_stopped_for_toxicity_is_still_the_line_progressed_on(tmp_path: Path) -> None:
+    """SYNTHETIC: osimertinib stopped for pneumonitis, progression eight months later. A
+    thoracic oncologist does not re-challenge a drug stopped for its toxicity on the engine's
+    word: the relapse-off-therapy rule (first-line options again) applies to a line completed
+    as planned or stopped by the patient's choice, not to one stopped for toxicity."""
+    from tests.interpret.test_generalisation_audit import DEL19 as DEL19_WORDS
+    from tests.interpret.test_generalisation_audit import dx, pd, run, sample
+
+    def events(reason: str) -> str:
+        return (
+            dx()
+            + sample("t-dx", "2023-01-12", "audit-tissue-panel", [DEL19_WORDS])
+            + f"""  - id: l1
+    type: therapy
+    agents: [osimertinib]
+    start: 2023-02-01
+    stop: 2024-01-15
+    stop_reason: {reason}
+"""
+            + pd("pd", "2024-09-20", "l1")
+            + sample("t-pd", "2024-09-25", "audit-tissue-panel", [DEL19_WORDS])
+        )
+
+    toxic = run(tmp_path, events("toxicity"))
+    assert toxic.decision_point.therapy is not None
+    assert ("osimertinib",) not in [o.drugs for o in toxic.options]
+    completed = run(tmp_path, events("completed"))
+    assert completed.decision_point.therapy is None
+    assert any("relapse" in w for w in completed.warnings)

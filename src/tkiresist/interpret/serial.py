@@ -239,14 +239,17 @@ def _therapy_context(case: Case, line: TherapyLine, months: dict[str, float]) ->
 
 
 OFF_THERAPY_MONTHS = 6.0
-"""A line stopped for a reason other than progression (completed, as adjuvant osimertinib
-after three years; toxicity; the patient's choice) at least this long before a progression is
+"""A line stopped as planned or by the patient's choice (completed, as adjuvant osimertinib
+after three years; patient_choice) at least this long before a progression is
 not the line the patient progressed on: the tumour relapsed off therapy, and the decision is a
 first line again (re-treatment with the line's drugs included). Six months is the project's
 choice (the convention that separates a relapse off therapy from resistance, as "platinum
 sensitive" does for chemotherapy), recorded in docs/decisions.md."""
 
-OFF_THERAPY_STOPS = frozenset({"completed", "toxicity", "patient_choice", "other"})
+OFF_THERAPY_STOPS = frozenset({"completed", "patient_choice"})
+"""Not ``toxicity``: re-offering a drug stopped for its toxicity (osimertinib after
+pneumonitis) would be unsafe advice, so such a line stays the one progressed on; not
+``other``, which says nothing."""
 
 
 def _stopped_long_before(line: TherapyLine, month: float, months: dict[str, float]) -> bool:
