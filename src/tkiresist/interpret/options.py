@@ -399,13 +399,12 @@ def candidates(
         )
     # a drug one identified mechanism makes the tumour resistant to, alone (osimertinib with
     # C797S): a regimen another mechanism offers around it does not overcome that clone
-    resisted = {
-        reg.drugs[0].drug.lower(): (st.meaning.label, st.id)
-        for f in fired
-        for st in (f.statement,)
-        for reg in st.regimens
-        if reg.effect is Effect.RESISTANCE and len(reg.drugs) == 1
-    }
+    resisted: dict[str, dict[str, str]] = {}  # drug -> {statement id: its label}
+    for f in fired:
+        for reg in f.statement.regimens:
+            if reg.effect is Effect.RESISTANCE and len(reg.drugs) == 1:
+                by = resisted.setdefault(reg.drugs[0].drug.lower(), {})
+                by[f.statement.id] = f.statement.meaning.label
     order = 0
     for f in fired:
         st = f.statement
@@ -469,13 +468,14 @@ def candidates(
                 for d in variant.drugs:
                     if d not in resisted:
                         continue
-                    label, by = resisted[d]
-                    if by == st.id:
+                    if st.id in resisted[d]:
                         # the mechanism's own regimen, built to overcome it (osimertinib with
                         # a first-generation TKI for C797S in trans)
                         cand.answers.add(d)
-                    elif (d, label) not in cand.resisted:
-                        cand.resisted.append((d, label))
+                        continue
+                    for label in resisted[d].values():
+                        if (d, label) not in cand.resisted:
+                            cand.resisted.append((d, label))
                 if mech:
                     cand.categories.update(st.match.any_of)
                 cand.driver_standard = cand.driver_standard or f.new_driver
