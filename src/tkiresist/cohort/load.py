@@ -263,7 +263,7 @@ def _load_diagnoses(con: duckdb.DuckDBPyConnection, has_histology: bool) -> None
     exports write it) read with the engine's words for a non-small-cell histology, so that a
     transformation no baseline sample was assessed for is acquired against the diagnosis, as
     :func:`tkiresist.interpret.serial.serial_comparison` reads it."""
-    from tkiresist.interpret.serial import NON_SMALL_CELL
+    from tkiresist.nomenclature.histology import NON_SMALL_CELL
 
     if not has_histology:
         con.execute(

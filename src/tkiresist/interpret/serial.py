@@ -127,7 +127,6 @@ from tkiresist.model.timeline import (
     Surgery,
     TherapyLine,
 )
-from tkiresist.nomenclature.histology import NON_SMALL_CELL as NON_SMALL_CELL  # cohort reads it
 from tkiresist.nomenclature.histology import is_non_small_cell
 
 AnyAlteration = SequenceVariant | Fusion | CopyNumber | Expression | Histology
@@ -270,26 +269,20 @@ def relapsed_off_therapy(case: Case, event_id: str) -> tuple[TherapyLine, float]
     month = months[event_id]
     event = case.event(event_id)
     named = event.therapy if isinstance(event, ResponseAssessment) else None
-    line = _line_in_effect(case, month, months, named, off_therapy=True)
+    line = _line_before(case, month, months, named)
     if line is None or not _stopped_long_before(line, month, months):
         return None
     return line, month - months[f"{line.id}.stop"]
 
 
 def _line_in_effect(
-    case: Case,
-    month: float,
-    months: dict[str, float],
-    named: str | None,
-    *,
-    off_therapy: bool = False,
+    case: Case, month: float, months: dict[str, float], named: str | None
 ) -> TherapyLine | None:
-    """The line the progression at ``month`` happened on (``named`` by the assessment, else
-    the one running, else the last started); None before any line, or when that line stopped
-    long before, not for progression (:data:`OFF_THERAPY_MONTHS`), unless ``off_therapy``
-    asks for it all the same."""
+    """The line the progression at ``month`` happened on (:func:`_line_before`); None before
+    any line, or when that line stopped long before, not for progression
+    (:data:`OFF_THERAPY_MONTHS`)."""
     line = _line_before(case, month, months, named)
-    if line is not None and not off_therapy and _stopped_long_before(line, month, months):
+    if line is not None and _stopped_long_before(line, month, months):
         return None
     return line
 
@@ -297,6 +290,8 @@ def _line_in_effect(
 def _line_before(
     case: Case, month: float, months: dict[str, float], named: str | None
 ) -> TherapyLine | None:
+    """The line ``named`` by the assessment, else the one running at ``month``, else the last
+    started; None before any line."""
     lines = [e for e in case.events if isinstance(e, TherapyLine)]
     if named is not None:
         for line in lines:

@@ -307,10 +307,8 @@ def _targeted(name: str) -> Drug | None:
     """The curated drug ``name`` when it is a targeted drug given by name (not a class-only
     entry, not chemotherapy, immunotherapy or an anti-angiogenic antibody); per name once (the
     drug dictionary is packaged data: the engine asks this for every statement and line)."""
-    if not is_known(name):
-        return None
-    drug = lookup(name)
-    if drug.class_only or {c.value for c in drug.classes} <= NOT_TARGETED:
+    drug = _curated(name)
+    if drug is None or drug.class_only or {c.value for c in drug.classes} <= NOT_TARGETED:
         return None
     return drug
 
