@@ -209,3 +209,24 @@ def test_a_line_stopped_for_toxicity_is_still_the_line_progressed_on(tmp_path: P
     completed = run(tmp_path, events("completed"))
     assert completed.decision_point.therapy is None
     assert any("relapse" in w for w in completed.warnings)
+
+
+def test_a_new_driver_no_resistance_statement_covers_is_still_named() -> None:
+    """SYNTHETIC: L858R on first-line erlotinib, the re-biopsy shows BRAF V600E and no L858R.
+    The knowledge base's BRAF bypass statement is written for osimertinib, but the tumour is
+    BRAF-driven whatever the TKI it escaped: the mechanism is named (by BRAF's first-line
+    statement, said to be a new driver), and dabrafenib + trametinib ranks first as its
+    targeted option. Before, the options were right and the mechanism list was empty."""
+    r = interpret(
+        scenario(
+            agents=["erlotinib"],
+            baseline=["EGFR p.L858R"],
+            progression=["BRAF p.V600E"],
+            lost=["EGFR p.L858R"],
+        ),
+        KB,
+    )
+    (m,) = r.mechanisms
+    assert "BRAF V600E" in m.label and "new driver" in m.label and m.acquired
+    assert r.options[0].drugs == ("dabrafenib", "trametinib")
+    assert r.options[0].mechanisms == (m.id,)

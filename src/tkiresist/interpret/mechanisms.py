@@ -39,6 +39,7 @@ from tkiresist.model.interpretation import (
     Mechanism,
     TraceEntry,
 )
+from tkiresist.model.vocabulary import MechanismClass
 
 PRESENT = PRESENT_STATES
 
@@ -208,7 +209,7 @@ def evaluate(kb: KnowledgeBase, ctx: CaseContext) -> tuple[list[Fired], list[Tra
         if notes:
             why += f" ({'; '.join(notes)})"
         trace.append(TraceEntry(statement=st.id, fired=True, reason=why, findings=names))
-    found = any(names_mechanism(f.statement) for f in fired)
+    found = any(names_a_mechanism(f) for f in fired)
     superseding = [f.statement.id for f in fired if f.statement.supersedes_standard]
     for st in kb.fallback:
         verdict = _context(st, ctx)
@@ -240,6 +241,13 @@ def names_mechanism(st: Statement) -> bool:
     """A resistance-mechanism statement that names a mechanism (not a risk marker such as
     TP53 + RB1, which calls for a re-biopsy rather than naming what happened)."""
     return st.meaning.kind is MeaningKind.RESISTANCE_MECHANISM and not st.meaning.risk_marker
+
+
+def names_a_mechanism(f: Fired) -> bool:
+    """A firing that names a mechanism: a resistance-mechanism statement (not a risk marker),
+    or a driver's first-line statement fired because the EGFR driver is lost (the new driver
+    is the mechanism, whether or not a resistance statement covers it in this context)."""
+    return names_mechanism(f.statement) or f.new_driver
 
 
 def risk_markers(fired: Iterable[Fired]) -> list[str]:
@@ -295,7 +303,17 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
     re-tested and both the "driver persists" and the "driver lost" reading of the same findings
     fired, one mechanism (the persisting reading: an EGFR driver is truncal and usually stays)
     that names the other reading as the uncertainty it is."""
-    fired = [f for f in fired if names_mechanism(f.statement)]
+    fired = list(fired)
+    covered = {s.name for f in fired if names_mechanism(f.statement) for s in _defining(f)}
+    # a new driver no resistance statement names in this context (BRAF V600E replacing the
+    # deletion after erlotinib, where the BRAF bypass statement is for osimertinib) is named by
+    # its own first-line statement
+    fired = [
+        f
+        for f in fired
+        if names_mechanism(f.statement)
+        or (f.new_driver and not {s.name for s in f.alterations} <= covered)
+    ]
     alternative = _readings(fired)
     merged_into = {id(g): fired[i] for i, g in alternative.items()}
     out: list[Mechanism] = []
@@ -303,7 +321,10 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
         if i in alternative:
             continue  # said as the uncertainty of its persisting reading
         st = f.statement
-        assert st.meaning.mechanism_class is not None
+        klass = st.meaning.mechanism_class or MechanismClass.OFF_TARGET
+        label = st.meaning.label
+        if f.new_driver and not names_mechanism(st):
+            label += " (new driver: the EGFR driver is lost)"
         explanation = st.meaning.explanation
         notes = [n for n in f.notes if not n.startswith("assumes the EGFR driver")]
         statements: tuple[str, ...] = (st.id,)
@@ -322,8 +343,8 @@ def mechanisms(fired: Iterable[Fired]) -> list[Mechanism]:
         out.append(
             Mechanism(
                 id=st.id,
-                label=st.meaning.label,
-                **{"class": st.meaning.mechanism_class.value},
+                label=label,
+                **{"class": klass.value},
                 alterations=tuple(s.name for s in f.alterations),
                 statements=statements,
                 explanation=explanation,

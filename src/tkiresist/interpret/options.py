@@ -523,8 +523,10 @@ def _oligo(ctx: CaseContext) -> bool:
     return n is not None and n <= OLIGO_LESIONS
 
 
-def _mechanism_of(f: Fired, fired: list[Fired]) -> str | None:
-    """The resistance mechanism fired on the same alterations as ``f``, if any."""
+def _mechanism_of(f: Fired, fired: list[Fired]) -> str:
+    """The resistance mechanism fired on the same alterations as ``f``; else ``f``'s own
+    statement, which then names the new driver as the mechanism
+    (:func:`tkiresist.interpret.mechanisms.mechanisms`)."""
     names = {a.name for a in f.alterations}
     return next(
         (
@@ -533,7 +535,7 @@ def _mechanism_of(f: Fired, fired: list[Fired]) -> str | None:
             if g.statement.meaning.kind is MeaningKind.RESISTANCE_MECHANISM
             and names & {a.name for a in g.alterations}
         ),
-        None,
+        f.statement.id,
     )
 
 
